@@ -1,0 +1,477 @@
+"""The `newsletter` command: parse arguments, call one library function, print the result.
+
+Heavy modules (SQLAlchemy, Babel, rich) are imported inside the commands that need them, so
+that `newsletter --help` answers at once.
+"""
+
+from __future__ import annotations
+
+import calendar
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from newsletter import __version__
+from newsletter.errors import NewsletterError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from newsletter.config import Config
+    from newsletter.ingest import IngestReport
+    from newsletter.model import Item
+    from newsletter.pool import Pool
+
+F = TypeVar("F", bound=Callable[..., Any])
+PROGRESS_BAR_FROM = 4 * 1024 * 1024  # bytes: smaller files ingest too fast to need one
+SHORT_UID = 10
+
+
+class UserError(click.ClickException):
+    """A NewsletterError on its way to the terminal: one line, exit status 1."""
+
+    exit_code = 1
+
+
+class NewsletterGroup(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except NewsletterError as error:
+            raise UserError(str(error)) from None
+
+
+class Workspace:
+    """What the commands share: the config and the pool, each opened on first use."""
+
+    def __init__(self, config_path: Path | None):
+        self.config_path = config_path
+        self._pool: Pool | None = None
+
+    @cached_property
+    def config(self) -> Config:
+        from newsletter.config import load_config
+
+        return load_config(self.config_path)
+
+    @property
+    def pool(self) -> Pool:
+        if self._pool is None:
+            from newsletter.pool import Pool
+
+            topics = {slug: topic.name for slug, topic in self.config.topics.items()}
+            self._pool = Pool.open(self.config.database_url, topics)
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+
+
+pass_workspace = click.make_pass_decorator(Workspace)
+
+
+def _console(stderr: bool = False) -> Console:
+    import os
+
+    from rich.console import Console
+
+    console = Console(stderr=stderr, highlight=False, soft_wrap=True)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console.width = 120  # a file or a pipe: wide enough that titles stay readable
+    return console
+
+
+@click.group(cls=NewsletterGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar="NEWSLETTER_CONFIG",
+    help="The newsletter.toml to use [default: found in the working folder or above].",
+)
+@click.version_option(__version__, prog_name="newsletter")
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path | None) -> None:
+    """Build an organisation's email newsletter from the items it publishes.
+
+    \b
+    The flow:  ingest -> pool -> select -> draft -> render -> export / archive
+    Start with `newsletter ingest --all`, then `newsletter items --month 2020-11`.
+    """
+    workspace = Workspace(config_path)
+    ctx.obj = workspace
+    ctx.call_on_close(workspace.close)
+
+
+def main() -> None:
+    cli(prog_name="newsletter")
+
+
+# Shared options
+
+
+class MonthType(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click
+    name = "YYYY-MM"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, tuple):
+            return value
+        try:
+            first = datetime.strptime(value, "%Y-%m").date()
+        except ValueError:
+            self.fail(f"{value!r} is not a month like 2020-11", param, ctx)
+        last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+        return first, last
+
+
+def period_options(function: F) -> F:
+    day = click.DateTime(formats=["%Y-%m-%d"])
+    function = click.option("--month", type=MonthType(), help="Items of one month.")(function)
+    function = click.option("--to", "end", type=day, help="Items up to this day (YYYY-MM-DD).")(
+        function
+    )
+    return click.option("--from", "start", type=day, help="Items from this day on (YYYY-MM-DD).")(
+        function
+    )
+
+
+def resolve_period(
+    start: datetime | None, end: datetime | None, month: tuple[date, date] | None
+) -> tuple[date | None, date | None]:
+    if month and (start or end):
+        raise click.UsageError("give --month, or --from/--to, not both")
+    if month:
+        return month
+    first, last = (start.date() if start else None), (end.date() if end else None)
+    if first and last and last < first:
+        raise click.UsageError(f"--to {last} is before --from {first}")
+    return first, last
+
+
+def format_option(function: F) -> F:
+    return click.option(
+        "--format",
+        "output",
+        type=click.Choice(["table", "json", "csv"]),
+        default="table",
+        show_default=True,
+        help="How to print the result.",
+    )(function)
+
+
+def print_records(records: Sequence[dict[str, Any]], output: str) -> None:
+    """JSON or CSV of plain records, for scripts."""
+    if output == "json":
+        import json
+
+        click.echo(json.dumps(list(records), ensure_ascii=False, indent=2, default=str))
+        return
+    import csv
+
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    if records:
+        writer.writerow(records[0].keys())
+    for record in records:
+        writer.writerow(";".join(v) if isinstance(v, list) else v for v in record.values())
+
+
+# Commands: ingest
+
+
+@cli.command()
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--all", "every_source", is_flag=True, help="Ingest every source in the config.")
+@click.option("--source", "source_name", help="The configured source these files come from.")
+@click.option("--topic", "topics", multiple=True, help="Also tag every item with this topic.")
+@click.option(
+    "--lang",
+    "language",
+    help="Language of the items (default: the source's, or the language of each date).",
+)
+@pass_workspace
+def ingest(
+    workspace: Workspace,
+    files: tuple[Path, ...],
+    every_source: bool,
+    source_name: str | None,
+    topics: tuple[str, ...],
+    language: str | None,
+) -> None:
+    """Read listing files into the item pool.
+
+    Each file is stored whole or not at all. Items already in the pool are matched by URL, or
+    by type, title and date, and stored once; a changed summary updates the item.
+    """
+    from newsletter.ingest import ingest_file
+
+    jobs: list[tuple[Path, str | None]] = [(path, source_name) for path in files]
+    if every_source:
+        for source in workspace.config.sources.values():
+            if source.path is None:
+                raise NewsletterError(
+                    f"source {source.name!r}: fetching from a URL is not "
+                    f"supported yet; save the page and give its path"
+                )
+            jobs.append((source.path, source.name))
+    if not jobs:
+        raise click.UsageError("give listing files to ingest, or --all")
+    pool = workspace.pool
+    out, err = _console(), _console(stderr=True)
+    failed = 0
+    for path, name in jobs:
+        try:
+            with _progress(path, err) as on_progress:
+                report = ingest_file(
+                    pool,
+                    workspace.config,
+                    path,
+                    source_name=name,
+                    topics=topics,
+                    language=language,
+                    on_progress=on_progress,
+                )
+        except NewsletterError as error:
+            failed += 1
+            err.print(f"[red]error:[/] {_escape(str(error))} [dim](nothing stored)[/]")
+            continue
+        for notice in report.notices:
+            err.print(f"[yellow]warning:[/] {_escape(str(notice))}")
+        out.print(_ingest_line(report))
+    pool.optimise()
+    if failed:
+        raise UserError(f"{failed} of {len(jobs)} files failed; the others were stored")
+
+
+def _ingest_line(report: IngestReport) -> str:
+    counts = report.counts
+    plural = "" if report.duplicates == 1 else "s"
+    return (
+        f"{_escape(_shown_path(report.path))} [dim]({_escape(report.source)})[/]: "
+        f"{report.entries} entries: [bold green]{counts.new} new[/], "
+        f"[bold]{counts.updated} updated[/], {counts.unchanged} unchanged, "
+        f"{report.duplicates} duplicate{plural}"
+    )
+
+
+class _progress:
+    """A byte progress bar on the terminal for big files; a no-op otherwise."""
+
+    def __init__(self, path: Path, console: Console):
+        size = path.stat().st_size if path.is_file() else 0
+        self.bar = None
+        if size >= PROGRESS_BAR_FROM and console.is_terminal:
+            from rich.progress import (
+                BarColumn,
+                DownloadColumn,
+                Progress,
+                TimeRemainingColumn,
+                TransferSpeedColumn,
+            )
+
+            self.bar = Progress(
+                "{task.description}",
+                BarColumn(),
+                DownloadColumn(),
+                TransferSpeedColumn(),
+                TimeRemainingColumn(),
+                console=console,
+                transient=True,
+            )
+            self.task = self.bar.add_task(path.name, total=size)
+
+    def __enter__(self) -> Callable[[int], None] | None:
+        if self.bar is None:
+            return None
+        self.bar.start()
+        bar, task = self.bar, self.task
+        return lambda done: bar.update(task, completed=done)
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+# Commands: the pool
+
+
+def item_record(item: Item) -> dict[str, Any]:
+    return {
+        "uid": item.uid,
+        "date": item.date.isoformat(),
+        "type": item.type,
+        "title": item.title,
+        "summary": item.summary,
+        "url": item.url,
+        "language": item.language,
+        "topics": list(item.topics),
+        "sources": list(item.sources),
+        "first_seen": item.first_seen.isoformat() if item.first_seen else None,
+        "updated": item.updated.isoformat() if item.updated else None,
+    }
+
+
+@cli.command()
+@period_options
+@click.option("--topic", "topics", multiple=True, help="Items with any of these topics.")
+@click.option("--type", "types", multiple=True, help="Items of any of these types (e.g. News).")
+@click.option("--search", help="Items whose title or summary contains this text.")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many items.")
+@format_option
+@pass_workspace
+def items(
+    workspace: Workspace,
+    start: datetime | None,
+    end: datetime | None,
+    month: tuple[date, date] | None,
+    topics: tuple[str, ...],
+    types: tuple[str, ...],
+    search: str | None,
+    limit: int | None,
+    output: str,
+) -> None:
+    """List pool items, newest first."""
+    from newsletter.model import ItemQuery
+
+    first, last = resolve_period(start, end, month)
+    query = ItemQuery(start=first, end=last, topics=topics, types=types, search=search, limit=limit)
+    found = workspace.pool.select_items(query)
+    if output != "table":
+        print_records([item_record(item) for item in found], output)
+        return
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    table.add_column("uid", no_wrap=True)
+    table.add_column("date", no_wrap=True)
+    table.add_column("type", max_width=16)
+    table.add_column("title", ratio=1)
+    table.add_column("topics", max_width=28)
+    for item in found:
+        # A uid prefix is enough wherever a uid is asked for; the JSON and CSV carry it whole.
+        table.add_row(
+            Text(item.uid[:SHORT_UID], style="dim"),
+            item.date.isoformat(),
+            Text(item.type),
+            Text(item.title),
+            Text(", ".join(item.topics)),
+        )
+    console = _console()
+    console.print(table)
+    console.print(f"[dim]{len(found)} item{'' if len(found) == 1 else 's'}[/]")
+
+
+@cli.command()
+@format_option
+@pass_workspace
+def topics(workspace: Workspace, output: str) -> None:
+    """List the topic taxonomy with how many items carry each topic."""
+    config = workspace.config
+    summaries = workspace.pool.topic_summaries()
+    if output != "table":
+        print_records(
+            [
+                {
+                    "slug": summary.slug,
+                    "name": summary.name,
+                    "items": summary.items,
+                    "keywords": list(config.topics[summary.slug].keywords)
+                    if summary.slug in config.topics
+                    else [],
+                    "in_config": summary.slug in config.topics,
+                }
+                for summary in summaries
+            ],
+            output,
+        )
+        return
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for column in ("slug", "name", "items", "keywords"):
+        table.add_column(column, justify="right" if column == "items" else "left")
+    for summary in summaries:
+        topic = config.topics.get(summary.slug)
+        keywords = ", ".join(topic.keywords) if topic else "(no longer in the config)"
+        table.add_row(
+            Text(summary.slug), Text(summary.name), str(summary.items), Text(keywords, style="dim")
+        )
+    _console().print(table)
+
+
+@cli.command()
+@click.argument("uid")
+@click.argument("topic_slugs", metavar="TOPIC...", nargs=-1, required=True)
+@pass_workspace
+def tag(workspace: Workspace, uid: str, topic_slugs: tuple[str, ...]) -> None:
+    """Tag an item with topics by hand (kept by `retag`)."""
+    item = workspace.pool.tag(uid, topic_slugs)
+    click.echo(f"{item.uid} {item.title}\ntopics: {', '.join(item.topics) or '(none)'}")
+
+
+@cli.command()
+@click.argument("uid")
+@click.argument("topic_slugs", metavar="TOPIC...", nargs=-1, required=True)
+@pass_workspace
+def untag(workspace: Workspace, uid: str, topic_slugs: tuple[str, ...]) -> None:
+    """Take topics off an item; keyword rules and sources will not add them back."""
+    item = workspace.pool.untag(uid, topic_slugs)
+    click.echo(f"{item.uid} {item.title}\ntopics: {', '.join(item.topics) or '(none)'}")
+
+
+@cli.command()
+@pass_workspace
+def retag(workspace: Workspace) -> None:
+    """Re-apply the taxonomy's keyword rules and the sources' topics to every item."""
+    from newsletter.ingest import retag as retag_pool
+
+    added, removed = retag_pool(workspace.pool, workspace.config)
+    click.echo(
+        f"retagged {workspace.pool.count_items()} items: {added} topic links added, "
+        f"{removed} removed (manual tags kept)"
+    )
+
+
+@cli.group()
+def db() -> None:
+    """Look after the pool's database."""
+
+
+@db.command()
+@pass_workspace
+def upgrade(workspace: Workspace) -> None:
+    """Apply pending schema migrations (every command also does this on first use)."""
+    from newsletter.pool import database
+
+    engine = database.open_engine(workspace.config.database_url)
+    try:
+        database.check_connection(engine)
+        before, after = database.upgrade(engine)
+    finally:
+        engine.dispose()
+    where = database.display_url(workspace.config.database_url)
+    if before == after:
+        click.echo(f"{where}: schema already at revision {after}")
+    else:
+        click.echo(f"{where}: schema upgraded from {before or 'empty'} to revision {after}")
+
+
+def _shown_path(path: Path) -> str:
+    """A path as short as it can be: relative to the working folder when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)

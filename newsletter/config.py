@@ -1,0 +1,380 @@
+"""Load `newsletter.toml` into frozen dataclasses; the only module that knows the file's shape."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import string
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from newsletter.errors import NewsletterError
+
+CONFIG_NAME = "newsletter.toml"
+DATABASE_URL_ENV = "NEWSLETTER_DATABASE_URL"
+CONFIG_ENV = "NEWSLETTER_CONFIG"
+SOURCE_FORMATS = ("listing",)
+TITLE_FIELDS = ("name", "month", "year")
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
+
+KeyPath = tuple[str | int, ...]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class SourceConfig:
+    """Where items come from: a listing page saved as text (later: feeds, pages, URLs)."""
+
+    name: str
+    format: str
+    path: Path | None = None
+    url: str | None = None
+    title: str | None = None
+    listing_url: str | None = None
+    language: str | None = None
+    topics: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TopicConfig:
+    """A topic of the taxonomy and the words and phrases that tag an item with it."""
+
+    slug: str
+    name: str
+    keywords: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SectionConfig:
+    """A section of an issue and which items it gathers (by type label, or by topic)."""
+
+    title: str
+    types: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class NewsletterConfig:
+    """One newsletter: its name, the topics it covers, and how its issues are titled."""
+
+    slug: str
+    name: str
+    topics: tuple[str, ...]
+    title_pattern: str = "{name} - {month} issue"
+    language: str = "en"
+    sections: tuple[SectionConfig, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """The whole configuration, with paths already resolved against the config's folder."""
+
+    path: Path
+    database_url: str
+    sources: Mapping[str, SourceConfig]
+    topics: Mapping[str, TopicConfig]
+    newsletters: Mapping[str, NewsletterConfig]
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent
+
+    def source_for_path(self, path: Path) -> SourceConfig | None:
+        """The configured source that reads this file, if any."""
+        resolved = path.resolve()
+        for source in self.sources.values():
+            if source.path is not None and source.path.resolve() == resolved:
+                return source
+        return None
+
+
+def find_config(start: Path | None = None) -> Path:
+    """The `newsletter.toml` in `start` (default: the working directory) or its nearest parent."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / CONFIG_NAME
+        if candidate.is_file():
+            return candidate
+    raise NewsletterError(
+        f"no {CONFIG_NAME} in {here} or any folder above it; "
+        f"create one (see README.md) or pass --config"
+    )
+
+
+def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
+    """Read and validate a config file; `path` defaults to $NEWSLETTER_CONFIG, then a search."""
+    environ = os.environ if environ is None else environ
+    if path is None:
+        path = Path(environ[CONFIG_ENV]) if environ.get(CONFIG_ENV) else find_config()
+    path = path.resolve()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise NewsletterError("config file not found", path) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise NewsletterError(f"cannot read config: {error}", path) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        line = getattr(error, "lineno", None)
+        message = getattr(error, "msg", str(error))
+        raise NewsletterError(f"invalid TOML: {message}", path, line) from None
+    return _ConfigReader(path, text).read(data, environ)
+
+
+class _ConfigReader:
+    """Turns parsed TOML into a Config, naming the file, line and key of the first problem."""
+
+    def __init__(self, path: Path, text: str):
+        self.path = path
+        self.toml_text = text
+
+    def fail(self, key: KeyPath, message: str) -> NewsletterError:
+        return NewsletterError(
+            f"{_dotted(key)}: {message}", self.path, locate_key(self.toml_text, key)
+        )
+
+    def read(self, data: dict[str, Any], environ: Mapping[str, str]) -> Config:
+        self.check_keys((), data, {"database", "sources", "topics", "newsletters"})
+        topics = self.read_tables("topics", data, self.read_topic)
+        sources = self.read_tables("sources", data, lambda k, t: self.read_source(k, t, topics))
+        newsletters = self.read_tables(
+            "newsletters", data, lambda k, t: self.read_newsletter(k, t, topics)
+        )
+        return Config(
+            path=self.path,
+            database_url=self.read_database_url(data, environ),
+            sources=sources,
+            topics=topics,
+            newsletters=newsletters,
+        )
+
+    def read_database_url(self, data: dict[str, Any], environ: Mapping[str, str]) -> str:
+        if environ.get(DATABASE_URL_ENV):
+            return resolve_database_url(environ[DATABASE_URL_ENV], Path.cwd())
+        table = self.table(("database",), data.get("database", {}))
+        self.check_keys(("database",), table, {"url"})
+        url = self.text(("database", "url"), table.get("url", "sqlite:///newsletter.db"))
+        return resolve_database_url(url, self.path.parent)
+
+    def read_tables(
+        self, name: str, data: dict[str, Any], read_one: Callable[[KeyPath, dict[str, Any]], T]
+    ) -> dict[str, T]:
+        key = (name,)
+        tables = self.table(key, data.get(name, {}))
+        result = {}
+        for slug, table in tables.items():
+            if not _SLUG.match(slug):
+                raise self.fail((*key, slug), "use lower-case letters, digits and '-' in names")
+            result[slug] = read_one((*key, slug), self.table((*key, slug), table))
+        return result
+
+    def read_topic(self, key: KeyPath, table: dict[str, Any]) -> TopicConfig:
+        self.check_keys(key, table, {"name", "keywords"})
+        return TopicConfig(
+            slug=str(key[-1]),
+            name=self.text((*key, "name"), table.get("name", str(key[-1]))),
+            keywords=self.texts((*key, "keywords"), table.get("keywords", [])),
+        )
+
+    def read_source(
+        self, key: KeyPath, table: dict[str, Any], topics: Mapping[str, TopicConfig]
+    ) -> SourceConfig:
+        self.check_keys(
+            key, table, {"format", "path", "url", "title", "listing_url", "language", "topics"}
+        )
+        source_format = self.text((*key, "format"), table.get("format", "listing"))
+        if source_format not in SOURCE_FORMATS:
+            raise self.fail(
+                (*key, "format"),
+                f"unknown format {source_format!r}; known: {', '.join(SOURCE_FORMATS)}",
+            )
+        if ("path" in table) == ("url" in table):
+            raise self.fail(key, "give exactly one of 'path' and 'url'")
+        path = None
+        if "path" in table:
+            path = self.path.parent / self.text((*key, "path"), table["path"])
+        return SourceConfig(
+            name=str(key[-1]),
+            format=source_format,
+            path=path,
+            url=self.http_url((*key, "url"), table.get("url")),
+            title=self.optional_string((*key, "title"), table.get("title")),
+            listing_url=self.http_url((*key, "listing_url"), table.get("listing_url")),
+            language=self.language((*key, "language"), table.get("language")),
+            topics=self.topic_slugs((*key, "topics"), table.get("topics", []), topics),
+        )
+
+    def read_newsletter(
+        self, key: KeyPath, table: dict[str, Any], topics: Mapping[str, TopicConfig]
+    ) -> NewsletterConfig:
+        self.check_keys(key, table, {"name", "topics", "title_pattern", "language", "sections"})
+        if "name" not in table:
+            raise self.fail(key, "missing 'name'")
+        pattern = self.text(
+            (*key, "title_pattern"), table.get("title_pattern", "{name} - {month} issue")
+        )
+        self.check_title_pattern((*key, "title_pattern"), pattern)
+        sections = self.array((*key, "sections"), table.get("sections", []))
+        return NewsletterConfig(
+            slug=str(key[-1]),
+            name=self.text((*key, "name"), table["name"]),
+            topics=self.topic_slugs((*key, "topics"), table.get("topics", []), topics),
+            title_pattern=pattern,
+            language=self.language((*key, "language"), table.get("language", "en")) or "en",
+            sections=tuple(
+                self.read_section(
+                    (*key, "sections", index),
+                    self.table((*key, "sections", index), section),
+                    topics,
+                )
+                for index, section in enumerate(sections)
+            ),
+        )
+
+    def read_section(
+        self, key: KeyPath, table: dict[str, Any], topics: Mapping[str, TopicConfig]
+    ) -> SectionConfig:
+        self.check_keys(key, table, {"title", "types", "topics"})
+        if "title" not in table:
+            raise self.fail(key, "missing 'title'")
+        return SectionConfig(
+            title=self.text((*key, "title"), table["title"]),
+            types=self.texts((*key, "types"), table.get("types", [])),
+            topics=self.topic_slugs((*key, "topics"), table.get("topics", []), topics),
+        )
+
+    def check_title_pattern(self, key: KeyPath, pattern: str) -> None:
+        try:
+            fields = [field for _, field, _, _ in string.Formatter().parse(pattern) if field]
+        except ValueError as error:
+            raise self.fail(key, f"invalid pattern: {error}") from None
+        for field in fields:
+            if field not in TITLE_FIELDS:
+                raise self.fail(
+                    key,
+                    f"unknown placeholder {{{field}}}; "
+                    f"known: {', '.join('{' + f + '}' for f in TITLE_FIELDS)}",
+                )
+
+    # Value checks: each returns the value in its final type or raises naming the key.
+
+    def check_keys(self, key: KeyPath, table: dict[str, Any], allowed: set[str]) -> None:
+        for name in table:
+            if name not in allowed:
+                close = difflib.get_close_matches(name, sorted(allowed), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise self.fail((*key, name), f"unknown key{hint}")
+
+    def table(self, key: KeyPath, value: Any) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.fail(key, "expected a table")
+        return value
+
+    def array(self, key: KeyPath, value: Any) -> list[Any]:
+        if not isinstance(value, list):
+            raise self.fail(key, "expected a list")
+        return value
+
+    def text(self, key: KeyPath, value: Any) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(key, "expected a non-empty string")
+        return value.strip()
+
+    def optional_string(self, key: KeyPath, value: Any) -> str | None:
+        return None if value is None else self.text(key, value)
+
+    def texts(self, key: KeyPath, value: Any) -> tuple[str, ...]:
+        items = self.array(key, value)
+        return tuple(self.text((*key, index), item) for index, item in enumerate(items))
+
+    def http_url(self, key: KeyPath, value: Any) -> str | None:
+        if value is None:
+            return None
+        url = self.text(key, value)
+        if not re.match(r"^https?://[^\s/]+", url):
+            raise self.fail(key, f"expected an http(s) URL, got {url!r}")
+        return url
+
+    def language(self, key: KeyPath, value: Any) -> str | None:
+        if value is None:
+            return None
+        code = self.text(key, value)
+        if not _LANGUAGE.match(code):
+            raise self.fail(key, f"expected a language code such as 'en' or 'fr', got {code!r}")
+        return code
+
+    def topic_slugs(
+        self, key: KeyPath, value: Any, topics: Mapping[str, TopicConfig]
+    ) -> tuple[str, ...]:
+        slugs = self.texts(key, value)
+        for index, slug in enumerate(slugs):
+            if slug not in topics:
+                known = ", ".join(sorted(topics)) or "none defined"
+                raise self.fail((*key, index), f"unknown topic {slug!r} (topics: {known})")
+        return slugs
+
+
+def resolve_database_url(url: str, base: Path) -> str:
+    """Make a relative SQLite path absolute (against `base`) and pick psycopg 3 for PostgreSQL."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    match = re.match(r"^(sqlite(?:\+\w+)?:///)([^?]*)(.*)$", url)
+    if match and match.group(2) and match.group(2) != ":memory:":
+        prefix, file, query = match.groups()
+        if not Path(file).is_absolute():
+            file = str((base / file).resolve())
+        return f"{prefix}{file}{query}"
+    return url
+
+
+def _dotted(key: KeyPath) -> str:
+    text = ""
+    for part in key:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text or "(top level)"
+
+
+_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
+_ASSIGNMENT = re.compile(r"^\s*([A-Za-z0-9_\-\"'. ]+?)\s*=")
+
+
+def _split_key(text: str) -> tuple[str, ...]:
+    return tuple(part.strip().strip("\"'") for part in text.split("."))
+
+
+def locate_key(text: str, key: KeyPath) -> int | None:
+    """Best-effort line number of `key` in TOML `text` (its own line, else its table's)."""
+    array_counts: dict[tuple[str, ...], int] = {}
+    current: KeyPath = ()
+    lines: dict[KeyPath, int] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = _HEADER.match(line)
+        if header:
+            name = _split_key(header.group(2))
+            if header.group(1) == "[[":
+                array_counts[name] = array_counts.get(name, -1) + 1
+                current = (*name, array_counts[name])
+            else:
+                current = name
+            lines.setdefault(current, number)
+            continue
+        assignment = _ASSIGNMENT.match(line)
+        if assignment:
+            lines.setdefault((*current, *_split_key(assignment.group(1))), number)
+    # A list element's line is its list's line; a missing key points at its table.
+    for length in range(len(key), 0, -1):
+        prefix = key[:length]
+        if prefix in lines:
+            return lines[prefix]
+        below = [line for path, line in lines.items() if path[:length] == prefix]
+        if below:
+            return min(below)
+    return None

@@ -1,0 +1,37 @@
+"""The one user-facing error type, and the notices (warnings) that travel with results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def _where(path: Path | str | None, line: int | None) -> str:
+    if path is None:
+        return ""
+    return f"{path}:{line}: " if line is not None else f"{path}: "
+
+
+class NewsletterError(Exception):
+    """A problem the user can act on: shown as one line `path:line: message`, exit status 1."""
+
+    def __init__(self, message: str, path: Path | str | None = None, line: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.path = path
+        self.line = line
+
+    def __str__(self) -> str:
+        return f"{_where(self.path, self.line)}{self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """Something worth telling the user that did not stop the work."""
+
+    message: str
+    path: Path | str | None = None
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return f"{_where(self.path, self.line)}{self.message}"

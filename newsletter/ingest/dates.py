@@ -1,0 +1,101 @@
+"""Read the dates that listing pages print: `09 November 2020`, `9 de noviembre de 2020`..."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+
+DEFAULT_LANGUAGES = ("en", "fr", "es")
+
+_ORDINAL = r"(?:st|nd|rd|th|er|re|º|°|ª)?"
+_MONTH = r"(?P<month>[^\W\d_]{3,}\.?)"
+_DAY_FIRST = re.compile(
+    rf"^(?P<day>\d{{1,2}}){_ORDINAL}\.?\s+(?:de\s+)?{_MONTH},?\s+(?:de[l]?\s+)?(?P<year>\d{{4}})$",
+    re.IGNORECASE,
+)
+_MONTH_FIRST = re.compile(
+    rf"^{_MONTH}\s+(?P<day>\d{{1,2}}){_ORDINAL},?\s+(?P<year>\d{{4}})$", re.IGNORECASE
+)
+_ISO = re.compile(r"^(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})$")
+_COMBINING_MARKS = re.compile(r"[\u0300-\u036f]")
+
+
+@dataclass(frozen=True, slots=True)
+class ReadDate:
+    """A date and, when its month name tells, the language it was written in."""
+
+    value: date
+    language: str | None
+
+
+class DateError(ValueError):
+    """A line shaped like a date that is not one: an unknown month name or an impossible day."""
+
+
+def _fold(name: str) -> str:
+    name = _COMBINING_MARKS.sub("", unicodedata.normalize("NFKD", name))
+    return name.casefold().rstrip(".")
+
+
+class DateReader:
+    """Recognises date lines in the given languages, using Babel's (CLDR) month names."""
+
+    def __init__(self, languages: Iterable[str] = DEFAULT_LANGUAGES):
+        self.languages = tuple(dict.fromkeys(languages))
+        self.months = _month_names(self.languages)
+        self.read = lru_cache(maxsize=8192)(self._read)
+
+    def looks_like_date(self, text: str) -> bool:
+        """Whether a line has the shape of a date, whether or not it is a valid one."""
+        return bool(_DAY_FIRST.match(text) or _MONTH_FIRST.match(text) or _ISO.match(text))
+
+    def _read(self, text: str) -> ReadDate | None:
+        """The date on a line, None if the line is not shaped like a date; DateError if invalid."""
+        match = _DAY_FIRST.match(text) or _MONTH_FIRST.match(text)
+        language = None
+        if match:
+            name = _fold(match["month"])
+            if name not in self.months:
+                raise DateError(
+                    f"unknown month name {match['month']!r} in date {text!r} "
+                    f"(dates are read in: {', '.join(self.languages)})"
+                )
+            month, languages = self.months[name]
+            language = languages[0] if len(languages) == 1 else None
+        else:
+            match = _ISO.match(text)
+            if not match:
+                return None
+            month = int(match["month"])
+        try:
+            return ReadDate(date(int(match["year"]), month, int(match["day"])), language)
+        except ValueError as error:
+            raise DateError(f"impossible date {text!r}: {error}") from None
+
+
+def _month_names(languages: tuple[str, ...]) -> dict[str, tuple[int, tuple[str, ...]]]:
+    """Folded month name -> (month number, languages that use it), wide and abbreviated forms."""
+    from babel import Locale, UnknownLocaleError
+
+    found: dict[str, dict[int, list[str]]] = {}
+    for language in languages:
+        try:
+            locale = Locale.parse(language.replace("-", "_"))
+        except (UnknownLocaleError, ValueError):
+            continue  # a language Babel does not know cannot contribute month names
+        for context in ("format", "stand-alone"):
+            for width in ("wide", "abbreviated"):
+                for month, name in locale.months[context][width].items():
+                    users = found.setdefault(_fold(name), {}).setdefault(month, [])
+                    if language not in users:
+                        users.append(language)
+    # A name meaning different months in different languages is ambiguous: leave it out.
+    return {
+        name: next((month, tuple(users)) for month, users in months.items())
+        for name, months in found.items()
+        if len(months) == 1
+    }

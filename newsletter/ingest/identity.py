@@ -1,0 +1,59 @@
+"""Who an item is: a stable uid from its URL, else from its normalised (type, title, date)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from urllib.parse import urlsplit, urlunsplit
+
+from newsletter.model import Entry
+
+UID_LENGTH = 16  # hex digits: 64 bits keep collisions negligible in a pool of millions
+
+# Curly quotes and dashes, which listings and feeds spell differently for the same title.
+_TYPOGRAPHY = str.maketrans(
+    {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"}
+)
+
+
+def fold_text(text: str) -> str:
+    """Text as identity sees it: Unicode-normalised, case-folded, plain quotes, single spaces."""
+    return " ".join(unicodedata.normalize("NFKC", text).translate(_TYPOGRAPHY).casefold().split())
+
+
+def normalise_url(url: str) -> str:
+    """Scheme and host in lower case, no default port, no fragment: one spelling per page."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower()
+    if parts.port and (parts.scheme, parts.port) not in (("http", 80), ("https", 443)):
+        host = f"{host}:{parts.port}"
+    path = re.sub(r"/+$", "", parts.path) or "/"
+    return urlunsplit((parts.scheme.lower(), host, path, parts.query, ""))
+
+
+def identity_key(entry: Entry) -> str:
+    if entry.url:
+        return "url\x1f" + normalise_url(entry.url)
+    return "\x1f".join(
+        ("item", fold_text(entry.type), fold_text(entry.title), entry.date.isoformat())
+    )
+
+
+def item_uid(entry: Entry) -> str:
+    return hashlib.sha256(identity_key(entry).encode()).hexdigest()[:UID_LENGTH]
+
+
+def fingerprint(entry: Entry) -> str:
+    """A digest of everything a source says about an item, to notice when that changes."""
+    said = "\x1f".join(
+        (
+            entry.type,
+            entry.title,
+            entry.date.isoformat(),
+            entry.summary,
+            entry.url or "",
+            entry.language or "",
+        )
+    )
+    return hashlib.sha256(said.encode()).hexdigest()[:UID_LENGTH]

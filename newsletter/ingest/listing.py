@@ -1,0 +1,270 @@
+"""Read a listing page saved as text: a heading, then numbered entries (type, title, date, summary).
+
+    News, stories and statements on cooperatives
+
+      1. News
+
+        A two-day symposium is held to celebrate the centennial of the Cooperatives Unit
+
+        27 November 2020
+
+        The ILO held a two-day symposium on the occasion of the centennial...
+
+The file is streamed line by line, so its size does not matter to memory.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from newsletter.errors import NewsletterError, Notice
+from newsletter.ingest.dates import DateError, DateReader, ReadDate
+from newsletter.model import Entry
+
+_ENTRY_START = re.compile(r"^(\d{1,7})\.\s+(\S.{0,79})$")
+_BOM = b"\xef\xbb\xbf"
+MAX_TITLE_LINES = 4  # a title longer than this without a date means the date is missing
+MAX_NOTICES = 50
+
+
+@dataclass
+class _Draft:
+    """An entry being read: its header, and the lines seen so far."""
+
+    number: int
+    type: str
+    line: int
+    title_lines: list[str] = field(default_factory=list)
+    date: ReadDate | None = None
+    paragraphs: list[list[str]] = field(default_factory=list)
+    paragraph_open: bool = False
+
+    @property
+    def title(self) -> str:
+        return _clean(" ".join(self.title_lines))
+
+    def add_summary_line(self, text: str) -> None:
+        if not self.paragraph_open:
+            self.paragraphs.append([])
+            self.paragraph_open = True
+        self.paragraphs[-1].append(text)
+
+
+class _Lines:
+    """Numbered, stripped lines of a file with look-ahead; refuses binary and non-UTF-8 input."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.bytes_read = 0
+        self.last_line = 0
+        self._lines = self._read()
+        self._ahead: deque[tuple[int, str]] = deque()
+
+    def _read(self) -> Iterator[tuple[int, str]]:
+        try:
+            file = self.path.open("rb")
+        except OSError as error:
+            raise NewsletterError(f"cannot read: {error.strerror or error}", self.path) from None
+        with file:
+            for number, raw in enumerate(file, start=1):
+                self.bytes_read += len(raw)
+                if number == 1 and raw.startswith(_BOM):
+                    raw = raw[len(_BOM) :]
+                if b"\x00" in raw:
+                    raise NewsletterError(
+                        "binary data where a text listing page was expected", self.path, number
+                    )
+                try:
+                    text = raw.decode("utf-8")
+                except UnicodeDecodeError as error:
+                    raise NewsletterError(
+                        f"not UTF-8 text (byte 0x{raw[error.start]:02x} at column "
+                        f"{error.start + 1}); save the listing as UTF-8",
+                        self.path,
+                        number,
+                    ) from None
+                yield number, text.strip()
+
+    def __iter__(self) -> Iterator[tuple[int, str]]:
+        return self
+
+    def __next__(self) -> tuple[int, str]:
+        line = self._ahead.popleft() if self._ahead else next(self._lines)
+        self.last_line = line[0]
+        return line
+
+    def peek_texts(self, count: int) -> list[str]:
+        """The next `count` non-blank lines, without consuming them."""
+        while sum(1 for _, text in self._ahead if text) < count:
+            try:
+                self._ahead.append(next(self._lines))
+            except StopIteration:
+                break
+        return [text for _, text in self._ahead if text][:count]
+
+
+class ListingReader:
+    """Yields the entries of one listing file; `heading` and `notices` fill in as it reads."""
+
+    def __init__(self, path: Path, dates: DateReader, language: str | None = None):
+        self.path = path
+        self.dates = dates
+        self.language = language
+        self.heading: str | None = None
+        self.notices: list[Notice] = []
+        self.entries_read = 0
+        self._lines = _Lines(path)
+
+    @property
+    def bytes_read(self) -> int:
+        return self._lines.bytes_read
+
+    def error(self, line: int, message: str) -> NewsletterError:
+        return NewsletterError(message, self.path, line)
+
+    def notice(self, line: int, message: str) -> None:
+        if len(self.notices) < MAX_NOTICES:
+            self.notices.append(Notice(message, self.path, line))
+        elif len(self.notices) == MAX_NOTICES:
+            self.notices.append(Notice("more notices left out", self.path, line))
+
+    def __iter__(self) -> Iterator[Entry]:
+        draft: _Draft | None = None
+        previous_blank = True
+        for number, text in self._lines:
+            if not text:
+                if draft is not None and draft.date is not None:
+                    draft.paragraph_open = False
+                previous_blank = True
+                continue
+            start = _ENTRY_START.match(text)
+            if self.heading is None and draft is None:
+                if not start:
+                    self.heading = _clean(text)
+                    continue
+                self.heading = ""
+                self.notice(number, "no heading line before the first entry")
+            if draft is None:
+                if not start:
+                    raise self.error(
+                        number,
+                        f"expected the first entry, such as '1. News', "
+                        f"after the heading; found {_quote(text)}",
+                    )
+                draft = self.start_entry(number, start, expected=None)
+            elif draft.date is None:
+                self.read_title_or_date(number, text, start, draft)
+            elif start and self.starts_entry(start, draft.number + 1, previous_blank):
+                yield self.finish(draft)
+                draft = self.start_entry(number, start, expected=draft.number + 1)
+            else:
+                draft.add_summary_line(text)
+            previous_blank = False
+
+        last = max(self._lines.last_line, 1)
+        if self.heading is None:
+            raise self.error(
+                last,
+                "empty file: expected a heading, then entries such as "
+                "'1. News', a title and a date",
+            )
+        if draft is None:
+            raise self.error(
+                last,
+                "no entries after the heading: expected entries such as "
+                "'1. News', a title and a date",
+            )
+        if draft.date is None:
+            self.notice(
+                draft.line,
+                f"the last entry ({draft.number}. {draft.type}) is "
+                f"truncated: it has no date, so it was skipped",
+            )
+        else:
+            yield self.finish(draft)
+        if not self.entries_read:
+            raise self.error(last, "no complete entry (each needs a type, a title and a date)")
+
+    def start_entry(self, number: int, start: re.Match[str], expected: int | None) -> _Draft:
+        found = int(start[1])
+        if expected is not None and found != expected:
+            self.notice(
+                number,
+                f"entry {found} follows entry {expected - 1}; "
+                f"an entry may be missing or misnumbered",
+            )
+        return _Draft(number=found, type=_clean(start[2]), line=number)
+
+    def read_title_or_date(
+        self, number: int, text: str, start: re.Match[str] | None, draft: _Draft
+    ) -> None:
+        try:
+            read = self.dates.read(text)
+        except DateError as error:
+            raise self.error(number, str(error)) from None
+        if read is not None:
+            if not draft.title_lines:
+                raise self.error(
+                    number,
+                    f"entry {draft.number} ({draft.type}) has no title: "
+                    f"expected a title line before its date",
+                )
+            draft.date = read
+        elif start:
+            raise self.error(
+                number, self.missing_date(draft, f"found the next entry {_quote(text)}")
+            )
+        elif len(draft.title_lines) >= MAX_TITLE_LINES:
+            raise self.error(number, self.missing_date(draft, f"found {_quote(text)}"))
+        else:
+            draft.title_lines.append(text)
+
+    def missing_date(self, draft: _Draft, found: str) -> str:
+        return (
+            f"entry {draft.number} ({_quote(draft.title, 50)}) has no date line: expected "
+            f"a date such as '09 November 2020' after the title, {found}"
+        )
+
+    def starts_entry(self, start: re.Match[str], expected: int, previous_blank: bool) -> bool:
+        """Whether a numbered line in a summary begins the next entry.
+
+        The expected number always does. Another number does only after a blank line and when
+        a title and a date follow, so a numbered list inside a summary stays in the summary.
+        """
+        if int(start[1]) == expected:
+            return True
+        if not previous_blank:
+            return False
+        upcoming = self._lines.peek_texts(MAX_TITLE_LINES + 1)
+        for index, text in enumerate(upcoming):
+            if _ENTRY_START.match(text):
+                return False
+            if self.dates.looks_like_date(text):
+                return index > 0
+        return False
+
+    def finish(self, draft: _Draft) -> Entry:
+        assert draft.date is not None
+        self.entries_read += 1
+        summary = "\n\n".join(_clean(" ".join(lines)) for lines in draft.paragraphs)
+        return Entry(
+            type=draft.type,
+            title=draft.title,
+            date=draft.date.value,
+            summary=summary,
+            language=self.language or draft.date.language,
+            line=draft.line,
+        )
+
+
+def _clean(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+def _quote(text: str, limit: int = 60) -> str:
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")

@@ -1,0 +1,104 @@
+"""The plain records every stage shares: what a source says, and what the pool holds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+
+class TopicOrigin(StrEnum):
+    """What tagged an item with a topic; `retag` recomputes SOURCE and RULE, never MANUAL."""
+
+    SOURCE = "source"  # the source's default topics
+    RULE = "rule"  # the taxonomy's keywords
+    MANUAL = "manual"  # an editor, with `newsletter tag` or `ingest --topic`
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One item as a source shows it, before its identity and topics are worked out."""
+
+    type: str
+    title: str
+    date: date
+    summary: str = ""
+    url: str | None = None
+    language: str | None = None
+    line: int | None = None  # where the entry starts in its file, for messages
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One item of the pool, as the later stages see it."""
+
+    uid: str
+    type: str
+    title: str
+    date: date
+    summary: str = ""
+    url: str | None = None
+    language: str | None = None
+    topics: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    first_seen: datetime | None = None
+    updated: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemQuery:
+    """Which items to select: every given criterion must hold (topics and types match any)."""
+
+    start: date | None = None
+    end: date | None = None
+    topics: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+    search: str | None = None
+    limit: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSummary:
+    """A topic of the taxonomy with how many pool items carry it."""
+
+    slug: str
+    name: str
+    items: int
+    in_config: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where a batch of items was read from, as the pool records it."""
+
+    name: str
+    format: str
+    location: str | None = None
+    title: str | None = None
+    listing_url: str | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingItem:
+    """An entry ready for the pool: its identity and the digest of what its source said."""
+
+    uid: str
+    fingerprint: str
+    entry: Entry
+
+
+@dataclass(frozen=True, slots=True)
+class WriteCounts:
+    """What storing a batch did: items added, changed, and already known as they were."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def __add__(self, other: WriteCounts) -> WriteCounts:
+        return WriteCounts(
+            self.new + other.new,
+            self.updated + other.updated,
+            self.unchanged + other.unchanged,
+        )

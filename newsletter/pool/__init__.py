@@ -1,0 +1,161 @@
+"""The item pool: every item ever ingested, once, with its topics and sources.
+
+The only part of the program that touches SQLAlchemy; everything leaves it as plain records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, delete, insert, select, text
+
+from newsletter.errors import NewsletterError
+from newsletter.model import Item, ItemQuery, Source, TopicOrigin, TopicSummary
+from newsletter.pool import database, queries, store
+from newsletter.pool.store import DerivedTopics, ItemWriter, Tagger
+
+
+class Pool:
+    """A connection to the pool's database; open with `Pool.open(url, topics)`."""
+
+    def __init__(self, engine: Engine, topic_ids: Mapping[str, int]):
+        self.engine = engine
+        self.topic_ids = dict(topic_ids)
+
+    @classmethod
+    def open(cls, url: str, topics: Mapping[str, str] | None = None) -> Pool:
+        """Connect, apply pending migrations, and make sure every configured topic exists."""
+        engine = database.open_engine(url)
+        database.check_connection(engine)
+        database.upgrade(engine)
+        with engine.begin() as connection:
+            topic_ids = store.sync_topics(connection, topics or {})
+        return cls(engine, topic_ids)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Pool:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    @property
+    def url(self) -> str:
+        return database.display_url(str(self.engine.url))
+
+    def check_topics(self, slugs: Iterable[str]) -> tuple[str, ...]:
+        slugs = tuple(slugs)
+        for slug in slugs:
+            if slug not in self.topic_ids:
+                known = ", ".join(sorted(self.topic_ids)) or "none configured"
+                raise NewsletterError(f"unknown topic {slug!r} (topics: {known})")
+        return slugs
+
+    # Writing
+
+    @contextmanager
+    def writer(
+        self,
+        source: Source,
+        *,
+        source_topics: Iterable[str] = (),
+        manual_topics: Iterable[str] = (),
+        tagger: Tagger,
+        now: datetime | None = None,
+    ) -> Iterator[ItemWriter]:
+        """An ItemWriter inside one transaction: committed if the block ends normally,
+        rolled back (nothing stored) if it raises."""
+        now = now or datetime.now(UTC)
+        with self.engine.begin() as connection:
+            source_id = store.save_source(connection, source, now)
+            yield ItemWriter(
+                connection,
+                source_id=source_id,
+                topic_ids=self.topic_ids,
+                source_topics=self.check_topics(source_topics),
+                manual_topics=self.check_topics(manual_topics),
+                tagger=tagger,
+                now=now,
+            )
+
+    def tag(self, uid: str, slugs: Iterable[str]) -> Item:
+        """Tag an item by hand; this also lifts an earlier `untag` of those topics."""
+        slugs = self.check_topics(slugs)
+        with self.engine.begin() as connection:
+            item_id, _ = queries.find_item_id(connection, uid)
+            topic_ids = [self.topic_ids[slug] for slug in slugs]
+            connection.execute(
+                delete(store.exclusions).where(
+                    store.exclusions.c.item_id == item_id,
+                    store.exclusions.c.topic_id.in_(topic_ids),
+                )
+            )
+            store.apply_topic_links(
+                connection,
+                self.topic_ids,
+                {item_id: {(slug, TopicOrigin.MANUAL) for slug in slugs}},
+                recompute=(),
+            )
+            return queries.get_item(connection, uid)
+
+    def untag(self, uid: str, slugs: Iterable[str]) -> Item:
+        """Take topics off an item, whatever gave them, and keep rules from adding them back."""
+        slugs = self.check_topics(slugs)
+        with self.engine.begin() as connection:
+            item_id, _ = queries.find_item_id(connection, uid)
+            for slug in slugs:
+                topic_id = self.topic_ids[slug]
+                connection.execute(
+                    delete(store.item_topics).where(
+                        store.item_topics.c.item_id == item_id,
+                        store.item_topics.c.topic_id == topic_id,
+                    )
+                )
+                already = connection.execute(
+                    select(store.exclusions.c.item_id).where(
+                        store.exclusions.c.item_id == item_id,
+                        store.exclusions.c.topic_id == topic_id,
+                    )
+                ).first()
+                if already is None:
+                    connection.execute(
+                        insert(store.exclusions).values(item_id=item_id, topic_id=topic_id)
+                    )
+            return queries.get_item(connection, uid)
+
+    def retag(self, derived: DerivedTopics) -> tuple[int, int]:
+        """Recompute source and rule topics of every item; returns (links added, removed)."""
+        with self.engine.begin() as connection:
+            return store.retag_all(connection, self.topic_ids, derived)
+
+    def optimise(self) -> None:
+        """Refresh the query planner's statistics after a large change."""
+        with self.engine.begin() as connection:
+            if self.engine.dialect.name == "sqlite":
+                connection.execute(text("PRAGMA optimize"))
+            else:
+                connection.execute(text("ANALYZE"))
+
+    # Reading
+
+    def select_items(self, query: ItemQuery) -> list[Item]:
+        """Items by date range x topics x types (x search), newest first."""
+        self.check_topics(query.topics)
+        with self.engine.connect() as connection:
+            return queries.select_items(connection, query)
+
+    def item(self, uid: str) -> Item:
+        with self.engine.connect() as connection:
+            return queries.get_item(connection, uid)
+
+    def topic_summaries(self) -> list[TopicSummary]:
+        with self.engine.connect() as connection:
+            return queries.topic_summaries(connection)
+
+    def count_items(self) -> int:
+        with self.engine.connect() as connection:
+            return queries.count_items(connection)

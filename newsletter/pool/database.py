@@ -1,0 +1,107 @@
+"""Engines for SQLite (the default) and PostgreSQL; the Alembic migrations own the schema."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+
+from newsletter.errors import NewsletterError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def display_url(url: str) -> str:
+    """The URL without its password, fit to print."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def open_engine(url: str) -> Engine:
+    """An engine for `url`, with SQLite tuned for one writer and many quick reads."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise NewsletterError(f"not a database URL: {url!r}") from None
+    options: dict[str, Any] = {}
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            folder = Path(parsed.database).parent
+            if not folder.is_dir():
+                raise NewsletterError(f"cannot create the database: no folder {folder}")
+        options["connect_args"] = {"timeout": 30}
+    try:
+        engine = create_engine(parsed, **options)
+    except NoSuchModuleError:
+        raise NewsletterError(f"unsupported database URL {display_url(url)}") from None
+    except ModuleNotFoundError as error:
+        hint = " (pip install 'newsletter[postgresql]')" if "psycopg" in str(error) else ""
+        raise NewsletterError(f"missing database driver {error.name}{hint}") from None
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _tune_sqlite)
+    return engine
+
+
+def _tune_sqlite(connection: Any, _record: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.execute("PRAGMA cache_size = -65536")  # 64 MiB of page cache
+    cursor.close()
+
+
+def check_connection(engine: Engine) -> None:
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except OperationalError as error:
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        raise NewsletterError(
+            f"cannot open the database {display_url(str(engine.url))}: {reason}"
+        ) from None
+
+
+def _alembic_config(engine: Engine, connection: Any) -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", str(engine.url).replace("%", "%%"))
+    config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def upgrade(engine: Engine) -> tuple[str | None, str]:
+    """Bring the schema to the newest migration; returns (revision before, revision after)."""
+    from alembic import command
+
+    before = current_revision(engine)
+    head = head_revision()
+    if before != head:
+        with engine.begin() as connection:
+            command.upgrade(_alembic_config(engine, connection), "head")
+    return before, head

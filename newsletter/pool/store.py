@@ -1,0 +1,298 @@
+"""Write paths of the pool: store a source's items in batches, and recompute derived topic links."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Connection, Row, Table, and_, delete, insert, select, tuple_, update
+
+from newsletter.model import IncomingItem, Source, TopicOrigin, WriteCounts
+from newsletter.pool.tables import (
+    ItemRow,
+    ItemSourceRow,
+    ItemTopicRow,
+    SourceRow,
+    TopicExclusionRow,
+    TopicRow,
+)
+
+# Core tables: bulk writes through them skip the ORM's per-object bookkeeping.
+items = cast(Table, ItemRow.__table__)
+sources = cast(Table, SourceRow.__table__)
+topics = cast(Table, TopicRow.__table__)
+item_topics = cast(Table, ItemTopicRow.__table__)
+item_sources = cast(Table, ItemSourceRow.__table__)
+exclusions = cast(Table, TopicExclusionRow.__table__)
+
+# (title, summary) -> topic slugs that the keyword rules give
+Tagger = Callable[[str, str], frozenset[str]]
+# (title, summary, source names) -> {(topic slug, origin)} that sources and rules give
+DerivedTopics = Callable[[str, str, Sequence[str]], set[tuple[str, str]]]
+
+_FIELDS = ("type", "title", "date", "summary", "url", "language")
+
+
+def sync_topics(connection: Connection, names: Mapping[str, str]) -> dict[str, int]:
+    """Make the topics table hold every configured topic (slug -> name); returns slug -> id."""
+    known = {row.slug: row for row in connection.execute(select(topics))}
+    for slug, name in names.items():
+        if slug not in known:
+            connection.execute(insert(topics).values(slug=slug, name=name))
+        elif known[slug].name != name:
+            connection.execute(update(topics).where(topics.c.slug == slug).values(name=name))
+    return dict(connection.execute(select(topics.c.slug, topics.c.id)).tuples().all())
+
+
+def save_source(connection: Connection, source: Source, now: datetime) -> int:
+    """Insert or refresh a source's description; returns its id."""
+    values = {
+        "format": source.format,
+        "location": source.location,
+        "title": source.title,
+        "listing_url": source.listing_url,
+        "language": source.language,
+        "last_ingested": now,
+    }
+    found = connection.execute(select(sources.c.id).where(sources.c.name == source.name)).scalar()
+    if found is None:
+        return int(
+            connection.execute(
+                insert(sources).values(name=source.name, **values).returning(sources.c.id)
+            ).scalar_one()
+        )
+    connection.execute(update(sources).where(sources.c.id == found).values(**values))
+    return int(found)
+
+
+class ItemWriter:
+    """Stores batches of one source's items on one connection (the caller owns the transaction).
+
+    An item already in the pool is updated only when what this source says of it changed since
+    the source last said it, so ingesting the same files again, in any order, changes nothing.
+    """
+
+    def __init__(
+        self,
+        connection: Connection,
+        *,
+        source_id: int,
+        topic_ids: Mapping[str, int],
+        source_topics: Iterable[str],
+        manual_topics: Iterable[str],
+        tagger: Tagger,
+        now: datetime,
+    ):
+        self.connection = connection
+        self.source_id = source_id
+        self.topic_ids = topic_ids
+        self.source_topics = frozenset(source_topics)
+        self.manual_topics = frozenset(manual_topics)
+        self.tagger = tagger
+        self.now = now
+
+    def write(self, batch: Sequence[IncomingItem]) -> WriteCounts:
+        """Store a batch whose uids are distinct."""
+        known = {
+            row.uid: row
+            for row in self.connection.execute(
+                select(items.c.id, *(items.c[name] for name in ("uid", *_FIELDS))).where(
+                    items.c.uid.in_([incoming.uid for incoming in batch])
+                )
+            )
+        }
+        fresh = [incoming for incoming in batch if incoming.uid not in known]
+        counts = WriteCounts(new=len(fresh))
+        if fresh:
+            self.insert_new(fresh)
+        if known:
+            by_uid = {incoming.uid: incoming for incoming in batch}
+            counts += self.merge_known([(row, by_uid[row.uid]) for row in known.values()])
+        return counts
+
+    def insert_new(self, fresh: Sequence[IncomingItem]) -> None:
+        rows = [
+            {
+                "uid": incoming.uid,
+                **{name: getattr(incoming.entry, name) for name in _FIELDS},
+                "first_seen": self.now,
+                "updated": self.now,
+            }
+            for incoming in fresh
+        ]
+        result = self.connection.execute(
+            insert(items).returning(items.c.id, sort_by_parameter_order=True), rows
+        )
+        ids = list(result.scalars())
+        self.connection.execute(
+            insert(item_sources),
+            [
+                {
+                    "item_id": item_id,
+                    "source_id": self.source_id,
+                    "fingerprint": incoming.fingerprint,
+                    "first_seen": self.now,
+                }
+                for item_id, incoming in zip(ids, fresh, strict=True)
+            ],
+        )
+        links = [
+            {"item_id": item_id, "topic_id": self.topic_ids[slug], "origin": origin}
+            for item_id, incoming in zip(ids, fresh, strict=True)
+            for slug, origin in self.topics_for(incoming.entry.title, incoming.entry.summary)
+        ]
+        if links:
+            self.connection.execute(insert(item_topics), links)
+
+    def topics_for(self, title: str, summary: str) -> set[tuple[str, str]]:
+        return (
+            {(slug, TopicOrigin.SOURCE) for slug in self.source_topics}
+            | {(slug, TopicOrigin.RULE) for slug in self.tagger(title, summary)}
+            | {(slug, TopicOrigin.MANUAL) for slug in self.manual_topics}
+        )
+
+    def merge_known(self, pairs: Sequence[tuple[Row[Any], IncomingItem]]) -> WriteCounts:
+        ids = [row.id for row, _ in pairs]
+        said_before: dict[int, str] = dict(
+            self.connection.execute(
+                select(item_sources.c.item_id, item_sources.c.fingerprint).where(
+                    item_sources.c.source_id == self.source_id, item_sources.c.item_id.in_(ids)
+                )
+            )
+            .tuples()
+            .all()
+        )
+        updated = unchanged = 0
+        retopic: dict[int, set[tuple[str, str]]] = {}
+        for row, incoming in pairs:
+            before = said_before.get(row.id)
+            if before == incoming.fingerprint:
+                unchanged += 1
+                if self.manual_topics:
+                    retopic[row.id] = {(slug, TopicOrigin.MANUAL) for slug in self.manual_topics}
+                continue
+            link = {"fingerprint": incoming.fingerprint}
+            if before is None:
+                self.connection.execute(
+                    insert(item_sources).values(
+                        item_id=row.id, source_id=self.source_id, first_seen=self.now, **link
+                    )
+                )
+            else:
+                self.connection.execute(
+                    update(item_sources)
+                    .where(
+                        item_sources.c.item_id == row.id, item_sources.c.source_id == self.source_id
+                    )
+                    .values(**link)
+                )
+            merged = _merge(row, incoming)
+            if merged:
+                self.connection.execute(
+                    update(items).where(items.c.id == row.id).values(**merged, updated=self.now)
+                )
+                updated += 1
+            else:
+                unchanged += 1
+            fields = {**row._mapping, **merged}
+            retopic[row.id] = self.topics_for(fields["title"], fields["summary"])
+        if retopic:
+            apply_topic_links(
+                self.connection, self.topic_ids, retopic, recompute=(TopicOrigin.RULE,)
+            )
+        return WriteCounts(updated=updated, unchanged=unchanged)
+
+
+def _merge(row: Row[Any], incoming: IncomingItem) -> dict[str, Any]:
+    """The fields to change: what the source says now, but silence never erases what is known."""
+    entry = incoming.entry
+    wanted = {
+        "type": entry.type,
+        "title": entry.title,
+        "date": entry.date,
+        "summary": entry.summary or row.summary,
+        "url": entry.url or row.url,
+        "language": entry.language or row.language,
+    }
+    return {name: value for name, value in wanted.items() if getattr(row, name) != value}
+
+
+def apply_topic_links(
+    connection: Connection,
+    topic_ids: Mapping[str, int],
+    wanted: Mapping[int, set[tuple[str, str]]],
+    recompute: Sequence[str],
+) -> tuple[int, int]:
+    """Add the wanted (topic, origin) links per item, except excluded topics, and drop links of
+    the `recompute` origins that are no longer wanted. Returns (added, removed)."""
+    ids = list(wanted)
+    existing: dict[int, set[tuple[int, str]]] = defaultdict(set)
+    for item_id, topic_id, origin in connection.execute(
+        select(item_topics.c.item_id, item_topics.c.topic_id, item_topics.c.origin).where(
+            item_topics.c.item_id.in_(ids)
+        )
+    ):
+        existing[item_id].add((topic_id, origin))
+    excluded = set(
+        connection.execute(
+            select(exclusions.c.item_id, exclusions.c.topic_id).where(exclusions.c.item_id.in_(ids))
+        ).tuples()
+    )
+    additions, removals = [], []
+    for item_id, links in wanted.items():
+        target = {
+            (topic_ids[slug], origin)
+            for slug, origin in links
+            if (item_id, topic_ids[slug]) not in excluded
+        }
+        have = existing[item_id]
+        additions += [
+            {"item_id": item_id, "topic_id": topic_id, "origin": origin}
+            for topic_id, origin in sorted(target - have)
+        ]
+        removals += [
+            (item_id, topic_id, origin)
+            for topic_id, origin in sorted(have - target)
+            if origin in recompute
+        ]
+    if additions:
+        connection.execute(insert(item_topics), additions)
+    if removals:
+        key = tuple_(item_topics.c.item_id, item_topics.c.topic_id, item_topics.c.origin)
+        connection.execute(delete(item_topics).where(key.in_(removals)))
+    return len(additions), len(removals)
+
+
+def retag_all(
+    connection: Connection,
+    topic_ids: Mapping[str, int],
+    derived: DerivedTopics,
+    batch_size: int = 2000,
+) -> tuple[int, int]:
+    """Recompute every item's source and rule topic links; manual links and exclusions stay."""
+    added = removed = 0
+    last_id = 0
+    while True:
+        rows = connection.execute(
+            select(items.c.id, items.c.title, items.c.summary)
+            .where(items.c.id > last_id)
+            .order_by(items.c.id)
+            .limit(batch_size)
+        ).all()
+        if not rows:
+            return added, removed
+        last_id = rows[-1].id
+        names: dict[int, list[str]] = defaultdict(list)
+        for item_id, name in connection.execute(
+            select(item_sources.c.item_id, sources.c.name)
+            .join(sources, and_(sources.c.id == item_sources.c.source_id))
+            .where(item_sources.c.item_id.in_([row.id for row in rows]))
+        ):
+            names[item_id].append(name)
+        wanted = {row.id: derived(row.title, row.summary, names[row.id]) for row in rows}
+        counts = apply_topic_links(
+            connection, topic_ids, wanted, recompute=(TopicOrigin.SOURCE, TopicOrigin.RULE)
+        )
+        added, removed = added + counts[0], removed + counts[1]
