@@ -210,6 +210,8 @@ def ingest(
     """
     from newsletter.ingest import ingest_file
 
+    if every_source and source_name:
+        raise click.UsageError("--source names the source of FILES; --all reads every source")
     jobs: list[tuple[Path, str | None]] = [(path, source_name) for path in files]
     if every_source:
         for source in workspace.config.sources.values():
@@ -237,6 +239,8 @@ def ingest(
                     on_progress=on_progress,
                 )
         except NewsletterError as error:
+            if len(jobs) == 1:
+                raise NewsletterError(f"{error.message} (nothing stored)", error.path, error.line)
             failed += 1
             err.print(f"[red]error:[/] {_escape(str(error))} [dim](nothing stored)[/]")
             continue

@@ -122,8 +122,11 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        line = getattr(error, "lineno", None)
-        message = getattr(error, "msg", str(error))
+        # Python 3.14 gives lineno and msg; older versions only put them in the text.
+        message, line = getattr(error, "msg", None), getattr(error, "lineno", None)
+        if message is None:
+            found = re.match(r"^(.*?) \(at line (\d+), column \d+\)$", str(error))
+            message, line = (found[1], int(found[2])) if found else (str(error), None)
         raise NewsletterError(f"invalid TOML: {message}", path, line) from None
     return _ConfigReader(path, text).read(data, environ)
 
@@ -156,11 +159,11 @@ class _ConfigReader:
         )
 
     def read_database_url(self, data: dict[str, Any], environ: Mapping[str, str]) -> str:
-        if environ.get(DATABASE_URL_ENV):
-            return resolve_database_url(environ[DATABASE_URL_ENV], Path.cwd())
         table = self.table(("database",), data.get("database", {}))
         self.check_keys(("database",), table, {"url"})
         url = self.text(("database", "url"), table.get("url", "sqlite:///newsletter.db"))
+        if environ.get(DATABASE_URL_ENV):  # wins over the file, as in the environment it runs in
+            return resolve_database_url(environ[DATABASE_URL_ENV], Path.cwd())
         return resolve_database_url(url, self.path.parent)
 
     def read_tables(
@@ -251,17 +254,17 @@ class _ConfigReader:
         )
 
     def check_title_pattern(self, key: KeyPath, pattern: str) -> None:
-        try:
-            fields = [field for _, field, _, _ in string.Formatter().parse(pattern) if field]
+        known = ", ".join("{" + field + "}" for field in TITLE_FIELDS)
+        try:  # filling it in is the one check that catches every way a pattern can fail
+            pattern.format(**dict.fromkeys(TITLE_FIELDS, ""))
+        except KeyError as error:
+            raise self.fail(
+                key, f"unknown placeholder {{{error.args[0]}}}; known: {known}"
+            ) from None
+        except IndexError:
+            raise self.fail(key, f"placeholders need a name; known: {known}") from None
         except ValueError as error:
             raise self.fail(key, f"invalid pattern: {error}") from None
-        for field in fields:
-            if field not in TITLE_FIELDS:
-                raise self.fail(
-                    key,
-                    f"unknown placeholder {{{field}}}; "
-                    f"known: {', '.join('{' + f + '}' for f in TITLE_FIELDS)}",
-                )
 
     # Value checks: each returns the value in its final type or raises naming the key.
 
@@ -298,7 +301,7 @@ class _ConfigReader:
         if value is None:
             return None
         url = self.text(key, value)
-        if not re.match(r"^https?://[^\s/]+", url):
+        if not re.match(r"^https?://[^\s/]+\S*$", url):
             raise self.fail(key, f"expected an http(s) URL, got {url!r}")
         return url
 
@@ -355,7 +358,15 @@ def locate_key(text: str, key: KeyPath) -> int | None:
     array_counts: dict[tuple[str, ...], int] = {}
     current: KeyPath = ()
     lines: dict[KeyPath, int] = {}
+    in_string: str | None = None  # the quotes of a multi-line string being skipped
     for number, line in enumerate(text.splitlines(), start=1):
+        if in_string is not None:
+            if line.count(in_string) % 2:
+                in_string = None
+            continue
+        opened = next((q for q in ('"""', "'''") if line.count(q) % 2), None)
+        if opened is not None:
+            in_string = opened  # the key on this line counts; the string's lines do not
         header = _HEADER.match(line)
         if header:
             name = _split_key(header.group(2))

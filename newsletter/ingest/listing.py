@@ -28,6 +28,7 @@ from newsletter.model import Entry
 
 _ENTRY_START = re.compile(r"^(\d{1,7})\.\s+(\S.{0,79})$")
 _BOM = b"\xef\xbb\xbf"
+_SNIFF_BYTES = 8192
 MAX_TITLE_LINES = 4  # a title longer than this without a date means the date is missing
 MAX_NOTICES = 50
 
@@ -43,6 +44,8 @@ class _Draft:
     date: ReadDate | None = None
     paragraphs: list[list[str]] = field(default_factory=list)
     paragraph_open: bool = False
+    title_closed: bool = False  # a blank line after the title: the date must come next
+    numbered_list: bool = False  # the summary holds numbered lines that began no entry
 
     @property
     def title(self) -> str:
@@ -71,14 +74,17 @@ class _Lines:
         except OSError as error:
             raise NewsletterError(f"cannot read: {error.strerror or error}", self.path) from None
         with file:
+            head = file.read(_SNIFF_BYTES)
+            if b"\x00" in head:  # text never holds NUL; say "binary" before any decoding error
+                line = head[: head.index(b"\x00")].count(b"\n") + 1
+                raise NewsletterError("binary data, not a text listing page", self.path, line)
+            file.seek(0)
             for number, raw in enumerate(file, start=1):
                 self.bytes_read += len(raw)
                 if number == 1 and raw.startswith(_BOM):
                     raw = raw[len(_BOM) :]
                 if b"\x00" in raw:
-                    raise NewsletterError(
-                        "binary data where a text listing page was expected", self.path, number
-                    )
+                    raise NewsletterError("binary data, not a text listing page", self.path, number)
                 try:
                     text = raw.decode("utf-8")
                 except UnicodeDecodeError as error:
@@ -138,8 +144,9 @@ class ListingReader:
         previous_blank = True
         for number, text in self._lines:
             if not text:
-                if draft is not None and draft.date is not None:
+                if draft is not None:
                     draft.paragraph_open = False
+                    draft.title_closed = bool(draft.title_lines)
                 previous_blank = True
                 continue
             start = _ENTRY_START.match(text)
@@ -159,10 +166,11 @@ class ListingReader:
                 draft = self.start_entry(number, start, expected=None)
             elif draft.date is None:
                 self.read_title_or_date(number, text, start, draft)
-            elif start and self.starts_entry(start, draft.number + 1, previous_blank):
+            elif start and self.starts_entry(start, draft, previous_blank):
                 yield self.finish(draft)
                 draft = self.start_entry(number, start, expected=draft.number + 1)
             else:
+                draft.numbered_list = draft.numbered_list or bool(start)
                 draft.add_summary_line(text)
             previous_blank = False
 
@@ -219,7 +227,7 @@ class ListingReader:
             raise self.error(
                 number, self.missing_date(draft, f"found the next entry {_quote(text)}")
             )
-        elif len(draft.title_lines) >= MAX_TITLE_LINES:
+        elif draft.title_closed or len(draft.title_lines) >= MAX_TITLE_LINES:
             raise self.error(number, self.missing_date(draft, f"found {_quote(text)}"))
         else:
             draft.title_lines.append(text)
@@ -230,13 +238,13 @@ class ListingReader:
             f"a date such as '09 November 2020' after the title, {found}"
         )
 
-    def starts_entry(self, start: re.Match[str], expected: int, previous_blank: bool) -> bool:
+    def starts_entry(self, start: re.Match[str], draft: _Draft, previous_blank: bool) -> bool:
         """Whether a numbered line in a summary begins the next entry.
 
-        The expected number always does. Another number does only after a blank line and when
-        a title and a date follow, so a numbered list inside a summary stays in the summary.
+        The next number does, unless the summary is itself a numbered list. Any other numbered
+        line does only after a blank line and when a title and a date follow it.
         """
-        if int(start[1]) == expected:
+        if int(start[1]) == draft.number + 1 and not draft.numbered_list:
             return True
         if not previous_blank:
             return False
@@ -246,7 +254,8 @@ class ListingReader:
                 return False
             if self.dates.looks_like_date(text):
                 return index > 0
-        return False
+        # Nothing conclusive ahead (the end of the file): trust the expected number.
+        return int(start[1]) == draft.number + 1 and len(upcoming) <= MAX_TITLE_LINES
 
     def finish(self, draft: _Draft) -> Entry:
         assert draft.date is not None

@@ -12,6 +12,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from newsletter.errors import NewsletterError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+SQLITE_CACHE_MIB = 64  # page cache per connection: big ingests touch the uid index at random
 
 
 def display_url(url: str) -> str:
@@ -52,7 +53,7 @@ def _tune_sqlite(connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA synchronous = NORMAL")
-    cursor.execute("PRAGMA cache_size = -65536")  # 64 MiB of page cache
+    cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_MIB * 1024}")
     cursor.close()
 
 

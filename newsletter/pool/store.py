@@ -43,7 +43,7 @@ def sync_topics(connection: Connection, names: Mapping[str, str]) -> dict[str, i
             connection.execute(insert(topics).values(slug=slug, name=name))
         elif known[slug].name != name:
             connection.execute(update(topics).where(topics.c.slug == slug).values(name=name))
-    return dict(connection.execute(select(topics.c.slug, topics.c.id)).tuples().all())
+    return dict(connection.execute(select(topics.c.slug, topics.c.id)).all())
 
 
 def save_source(connection: Connection, source: Source, now: datetime) -> int:
@@ -160,9 +160,7 @@ class ItemWriter:
                 select(item_sources.c.item_id, item_sources.c.fingerprint).where(
                     item_sources.c.source_id == self.source_id, item_sources.c.item_id.in_(ids)
                 )
-            )
-            .tuples()
-            .all()
+            ).all()
         )
         updated = unchanged = 0
         retopic: dict[int, set[tuple[str, str]]] = {}
@@ -235,10 +233,10 @@ def apply_topic_links(
         )
     ):
         existing[item_id].add((topic_id, origin))
-    excluded = set(
+    excluded: set[tuple[int, int]] = set(
         connection.execute(
             select(exclusions.c.item_id, exclusions.c.topic_id).where(exclusions.c.item_id.in_(ids))
-        ).tuples()
+        ).all()
     )
     additions, removals = [], []
     for item_id, links in wanted.items():

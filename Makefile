@@ -1,0 +1,29 @@
+# Two entry points for a fresh machine; each installs what it needs by itself.
+#   make demo   ingest the sample ILO listings and show what the pool holds
+#   make test   lint, type-check, and run the whole suite on SQLite and on a throwaway PostgreSQL
+
+VENV := .venv
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint bench clean
+
+$(STAMP): pyproject.toml scripts/bootstrap.sh
+	scripts/bootstrap.sh
+	touch $@
+
+demo: $(STAMP)
+	scripts/demo.sh
+
+test: $(STAMP)
+	scripts/test.sh
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+bench: $(STAMP)
+	$(VENV)/bin/python benchmarks/pool_at_scale.py
+
+clean:
+	rm -rf $(VENV) build newsletter.db newsletter.db-*

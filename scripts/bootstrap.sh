@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Create .venv with the package and its test tools; install system packages when missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_install() {
+    if [ "$(id -u)" != 0 ]; then
+        echo "bootstrap: please install: $* (needs root)" >&2
+        exit 1
+    fi
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+PYTHON=${PYTHON:-python3}
+if ! command -v "$PYTHON" >/dev/null; then
+    apt_install python3 python3-venv
+fi
+"$PYTHON" - <<'PY' || { echo "bootstrap: Python 3.11 or newer is needed" >&2; exit 1; }
+import sys
+sys.exit(sys.version_info < (3, 11))
+PY
+if ! "$PYTHON" -c "import venv, ensurepip" 2>/dev/null; then
+    apt_install python3-venv
+fi
+
+rm -rf .venv
+"$PYTHON" -m venv .venv
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e '.[test]'
+echo "bootstrap: .venv ready ($(.venv/bin/python --version))"

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The main job on the sample data: ingest both ILO listings, then look at the pool.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/.venv/bin:$PATH"
+
+step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
+
+rm -f newsletter.db newsletter.db-wal newsletter.db-shm   # start the demo from an empty pool
+step newsletter db upgrade
+step newsletter ingest --all
+step newsletter ingest --all            # again: nothing new, nothing duplicated
+step newsletter topics
+step newsletter items --month 2020-11 --topic cooperatives
+step newsletter items --month 2020-10 --topic cooperatives
