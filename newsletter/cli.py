@@ -240,7 +240,8 @@ def ingest(
                 )
         except NewsletterError as error:
             if len(jobs) == 1:
-                raise NewsletterError(f"{error.message} (nothing stored)", error.path, error.line)
+                message = f"{error.message} (nothing stored)"
+                raise NewsletterError(message, error.path, error.line) from None
             failed += 1
             err.print(f"[red]error:[/] {_escape(str(error))} [dim](nothing stored)[/]")
             continue

@@ -5,7 +5,6 @@ from __future__ import annotations
 import difflib
 import os
 import re
-import string
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass

@@ -22,7 +22,7 @@ PEAK_RSS = (
     "    print('peak-rss-kib', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,"
     " file=sys.stderr)\n"
 )
-SUMMARY = ("Cooperatives and the social and solidarity economy in a changing world of work. " * 9)
+SUMMARY = "Cooperatives and the social and solidarity economy in a changing world of work. " * 9
 
 
 def write_listing(path: Path, megabytes: int) -> int:
