@@ -355,9 +355,9 @@ def items(
     table = Table(box=None, header_style="bold", pad_edge=False)
     table.add_column("uid", no_wrap=True)
     table.add_column("date", no_wrap=True)
-    table.add_column("type", max_width=16)
+    table.add_column("type", max_width=14)
     table.add_column("title", ratio=1)
-    table.add_column("topics", max_width=28)
+    table.add_column("topics", max_width=25)
     for item in found:
         # A uid prefix is enough wherever a uid is asked for; the JSON and CSV carry it whole.
         table.add_row(
