@@ -108,6 +108,7 @@ class Selection:
     p95_ms: float
     max_ms: float
     median_rows: float
+    provenance_median_ms: float  # the same queries with sources and dates, as `items` asks
 
 
 # 1. The listing file
@@ -267,6 +268,7 @@ def time_selection(
     months = random_months(listing.first_day, listing.last_day, queries + 5, SEED)
     times: list[float] = []
     rows: list[int] = []
+    provenance_times: list[float] = []
     with Pool.open(config.database_url, names) as pool:
         stored = {"items": pool.count_items()}
         stored |= {summary.slug: summary.items for summary in pool.topic_summaries()}
@@ -278,12 +280,19 @@ def time_selection(
             if index >= 5:  # the first five warm up caches and SQLAlchemy's compiled SQL
                 times.append(elapsed * 1000)
                 rows.append(len(found))
+        for index, (start, end) in enumerate(months):
+            query = ItemQuery(start=start, end=end, topics=("cooperatives",), provenance=True)
+            started = time.perf_counter()
+            pool.select_items(query)
+            if index >= 5:
+                provenance_times.append((time.perf_counter() - started) * 1000)
     selection = Selection(
         queries=len(times),
         median_ms=statistics.median(times),
         p95_ms=percentile(times, 95),
         max_ms=max(times),
         median_rows=statistics.median(rows),
+        provenance_median_ms=statistics.median(provenance_times),
     )
     return selection, stored
 
@@ -377,6 +386,7 @@ def print_summary(
         ("select p95", f"{selection.p95_ms:.2f} ms", "", ""),
         ("select max", f"{selection.max_ms:.2f} ms", "", ""),
         ("select median rows", f"{selection.median_rows:,.0f}", "", ""),
+        ("  with provenance, median", f"{selection.provenance_median_ms:.2f} ms", "", ""),
         (
             f"`newsletter --help` median ({help_runs})",
             f"{help_seconds:.3f} s",

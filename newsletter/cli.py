@@ -344,7 +344,15 @@ def items(
     from newsletter.model import ItemQuery
 
     first, last = resolve_period(start, end, month)
-    query = ItemQuery(start=first, end=last, topics=topics, types=types, search=search, limit=limit)
+    query = ItemQuery(
+        start=first,
+        end=last,
+        topics=topics,
+        types=types,
+        search=search,
+        limit=limit,
+        provenance=True,
+    )
     found = workspace.pool.select_items(query)
     if output != "table":
         print_records([item_record(item) for item in found], output)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from newsletter.errors import NewsletterError
+from newsletter.tomltext import KeyPath, locate_key
 
 CONFIG_NAME = "newsletter.toml"
 DATABASE_URL_ENV = "NEWSLETTER_DATABASE_URL"
@@ -22,7 +23,6 @@ TITLE_FIELDS = ("name", "month", "year")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
 
-KeyPath = tuple[str | int, ...]
 T = TypeVar("T")
 
 
@@ -342,49 +342,3 @@ def _dotted(key: KeyPath) -> str:
     for part in key:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
     return text or "(top level)"
-
-
-_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
-_ASSIGNMENT = re.compile(r"^\s*([A-Za-z0-9_\-\"'. ]+?)\s*=")
-
-
-def _split_key(text: str) -> tuple[str, ...]:
-    return tuple(part.strip().strip("\"'") for part in text.split("."))
-
-
-def locate_key(text: str, key: KeyPath) -> int | None:
-    """Best-effort line number of `key` in TOML `text` (its own line, else its table's)."""
-    array_counts: dict[tuple[str, ...], int] = {}
-    current: KeyPath = ()
-    lines: dict[KeyPath, int] = {}
-    in_string: str | None = None  # the quotes of a multi-line string being skipped
-    for number, line in enumerate(text.splitlines(), start=1):
-        if in_string is not None:
-            if line.count(in_string) % 2:
-                in_string = None
-            continue
-        opened = next((q for q in ('"""', "'''") if line.count(q) % 2), None)
-        if opened is not None:
-            in_string = opened  # the key on this line counts; the string's lines do not
-        header = _HEADER.match(line)
-        if header:
-            name = _split_key(header.group(2))
-            if header.group(1) == "[[":
-                array_counts[name] = array_counts.get(name, -1) + 1
-                current = (*name, array_counts[name])
-            else:
-                current = name
-            lines.setdefault(current, number)
-            continue
-        assignment = _ASSIGNMENT.match(line)
-        if assignment:
-            lines.setdefault((*current, *_split_key(assignment.group(1))), number)
-    # A list element's line is its list's line; a missing key points at its table.
-    for length in range(len(key), 0, -1):
-        prefix = key[:length]
-        if prefix in lines:
-            return lines[prefix]
-        below = [line for path, line in lines.items() if path[:length] == prefix]
-        if below:
-            return min(below)
-    return None

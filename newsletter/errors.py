@@ -24,6 +24,10 @@ class NewsletterError(Exception):
     def __str__(self) -> str:
         return f"{_where(self.path, self.line)}{self.message}"
 
+    def __reduce__(self) -> tuple[type[NewsletterError], tuple[str, Path | str | None, int | None]]:
+        # Keeps path and line when the error crosses from a reading process to the writer.
+        return (type(self), (self.message, self.path, self.line))
+
 
 @dataclass(frozen=True, slots=True)
 class Notice:

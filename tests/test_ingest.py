@@ -14,6 +14,7 @@ from newsletter.model import ItemQuery
 from newsletter.pool import Pool
 from tests.conftest import COOPERATIVES, WHATS_NEW
 
+ALL = ItemQuery(provenance=True)
 SHARED_TITLES = {
     "On the occasion of ILO COOP Centennial, APCE presents a selection of 12 articles that "
     "have shaped our understanding of cooperatives and wider social and solidarity economy",
@@ -38,14 +39,14 @@ def test_both_sample_listings_give_15_distinct_items(
     assert (second.entries, second.counts.new, second.counts.unchanged) == (10, 5, 4)
     assert second.duplicates == 1  # "Formally Challenged" stands twice in the file
     assert pool.count_items() == 15
-    assert len(pool.select_items(ItemQuery())) == 15
+    assert len(pool.select_items(ALL)) == 15
 
 
 def test_items_in_both_listings_name_both_sources(
     pool: Pool, config: Config, listings: Path
 ) -> None:
     ingest_both(pool, config, listings)
-    shared = {item.title: item.sources for item in pool.select_items(ItemQuery())
+    shared = {item.title: item.sources for item in pool.select_items(ALL)
               if len(item.sources) > 1}  # fmt: skip
     assert set(shared) == SHARED_TITLES
     assert set(shared.values()) == {("ilo-cooperatives", "ilo-whats-new")}
@@ -53,23 +54,23 @@ def test_items_in_both_listings_name_both_sources(
 
 def test_ingesting_again_changes_nothing(pool: Pool, config: Config, listings: Path) -> None:
     ingest_both(pool, config, listings)
-    before = pool.select_items(ItemQuery())
+    before = pool.select_items(ALL)
     again = [ingest_file(pool, config, listings / name) for name in (WHATS_NEW, COOPERATIVES)]
     assert [(r.counts.new, r.counts.updated) for r in again] == [(0, 0), (0, 0)]
     assert [r.counts.unchanged for r in again] == [9, 10]
-    assert pool.select_items(ItemQuery()) == before  # same items, same timestamps
+    assert pool.select_items(ALL) == before  # same items, same timestamps
 
 
 def test_a_changed_summary_updates_the_item(pool: Pool, config: Config, listings: Path) -> None:
     path = listings / COOPERATIVES
     ingest_file(pool, config, path)
-    (jordan,) = pool.select_items(ItemQuery(search="Jordan"))
+    (jordan,) = pool.select_items(ItemQuery(search="Jordan", provenance=True))
     path.write_text(
         path.read_text().replace("way forward.", "way forward, and next steps."), "utf-8"
     )
     report = ingest_file(pool, config, path)
     assert (report.counts.new, report.counts.updated, report.counts.unchanged) == (0, 1, 9)
-    (changed,) = pool.select_items(ItemQuery(search="Jordan"))
+    (changed,) = pool.select_items(ItemQuery(search="Jordan", provenance=True))
     assert changed.uid == jordan.uid
     assert changed.summary.endswith("way forward, and next steps.")
     assert changed.updated is not None
@@ -91,7 +92,7 @@ def test_a_source_without_a_summary_does_not_erase_one(
     )
     report = ingest_file(pool, config, bare)
     assert (report.counts.new, report.counts.updated, report.counts.unchanged) == (0, 0, 1)
-    (jordan,) = pool.select_items(ItemQuery(search="Jordan"))
+    (jordan,) = pool.select_items(ItemQuery(search="Jordan", provenance=True))
     assert jordan.summary.startswith("Steering Committee")
     assert jordan.sources == ("bare", "ilo-cooperatives")
 
@@ -113,13 +114,13 @@ def test_a_failed_file_leaves_earlier_items_untouched(
     pool: Pool, config: Config, tmp_path: Path, listings: Path
 ) -> None:
     ingest_file(pool, config, listings / COOPERATIVES)
-    before = pool.select_items(ItemQuery())
+    before = pool.select_items(ALL)
     broken = tmp_path / "broken.txt"
     text = (listings / WHATS_NEW).read_text().replace("02 November 2020", "31 November 2020", 1)
     broken.write_text(text, "utf-8")
     with pytest.raises(NewsletterError, match="impossible date"):
         ingest_file(pool, config, broken)
-    assert pool.select_items(ItemQuery()) == before
+    assert pool.select_items(ALL) == before
 
 
 def test_a_title_holding_script_is_stored_as_plain_text(
@@ -129,13 +130,13 @@ def test_a_title_holding_script_is_stored_as_plain_text(
     path = tmp_path / "xss.txt"
     path.write_text(f"Heading\n\n1. News\n\n{title}\n\n09 November 2020\n", "utf-8")
     ingest_file(pool, config, path)
-    (item,) = pool.select_items(ItemQuery())
+    (item,) = pool.select_items(ALL)
     assert item.title == title
 
 
 def test_source_topics_and_keyword_rules(pool: Pool, config: Config, listings: Path) -> None:
     ingest_both(pool, config, listings)
-    by_title = {item.title: item for item in pool.select_items(ItemQuery())}
+    by_title = {item.title: item for item in pool.select_items(ALL)}
     # From the cooperatives listing: every item is about cooperatives.
     assert "cooperatives" in by_title["ILO E-news Special Issue for ILO COOP 100 Symposium"].topics
     # From "What's new": only the keyword rules tag it.
@@ -170,7 +171,7 @@ def test_manual_topics_from_the_command_line(pool: Pool, config: Config, listing
 
 def test_language_given_wins_over_the_dates(pool: Pool, config: Config, listings: Path) -> None:
     ingest_file(pool, config, listings / COOPERATIVES, language="fr")
-    assert {item.language for item in pool.select_items(ItemQuery())} == {"fr"}
+    assert {item.language for item in pool.select_items(ALL)} == {"fr"}
 
 
 def test_unknown_source_or_topic_is_refused(pool: Pool, config: Config, listings: Path) -> None:

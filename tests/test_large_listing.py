@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 
 from newsletter.config import load_config
+from newsletter.errors import NewsletterError
+from newsletter.ingest import ingest_file
+from newsletter.ingest.preparing import SECOND_PROCESS_FROM
 from newsletter.pool import Pool
 from newsletter.pool.database import SQLITE_CACHE_MIB
 
@@ -74,3 +77,21 @@ def test_a_50_mb_listing_is_stored_with_bounded_memory(workspace: Path, tmp_path
     growth_mib = (large_peak - small_peak) / 1024
     cache_mib = SQLITE_CACHE_MIB if config.database_url.startswith("sqlite") else 0
     assert growth_mib < cache_mib + 24, f"peak memory grew by {growth_mib:.0f} MiB"
+
+
+@pytest.mark.slow
+def test_a_big_file_that_fails_late_stores_nothing(workspace: Path, tmp_path: Path) -> None:
+    """Big files are read in a second process: its errors keep their file:line."""
+    listing = tmp_path / "late-error.txt"
+    entries = write_listing(listing, SECOND_PROCESS_FROM // 1_000_000 + 2)
+    assert listing.stat().st_size > SECOND_PROCESS_FROM
+    lines = len(listing.read_text("utf-8").splitlines())
+    with listing.open("a", encoding="utf-8") as out:
+        out.write(f"  {entries + 1}. News\n\n    Late\n\n    31 February 2020\n")
+    config = load_config(workspace / "newsletter.toml")
+    with Pool.open(config.database_url) as pool:
+        with pytest.raises(NewsletterError) as caught:
+            ingest_file(pool, config, listing)
+        assert (caught.value.path, caught.value.line) == (listing, lines + 5)
+        assert caught.value.message.startswith("impossible date '31 February 2020'")
+        assert pool.count_items() == 0

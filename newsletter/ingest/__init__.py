@@ -5,24 +5,18 @@ Readers only read; identity, deduplication and topic tagging happen here, once, 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import islice
 from pathlib import Path
-from typing import TypeVar
 
 from newsletter.config import Config, SourceConfig
 from newsletter.errors import NewsletterError, Notice
-from newsletter.ingest.dates import DEFAULT_LANGUAGES, DateReader
-from newsletter.ingest.identity import fingerprint, item_uid
-from newsletter.ingest.listing import ListingReader
+from newsletter.ingest.dates import DEFAULT_LANGUAGES
+from newsletter.ingest.preparing import ReadRequest, ReadSummary, prepare_anywhere
 from newsletter.ingest.tagging import TopicRules
-from newsletter.model import IncomingItem, Source, TopicOrigin, WriteCounts
+from newsletter.model import Source, TopicOrigin, WriteCounts
 from newsletter.pool import Pool
-
-BATCH_SIZE = 2000
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,12 +30,6 @@ class IngestReport:
     counts: WriteCounts
     duplicates: int  # entries repeated within the file itself
     notices: tuple[Notice, ...] = ()
-
-
-def _batched(iterable: Iterable[T], size: int) -> Iterator[list[T]]:
-    iterator = iter(iterable)
-    while batch := list(islice(iterator, size)):
-        yield batch
 
 
 def source_for(config: Config, path: Path, name: str | None) -> SourceConfig:
@@ -73,8 +61,12 @@ def ingest_file(
 ) -> IngestReport:
     """Store one listing file in one transaction: all of it, or (on an error) none of it."""
     source = source_for(config, path, source_name)
-    reader = ListingReader(path, DateReader(date_languages(config)), language or source.language)
-    rules = TopicRules(config.topics.values())
+    request = ReadRequest(
+        path=path,
+        date_languages=date_languages(config),
+        language=language or source.language,
+        topics=tuple(config.topics.values()),
+    )
     record = Source(
         name=source.name,
         format=source.format,
@@ -83,39 +75,34 @@ def ingest_file(
         listing_url=source.listing_url,
         language=source.language,
     )
-    seen: set[int] = set()
-    entries = duplicates = 0
+    rules = TopicRules(config.topics.values())
+    pool.ensure_topics({slug: topic.name for slug, topic in config.topics.items()})
     counts = WriteCounts()
     with pool.writer(
         record, source_topics=source.topics, manual_topics=topics, tagger=rules.match, now=now
     ) as writer:
-        for batch in _batched(reader, BATCH_SIZE):
-            incoming = []
-            for entry in batch:
-                uid = item_uid(entry)
-                if int(uid, 16) in seen:
-                    duplicates += 1
-                    continue
-                seen.add(int(uid, 16))
-                incoming.append(IncomingItem(uid, fingerprint(entry), entry))
-            entries += len(batch)
-            counts += writer.write(incoming)
+        for element in prepare_anywhere(request):
+            if isinstance(element, ReadSummary):
+                summary = element
+                break
+            counts += writer.write(element.items)
             if on_progress:
-                on_progress(reader.bytes_read)
+                on_progress(element.bytes_read)
     return IngestReport(
         path=path,
         source=source.name,
-        heading=reader.heading,
-        entries=entries,
+        heading=summary.heading,
+        entries=summary.entries,
         counts=counts,
-        duplicates=duplicates,
-        notices=tuple(reader.notices),
+        duplicates=summary.duplicates,
+        notices=summary.notices,
     )
 
 
 def retag(pool: Pool, config: Config) -> tuple[int, int]:
     """Re-apply the taxonomy's rules and the sources' default topics; manual tags stay."""
     rules = TopicRules(config.topics.values())
+    pool.ensure_topics({slug: topic.name for slug, topic in config.topics.items()})
     source_topics = {name: source.topics for name, source in config.sources.items()}
 
     def derived(title: str, summary: str, sources: Sequence[str]) -> set[tuple[str, str]]:

@@ -7,7 +7,6 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 
 DEFAULT_LANGUAGES = ("en", "fr", "es")
 
@@ -22,6 +21,7 @@ _MONTH_FIRST = re.compile(
 )
 _ISO = re.compile(r"^(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})$")
 _COMBINING_MARKS = re.compile(r"[\u0300-\u036f]")
+_MAX_REMEMBERED = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,14 +47,24 @@ class DateReader:
     def __init__(self, languages: Iterable[str] = DEFAULT_LANGUAGES):
         self.languages = tuple(dict.fromkeys(languages))
         self.months = _month_names(self.languages)
-        self.read = lru_cache(maxsize=8192)(self._read)
+        self._known: dict[
+            str, ReadDate
+        ] = {}  # date lines repeat; titles, which also pass here, do not
 
     def looks_like_date(self, text: str) -> bool:
         """Whether a line has the shape of a date, whether or not it is a valid one."""
         return bool(_DAY_FIRST.match(text) or _MONTH_FIRST.match(text) or _ISO.match(text))
 
-    def _read(self, text: str) -> ReadDate | None:
+    def read(self, text: str) -> ReadDate | None:
         """The date on a line, None if the line is not shaped like a date; DateError if invalid."""
+        known = self._known.get(text)
+        if known is None:
+            known = self._read(text)
+            if known is not None and len(self._known) < _MAX_REMEMBERED:
+                self._known[text] = known
+        return known
+
+    def _read(self, text: str) -> ReadDate | None:
         match = _DAY_FIRST.match(text) or _MONTH_FIRST.match(text)
         language = None
         if match:

@@ -19,7 +19,9 @@ _TYPOGRAPHY = str.maketrans(
 
 def fold_text(text: str) -> str:
     """Text as identity sees it: Unicode-normalised, case-folded, plain quotes, single spaces."""
-    return " ".join(unicodedata.normalize("NFKC", text).translate(_TYPOGRAPHY).casefold().split())
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text).translate(_TYPOGRAPHY)
+    return " ".join(text.casefold().split())
 
 
 def normalise_url(url: str) -> str:

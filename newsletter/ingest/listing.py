@@ -19,8 +19,8 @@ import re
 import unicodedata
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from newsletter.errors import NewsletterError, Notice
 from newsletter.ingest.dates import DateError, DateReader, ReadDate
@@ -29,23 +29,42 @@ from newsletter.model import Entry
 _ENTRY_START = re.compile(r"^(\d{1,7})\.\s+(\S.{0,79})$")
 _BOM = b"\xef\xbb\xbf"
 _SNIFF_BYTES = 8192
+_BLOCK_BYTES = 1 << 20  # read a MiB at a time, cut at a line end
+
+
+def _whole_lines(file: BinaryIO) -> Iterator[bytes]:
+    """The file in blocks of about a MiB, each ending at a line end (but for the last)."""
+    rest = b""
+    while chunk := file.read(_BLOCK_BYTES):
+        chunk = rest + chunk
+        end = chunk.rfind(b"\n") + 1
+        rest, chunk = chunk[end:], chunk[:end]
+        if chunk:
+            yield chunk
+    if rest:
+        yield rest
+
+
 MAX_TITLE_LINES = 4  # a title longer than this without a date means the date is missing
 MAX_NOTICES = 50
 
 
-@dataclass
 class _Draft:
     """An entry being read: its header, and the lines seen so far."""
 
-    number: int
-    type: str
-    line: int
-    title_lines: list[str] = field(default_factory=list)
-    date: ReadDate | None = None
-    paragraphs: list[list[str]] = field(default_factory=list)
-    paragraph_open: bool = False
-    title_closed: bool = False  # a blank line after the title: the date must come next
-    numbered_list: bool = False  # the summary holds numbered lines that began no entry
+    __slots__ = ("date", "line", "number", "numbered_list", "paragraph_open", "paragraphs",
+                 "title_closed", "title_lines", "type")  # fmt: skip
+
+    def __init__(self, number: int, type: str, line: int):
+        self.number = number
+        self.type = type
+        self.line = line
+        self.title_lines: list[str] = []
+        self.date: ReadDate | None = None
+        self.paragraphs: list[list[str]] = []
+        self.paragraph_open = False
+        self.title_closed = False  # a blank line after the title: the date must come next
+        self.numbered_list = False  # the summary holds numbered lines that began no entry
 
     @property
     def title(self) -> str:
@@ -74,35 +93,53 @@ class _Lines:
         except OSError as error:
             raise NewsletterError(f"cannot read: {error.strerror or error}", self.path) from None
         with file:
-            head = file.read(_SNIFF_BYTES)
-            if b"\x00" in head:  # text never holds NUL; say "binary" before any decoding error
-                line = head[: head.index(b"\x00")].count(b"\n") + 1
-                raise NewsletterError("binary data, not a text listing page", self.path, line)
+            # Text never holds NUL: say "binary" before a decoding error can say anything else.
+            self._refuse_binary(file.read(_SNIFF_BYTES), 0)
             file.seek(0)
-            for number, raw in enumerate(file, start=1):
-                self.bytes_read += len(raw)
-                if number == 1 and raw.startswith(_BOM):
-                    raw = raw[len(_BOM) :]
-                if b"\x00" in raw:
-                    raise NewsletterError("binary data, not a text listing page", self.path, number)
-                try:
-                    text = raw.decode("utf-8")
-                except UnicodeDecodeError as error:
-                    raise NewsletterError(
-                        f"not UTF-8 text (byte 0x{raw[error.start]:02x} at column "
-                        f"{error.start + 1}); save the listing as UTF-8",
-                        self.path,
-                        number,
-                    ) from None
-                yield number, text.strip()
+            number = 0
+            for block in _whole_lines(file):
+                self.bytes_read += len(block)
+                if number == 0 and block.startswith(_BOM):
+                    block = block[len(_BOM) :]
+                text = self._decode(block, number)
+                lines = text.split("\n")
+                if text.endswith("\n"):
+                    lines.pop()  # the empty piece after the last newline
+                yield from enumerate((line.strip() for line in lines), start=number + 1)
+                number += len(lines)
+
+    def _refuse_binary(self, data: bytes, lines_before: int) -> None:
+        if b"\x00" in data:
+            line = lines_before + data[: data.index(b"\x00")].count(b"\n") + 1
+            raise NewsletterError("binary data, not a text listing page", self.path, line)
+
+    def _decode(self, block: bytes, lines_before: int) -> str:
+        """A block of whole lines as text; binary or non-UTF-8 data is an error at its line."""
+        self._refuse_binary(block, lines_before)
+        try:
+            return block.decode("utf-8")
+        except UnicodeDecodeError as error:
+            line = lines_before + block[: error.start].count(b"\n") + 1
+            column = error.start - block.rfind(b"\n", 0, error.start)
+            raise NewsletterError(
+                f"not UTF-8 text (byte 0x{block[error.start]:02x} at column {column}); "
+                "save the listing as UTF-8",
+                self.path,
+                line,
+            ) from None
 
     def __iter__(self) -> Iterator[tuple[int, str]]:
-        return self
-
-    def __next__(self) -> tuple[int, str]:
-        line = self._ahead.popleft() if self._ahead else next(self._lines)
-        self.last_line = line[0]
-        return line
+        lines, ahead = self._lines, self._ahead
+        while True:
+            if ahead:
+                line = ahead.popleft()
+            else:
+                upcoming = next(lines, None)
+                if upcoming is None:
+                    return
+                line = upcoming
+            self.last_line = line[0]
+            yield line
 
     def peek_texts(self, count: int) -> list[str]:
         """The next `count` non-blank lines, without consuming them."""
@@ -142,7 +179,7 @@ class ListingReader:
     def __iter__(self) -> Iterator[Entry]:
         draft: _Draft | None = None
         previous_blank = True
-        for number, text in self._lines:
+        for number, text in iter(self._lines):
             if not text:
                 if draft is not None:
                     draft.paragraph_open = False

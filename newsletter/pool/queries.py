@@ -32,17 +32,15 @@ _COLUMNS = (
     items.c.summary,
     items.c.url,
     items.c.language,
-    items.c.first_seen,
-    items.c.updated,
     _TOPICS.label("topic_slugs"),
-    _SOURCES.label("source_names"),
 )
+_PROVENANCE = (_SOURCES.label("source_names"), items.c.first_seen, items.c.updated)
 
 
 def item_statement(query: ItemQuery) -> Select[Any]:
     """One statement for a selection: the date range walks the (date, id) index newest first,
     and each candidate is checked against the topic links by their primary key."""
-    statement = select(*_COLUMNS)
+    statement = select(*_COLUMNS, *(_PROVENANCE if query.provenance else ()))
     if query.start is not None:
         statement = statement.where(items.c.date >= query.start)
     if query.end is not None:
@@ -52,6 +50,8 @@ def item_statement(query: ItemQuery) -> Select[Any]:
         statement = statement.where(
             exists().where(item_topics.c.item_id == items.c.id, item_topics.c.topic_id.in_(wanted))
         )
+    if query.uids:
+        statement = statement.where(items.c.uid.in_(query.uids))
     if query.types:
         statement = statement.where(func.lower(items.c.type).in_([t.lower() for t in query.types]))
     if query.search:
@@ -69,27 +69,20 @@ def item_statement(query: ItemQuery) -> Select[Any]:
 
 
 def select_items(connection: Connection, query: ItemQuery) -> list[Item]:
-    return [_item(row) for row in connection.execute(item_statement(query)).all()]
+    rows = connection.execute(item_statement(query)).all()
+    if query.provenance:
+        return [_item(row)._replace(sources=_split(row[8]), first_seen=row[9], updated=row[10])
+                for row in rows]  # fmt: skip
+    return [_item(row) for row in rows]
+
+
+def _item(row: Any) -> Item:  # a row of _COLUMNS
+    uid, kind, title, day, summary, url, language, topic_slugs = row[:8]
+    return Item(uid, kind, title, day, summary, url, language, _split(topic_slugs))
 
 
 def _split(joined: str | None) -> tuple[str, ...]:
     return tuple(sorted(set(joined.split(",")))) if joined else ()
-
-
-def _item(row: Any) -> Item:  # a Row of _COLUMNS
-    return Item(
-        uid=row.uid,
-        type=row.type,
-        title=row.title,
-        date=row.date,
-        summary=row.summary,
-        url=row.url,
-        language=row.language,
-        topics=_split(row.topic_slugs),
-        sources=_split(row.source_names),
-        first_seen=row.first_seen,
-        updated=row.updated,
-    )
 
 
 def find_item_id(connection: Connection, uid: str) -> tuple[int, str]:
@@ -111,8 +104,8 @@ def find_item_id(connection: Connection, uid: str) -> tuple[int, str]:
 
 def get_item(connection: Connection, uid: str) -> Item:
     _, full = find_item_id(connection, uid)
-    row = connection.execute(select(*_COLUMNS).where(items.c.uid == full)).one()
-    return _item(row)
+    (item,) = select_items(connection, ItemQuery(uids=(full,), provenance=True))
+    return item
 
 
 def topic_summaries(connection: Connection) -> list[TopicSummary]:

@@ -39,3 +39,13 @@ def test_rules(title: str, summary: str, expected: set[str]) -> None:
 
 def test_a_phrase_does_not_run_from_title_into_summary() -> None:
     assert rules.match("Global supply", "chain management") == frozenset()
+
+
+def test_overlapping_keywords_of_two_topics_both_count() -> None:
+    overlapping = TopicRules(
+        [
+            TopicConfig("cooperatives", "Cooperatives", ("cooperativ*",)),
+            TopicConfig("agriculture", "Agriculture", ("agricultural cooperatives",)),
+        ]
+    )
+    assert overlapping.match("Agricultural cooperatives in Peru") == {"agriculture", "cooperatives"}

@@ -1,0 +1,135 @@
+"""Turn a listing file into batches of items ready for the pool: read, identified, tagged.
+
+A big file is prepared in a second process, so that reading and hashing (pure Python) run on
+one core while the pool's writes run on the other; small files are not worth a process start.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import queue
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from newsletter.config import TopicConfig
+from newsletter.errors import NewsletterError, Notice
+from newsletter.ingest.dates import DateReader
+from newsletter.ingest.identity import fingerprint, item_uid
+from newsletter.ingest.listing import ListingReader
+from newsletter.ingest.tagging import TopicRules
+from newsletter.model import IncomingItem
+
+BATCH_SIZE = 2000
+SECOND_PROCESS_FROM = 16 * 1024 * 1024  # bytes; below this a process start costs more than it saves
+_AHEAD = 4  # batches the second process may prepare before the writer takes them
+
+
+@dataclass(frozen=True, slots=True)
+class ReadRequest:
+    """Everything needed to prepare a file, in a form that crosses process boundaries."""
+
+    path: Path
+    date_languages: tuple[str, ...]
+    language: str | None
+    topics: tuple[TopicConfig, ...]
+
+
+class PreparedBatch(NamedTuple):
+    items: list[IncomingItem]  # distinct uids, not seen earlier in the file
+    bytes_read: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReadSummary:
+    """What reading the whole file found, given after its last batch."""
+
+    heading: str | None
+    entries: int
+    duplicates: int  # entries repeated within the file
+    notices: tuple[Notice, ...]
+
+
+def prepare(request: ReadRequest) -> Iterator[PreparedBatch | ReadSummary]:
+    """Batches of the file's items, then its ReadSummary; NewsletterError on unreadable input."""
+    reader = ListingReader(request.path, DateReader(request.date_languages), request.language)
+    rules = TopicRules(request.topics)
+    seen: set[int] = set()
+    batch: list[IncomingItem] = []
+    entries = duplicates = 0
+    for entry in reader:
+        entries += 1
+        uid = item_uid(entry)
+        key = int(uid, 16)  # an int costs less memory than its hex string
+        if key in seen:
+            duplicates += 1
+            continue
+        seen.add(key)
+        batch.append(
+            IncomingItem(uid, fingerprint(entry), entry, rules.match(entry.title, entry.summary))
+        )
+        if len(batch) == BATCH_SIZE:
+            yield PreparedBatch(batch, reader.bytes_read)
+            batch = []
+    if batch:
+        yield PreparedBatch(batch, reader.bytes_read)
+    yield ReadSummary(reader.heading, entries, duplicates, tuple(reader.notices))
+
+
+def prepare_anywhere(request: ReadRequest) -> Iterator[PreparedBatch | ReadSummary]:
+    """`prepare`, in a second process when the file is big enough to gain from one."""
+    try:
+        size = request.path.stat().st_size
+    except OSError:
+        size = 0  # let the reader report the problem, in this process
+    if size < SECOND_PROCESS_FROM:
+        return prepare(request)
+    return _prepare_in_second_process(request)
+
+
+class _Failure(NamedTuple):
+    error: BaseException
+
+
+def _second_process_main(request: ReadRequest, results: Any) -> None:
+    try:
+        for element in prepare(request):
+            results.put(element)
+    except NewsletterError as error:
+        results.put(_Failure(error))
+    except Exception as error:  # an unexpected bug: carry its text across
+        results.put(_Failure(RuntimeError(f"reading {request.path} failed: {error!r}")))
+
+
+def _prepare_in_second_process(request: ReadRequest) -> Iterator[PreparedBatch | ReadSummary]:
+    # "spawn": a forked child would inherit the pool's open database connection.
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue(maxsize=_AHEAD)
+    process = context.Process(
+        target=_second_process_main,
+        args=(request, results),
+        name="newsletter-reader",
+        daemon=True,
+    )
+    process.start()
+    try:
+        while True:
+            try:
+                element = results.get(timeout=1)
+            except queue.Empty:
+                if not process.is_alive():
+                    raise NewsletterError(
+                        "the process reading this file stopped unexpectedly", request.path
+                    ) from None
+                continue
+            if isinstance(element, _Failure):
+                raise element.error
+            yield element
+            if isinstance(element, ReadSummary):
+                return
+    finally:
+        if process.is_alive():
+            process.terminate()
+        process.join()
+        results.close()

@@ -1,0 +1,68 @@
+"""Where a key stands in a TOML text, so that messages about parsed values can name a line.
+
+tomllib gives values without positions; this reads the text line by line, as a person would:
+table headers, arrays of tables (nested ones too), dotted keys, and multi-line strings.
+"""
+
+from __future__ import annotations
+
+import re
+
+KeyPath = tuple[str | int, ...]
+
+_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
+_ASSIGNMENT = re.compile(r"^\s*([A-Za-z0-9_\-\"'. ]+?)\s*=")
+
+
+def _split_key(text: str) -> tuple[str, ...]:
+    return tuple(part.strip().strip("\"'") for part in text.split("."))
+
+
+def key_lines(text: str) -> dict[KeyPath, int]:
+    """Every table and key of `text` with the line it starts on; array elements by index."""
+    lines: dict[KeyPath, int] = {}
+    arrays: dict[KeyPath, int] = {}  # array-of-tables path -> index of its last element
+    current: KeyPath = ()
+    in_string: str | None = None  # the quotes of a multi-line string being skipped
+    for number, line in enumerate(text.splitlines(), start=1):
+        if in_string is not None:
+            if line.count(in_string) % 2:
+                in_string = None
+            continue
+        header = _HEADER.match(line)
+        if header:
+            current = _resolve(_split_key(header.group(2)), arrays)
+            if header.group(1) == "[[":
+                arrays[current] = arrays.get(current, -1) + 1
+                current = (*current, arrays[current])
+            lines.setdefault(current, number)
+            continue
+        assignment = _ASSIGNMENT.match(line)
+        if assignment:
+            lines.setdefault((*current, *_split_key(assignment.group(1))), number)
+        # The key on this line counts; the lines of a string it opens do not.
+        in_string = next((q for q in ('"""', "'''") if line.count(q) % 2), None)
+    return lines
+
+
+def _resolve(names: tuple[str, ...], arrays: dict[KeyPath, int]) -> KeyPath:
+    """A header's path, with the current index inserted after each array of tables in it."""
+    path: KeyPath = ()
+    for name in names[:-1]:
+        path = (*path, name)
+        if path in arrays:
+            path = (*path, arrays[path])
+    return (*path, names[-1])
+
+
+def locate_key(text: str, key: KeyPath) -> int | None:
+    """Best-effort line number of `key` in `text` (its own line, else its table's)."""
+    lines = key_lines(text)
+    for length in range(len(key), 0, -1):
+        prefix = key[:length]
+        if prefix in lines:
+            return lines[prefix]
+        below = [line for path, line in lines.items() if path[:length] == prefix]
+        if below:
+            return min(below)
+    return None
