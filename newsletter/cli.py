@@ -258,7 +258,8 @@ def _ingest_line(report: IngestReport) -> str:
     plural = "" if report.duplicates == 1 else "s"
     return (
         f"{_escape(_shown_path(report.path))} [dim]({_escape(report.source)})[/]: "
-        f"{report.entries} entries: [bold green]{counts.new} new[/], "
+        f"{report.entries} {'entry' if report.entries == 1 else 'entries'}: "
+        f"[bold green]{counts.new} new[/], "
         f"[bold]{counts.updated} updated[/], {counts.unchanged} unchanged, "
         f"{report.duplicates} duplicate{plural}"
     )

@@ -207,3 +207,17 @@ def test_python_dash_m_and_version() -> None:
     )
     assert result.returncode == 0
     assert result.stdout.strip() == "newsletter, version 0.1.0"
+
+
+def test_warnings_go_to_stderr_and_the_rest_is_stored(run: Run, tmp_path: Path) -> None:
+    truncated = tmp_path / "truncated.txt"
+    text = "Heading\n\n1. News\n\nKept\n\n09 November 2020\n\n2. News\n\nCut\n"
+    truncated.write_text(text, "utf-8")
+    result = run("ingest", str(truncated))
+    assert result.exit_code == 0
+    assert result.stderr.strip() == (
+        f"warning: {truncated}:9: the last entry (2. News) is truncated: it has no date, "
+        "so it was skipped"
+    )
+    assert "1 entry: 1 new" in result.stdout
+    assert [item["title"] for item in items_json(run)] == ["Kept"]
