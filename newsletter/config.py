@@ -5,14 +5,13 @@ from __future__ import annotations
 import difflib
 import os
 import re
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 from newsletter.errors import NewsletterError
-from newsletter.tomltext import KeyPath, locate_key
+from newsletter.tomltext import KeyPath, locate_key, parse_toml
 
 CONFIG_NAME = "newsletter.toml"
 DATABASE_URL_ENV = "NEWSLETTER_DATABASE_URL"
@@ -118,16 +117,7 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
         raise NewsletterError("config file not found", path) from None
     except (OSError, UnicodeDecodeError) as error:
         raise NewsletterError(f"cannot read config: {error}", path) from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        # Python 3.14 gives lineno and msg; older versions only put them in the text.
-        message, line = getattr(error, "msg", None), getattr(error, "lineno", None)
-        if message is None:
-            found = re.match(r"^(.*?) \(at line (\d+), column \d+\)$", str(error))
-            message, line = (found[1], int(found[2])) if found else (str(error), None)
-        raise NewsletterError(f"invalid TOML: {message}", path, line) from None
-    return _ConfigReader(path, text).read(data, environ)
+    return _ConfigReader(path, text).read(parse_toml(text, path), environ)
 
 
 class _ConfigReader:

@@ -7,6 +7,11 @@ table headers, arrays of tables (nested ones too), dotted keys, and multi-line s
 from __future__ import annotations
 
 import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from newsletter.errors import NewsletterError
 
 KeyPath = tuple[str | int, ...]
 
@@ -66,3 +71,16 @@ def locate_key(text: str, key: KeyPath) -> int | None:
         if below:
             return min(below)
     return None
+
+
+def parse_toml(text: str, path: Path) -> dict[str, Any]:
+    """The TOML document in `text`; a syntax error is a NewsletterError at its line."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        # Python 3.14 gives lineno and msg; older versions only put them in the text.
+        message, line = getattr(error, "msg", None), getattr(error, "lineno", None)
+        if message is None:
+            found = re.match(r"^(.*?) \(at line (\d+), column \d+\)$", str(error))
+            message, line = (found[1], int(found[2])) if found else (str(error), None)
+        raise NewsletterError(f"invalid TOML: {message}", path, line) from None

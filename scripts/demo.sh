@@ -13,3 +13,9 @@ step newsletter ingest --all            # again: nothing new, nothing duplicated
 step newsletter topics
 step newsletter items --month 2020-11 --topic cooperatives
 step newsletter items --month 2020-10 --topic cooperatives
+# The sample drafts are committed; --force writes them afresh from the pool.
+step newsletter draft ilo-coop-enews --month 2020-10 --force
+step newsletter draft ilo-coop-enews --month 2020-11 --force
+step newsletter draft refresh ilo-coop-enews/2020-11
+step newsletter validate ilo-coop-enews/2020-11
+step newsletter issues

@@ -161,6 +161,11 @@ class Pool:
         with self.engine.connect() as connection:
             return queries.topic_summaries(connection)
 
+    def known_uids(self, uids: Iterable[str]) -> set[str]:
+        """Those of `uids` that the pool holds."""
+        with self.engine.connect() as connection:
+            return queries.known_uids(connection, list(uids))
+
     def count_items(self) -> int:
         with self.engine.connect() as connection:
             return queries.count_items(connection)

@@ -120,3 +120,13 @@ def topic_summaries(connection: Connection) -> list[TopicSummary]:
 
 def count_items(connection: Connection) -> int:
     return int(connection.execute(select(func.count()).select_from(items)).scalar_one())
+
+
+def known_uids(connection: Connection, uids: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(uids), 1000):
+        chunk = uids[start : start + 1000]
+        found.update(
+            connection.execute(select(items.c.uid).where(items.c.uid.in_(chunk))).scalars()
+        )
+    return found

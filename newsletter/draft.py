@@ -1,0 +1,428 @@
+"""Issue drafts: select pool items into a new issue file, then refresh it or add to it by hand.
+
+The file is the editor's from the moment it is written: refresh and add only insert what is
+new (as TOML edits that keep every other byte), and never bring back what the editor removed.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import tomlkit
+from tomlkit.items import AoT, Table
+
+from newsletter.config import Config, NewsletterConfig
+from newsletter.errors import NewsletterError
+from newsletter.files import write_atomically
+from newsletter.issue import Issue, IssueItem, Section, issue_path, read_issue
+from newsletter.model import Item, ItemQuery
+from newsletter.pool import Pool
+
+PREHEADER_LENGTH = 110  # characters; inbox previews show about this many
+OTHER_SECTION = "More"  # gathers items that no configured section takes
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+
+
+@dataclass(frozen=True, slots=True)
+class DraftReport:
+    """What `create_draft` wrote, and what it left out."""
+
+    path: Path
+    issue: Issue
+    earlier_issues: tuple[str, ...]  # titles of pool items that are this newsletter's own issues
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshReport:
+    path: Path
+    added: tuple[tuple[str, IssueItem], ...]  # (section title, item)
+    newly_excluded: tuple[str, ...]  # uids the editor removed since the last refresh
+
+
+# Titles
+
+
+def month_name(day: date, language: str) -> str:
+    """The month's name as it stands alone in the language: "November", "novembre"."""
+    from babel.dates import format_date
+
+    return str(format_date(day, "LLLL", locale=language.replace("-", "_")))
+
+
+def issue_title(newsletter: NewsletterConfig, start: date) -> str:
+    return newsletter.title_pattern.format(
+        name=newsletter.name, month=month_name(start, newsletter.language), year=start.year
+    )
+
+
+def earlier_issue_pattern(newsletter: NewsletterConfig) -> re.Pattern[str]:
+    """Matches the titles this newsletter's issues get, whatever their month and year."""
+    parts = []
+    for literal, field, _, _ in string.Formatter().parse(newsletter.title_pattern):
+        parts.append(r"\s+".join(re.escape(word) for word in literal.split(" ")))
+        if field == "name":
+            parts.append(r"\s+".join(re.escape(word) for word in newsletter.name.split()))
+        elif field == "month":
+            parts.append(r"[^\W\d_]+")
+        elif field == "year":
+            parts.append(r"\d{4}")
+    return re.compile("".join(parts), re.IGNORECASE)
+
+
+# Selection
+
+
+def select_for_issue(
+    pool: Pool, newsletter: NewsletterConfig, start: date, end: date, topics: Sequence[str]
+) -> tuple[list[Item], list[Item]]:
+    """(items for the issue, newest first; pool items that are earlier issues, left out)."""
+    found = pool.select_items(
+        ItemQuery(start=start, end=end, topics=tuple(topics), provenance=True)
+    )
+    earlier = earlier_issue_pattern(newsletter)
+    kept = [item for item in found if not earlier.fullmatch(item.title.strip())]
+    left_out = [item for item in found if earlier.fullmatch(item.title.strip())]
+    return kept, left_out
+
+
+def section_for(item: IssueItem | Item, topics: Sequence[str], newsletter: NewsletterConfig) -> str:
+    """The title of the section an item belongs in, by its type label or its topics."""
+    kind = item.type.casefold()
+    for section in newsletter.sections:
+        if kind in (t.casefold() for t in section.types) or set(section.topics) & set(topics):
+            return section.title
+    for section in newsletter.sections:
+        if not section.types and not section.topics:
+            return section.title  # the configured catch-all
+    return OTHER_SECTION
+
+
+def _section_order(newsletter: NewsletterConfig) -> list[str]:
+    return [section.title for section in newsletter.sections] + [OTHER_SECTION]
+
+
+def snapshot(item: Item, config: Config) -> IssueItem:
+    """What the issue shows of a pool item (its listing page stands in for a missing URL)."""
+    listing_url = None
+    if not item.url:
+        listing_url = next(
+            (
+                config.sources[name].listing_url
+                for name in config.sources
+                if name in item.sources and config.sources[name].listing_url
+            ),
+            None,
+        )
+    return IssueItem(
+        uid=item.uid,
+        type=item.type,
+        title=item.title,
+        date=item.date,
+        summary=item.summary,
+        url=item.url,
+        listing_url=listing_url,
+    )
+
+
+def choose_lead(items: Sequence[Item]) -> Item | None:
+    """The newest item with a summary (a lead story needs words), else the newest."""
+    return next((item for item in items if item.summary), items[0] if items else None)
+
+
+def preheader_for(items: Sequence[IssueItem]) -> str:
+    """Inbox preview text from the first items' titles, cut at a word."""
+    text = " · ".join(item.title for item in items[:3])
+    if len(text) <= PREHEADER_LENGTH:
+        return text
+    return text[: PREHEADER_LENGTH - 1].rsplit(" ", 1)[0].rstrip(" ·,;:") + "…"
+
+
+# The file
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, str) and "\n" in value:
+        return tomlkit.string(value, multiline=True).as_string()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(tomlkit.item(value).as_string())
+
+
+def _item_lines(item: IssueItem) -> list[str]:
+    fields: list[tuple[str, Any]] = [
+        ("uid", item.uid),
+        ("type", item.type),
+        ("date", item.date),
+        ("title", item.title),
+        ("summary", item.summary),
+    ]
+    if item.url:
+        fields.append(("url", item.url))
+    if item.listing_url:
+        fields.append(("listing_url", item.listing_url))
+    if item.new:
+        fields.append(("new", True))
+    return [f"{name} = {_value(value)}" for name, value in fields]
+
+
+def _item_table(item: IssueItem) -> Table:
+    table = tomlkit.parse("\n".join(_item_lines(item)) + "\n")
+    result = tomlkit.table()
+    for name, value in table.items():
+        result[name] = value
+    result.add(tomlkit.nl())
+    return result
+
+
+def draft_text(issue: Issue, reference: str) -> str:
+    """The text of a new issue file, laid out and commented for the editor."""
+    lines = [
+        f"# {issue.title}",
+        "#",
+        "# This file is the issue: edit it freely. Reorder items, move them between sections,",
+        "# delete them, shorten a title or a summary, write the intro, choose another lead.",
+        f"#   newsletter validate {reference}        checks it",
+        f"#   newsletter draft refresh {reference}   adds items published since (keeps your edits)",
+        "",
+        f"newsletter = {_value(issue.newsletter)}",
+        f"title = {_value(issue.title)}",
+        f"status = {_value(issue.status)}",
+        f"language = {_value(issue.language)}",
+        f"period = {{start = {issue.start.isoformat()}, end = {issue.end.isoformat()}}}",
+        f"topics = {_value(list(issue.topics))}",
+        "",
+        "# The preview text that inboxes show after the subject.",
+        f"preheader = {_value(issue.preheader)}",
+        "",
+        "# A few words to open the issue; leave a blank line between paragraphs.",
+        'intro = """',
+        '"""',
+    ]
+    if issue.lead:
+        lines += [
+            "",
+            "# The lead story, shown first and largest.",
+            "[lead]",
+            *_item_lines(issue.lead),
+        ]
+    for section in issue.sections:
+        lines += ["", "[[sections]]", f"title = {_value(section.title)}"]
+        for item in section.items:
+            lines += ["", "[[sections.items]]", *_item_lines(item)]
+    lines += [
+        "",
+        "# What `draft` and `refresh` took from the pool. An item you delete from a section is",
+        "# put in `excluded` at the next refresh and stays out; delete its uid there to have it",
+        "# back.",
+        "[selection]",
+        "offered = [",
+        *(f"    {_value(uid)}," for uid in issue.offered),
+        "]",
+        "excluded = [",
+        *(f"    {_value(uid)}," for uid in issue.excluded),
+        "]",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def default_slug(start: date, end: date) -> str:
+    """`2020-11` for a calendar month, else `2020-11-05--2020-11-20`."""
+    next_month = date(start.year + start.month // 12, start.month % 12 + 1, 1)
+    if start.day == 1 and (next_month - end).days == 1:
+        return f"{start:%Y-%m}"
+    return f"{start.isoformat()}--{end.isoformat()}"
+
+
+def create_draft(
+    pool: Pool,
+    config: Config,
+    newsletter_slug: str,
+    start: date,
+    end: date,
+    *,
+    topics: Sequence[str] = (),
+    title: str | None = None,
+    slug: str | None = None,
+    allow_empty: bool = False,
+    force: bool = False,
+) -> DraftReport:
+    """Write a new issue file from the pool's items for the period and topics."""
+    newsletter = _newsletter(config, newsletter_slug)
+    if end < start:
+        raise NewsletterError(f"the period ends ({end}) before it starts ({start})")
+    topics = tuple(topics) or newsletter.topics
+    slug = slug or default_slug(start, end)
+    if not _SLUG.match(slug):
+        raise NewsletterError(f"slug {slug!r}: use lower-case letters, digits, '.', '-' and '_'")
+    path = issue_path(config, newsletter.slug, slug)
+    reference = f"{newsletter.slug}/{slug}"
+    if path.exists() and not force:
+        raise NewsletterError(
+            f"{path} exists and is not overwritten: `newsletter draft refresh {reference}` "
+            "adds new items and keeps your edits; --force starts it over"
+        )
+    found, earlier = select_for_issue(pool, newsletter, start, end, topics)
+    if not found and not allow_empty:
+        about = " or ".join(topics) if topics else "matching"
+        raise NewsletterError(
+            f"no {about} items between {start} and {end}; nothing written (--allow-empty "
+            "writes an empty draft)"
+        )
+    lead = choose_lead(found)
+    grouped: dict[str, list[IssueItem]] = {}
+    for item in found:
+        if item is not lead:
+            grouped.setdefault(section_for(item, item.topics, newsletter), []).append(
+                snapshot(item, config)
+            )
+    sections = tuple(
+        Section(title, tuple(grouped[title]))
+        for title in _section_order(newsletter)
+        if title in grouped
+    )
+    lead_item = snapshot(lead, config) if lead else None
+    in_order = ([lead_item] if lead_item else []) + [i for s in sections for i in s.items]
+    issue = Issue(
+        path=path,
+        newsletter=newsletter.slug,
+        title=title or issue_title(newsletter, start),
+        status="draft",
+        language=newsletter.language,
+        start=start,
+        end=end,
+        topics=topics,
+        preheader=preheader_for(in_order),
+        lead=lead_item,
+        sections=sections,
+        offered=tuple(item.uid for item in found),
+    )
+    write_atomically(path, draft_text(issue, reference))
+    return DraftReport(path, issue, tuple(item.title for item in earlier))
+
+
+def _newsletter(config: Config, slug: str) -> NewsletterConfig:
+    if slug not in config.newsletters:
+        known = ", ".join(sorted(config.newsletters)) or "none configured"
+        raise NewsletterError(f"unknown newsletter {slug!r} (newsletters: {known})")
+    return config.newsletters[slug]
+
+
+# Editing an existing draft
+
+
+def _editable(path: Path, config: Config) -> tuple[Issue, tomlkit.TOMLDocument]:
+    issue = read_issue(path, config)  # validates first: never edit a file with errors
+    if issue.status != "draft":
+        raise NewsletterError(f"the issue is {issue.status}; only drafts change", path)
+    return issue, tomlkit.parse(path.read_text(encoding="utf-8"))
+
+
+def _insert_item(
+    document: tomlkit.TOMLDocument,
+    item: IssueItem,
+    section_title: str,
+    newsletter: NewsletterConfig,
+) -> None:
+    """Put an item into its section, before the first older item; make the section if need be."""
+    if "sections" not in document:
+        document.append("sections", tomlkit.aot())
+    sections: AoT = document["sections"]
+    target = next((s for s in sections if s.get("title") == section_title), None)
+    if target is None:
+        target = tomlkit.table()
+        target["title"] = section_title
+        target.add(tomlkit.nl())
+        target["items"] = tomlkit.aot()
+        order = _section_order(newsletter)
+        rank = order.index(section_title) if section_title in order else len(order)
+        position = next(
+            (
+                index
+                for index, existing in enumerate(sections)
+                if existing.get("title") in order and order.index(existing["title"]) > rank
+            ),
+            len(sections),
+        )
+        sections.insert(position, target)
+        target = sections[position]
+    items: AoT = target["items"]
+    position = next(
+        (i for i, existing in enumerate(items) if existing.get("date", item.date) < item.date),
+        len(items),
+    )
+    items.insert(position, _item_table(item))
+
+
+def _append_uid(document: tomlkit.TOMLDocument, key: str, uid: str) -> None:
+    if "selection" not in document:
+        document["selection"] = tomlkit.table()
+    selection = document["selection"]
+    if key not in selection:
+        selection[key] = tomlkit.array().multiline(True)
+    array = selection[key]
+    array.append(uid)
+    array.multiline(True)
+
+
+def _remove_uid(document: tomlkit.TOMLDocument, key: str, uid: str) -> None:
+    array = document.get("selection", {}).get(key)
+    if array is not None and uid in array:
+        del array[list(array).index(uid)]
+
+
+def refresh_draft(pool: Pool, config: Config, path: Path) -> RefreshReport:
+    """Add the pool's new matching items to their sections, flagged `new = true`.
+
+    Items the editor removed are recorded as excluded and never come back; nothing already in
+    the file is rewritten.
+    """
+    issue, document = _editable(path, config)
+    newsletter = _newsletter(config, issue.newsletter)
+    present = {item.uid for item in issue.items}
+    newly_excluded = [
+        uid for uid in issue.offered if uid not in present and uid not in issue.excluded
+    ]
+    for uid in newly_excluded:
+        _append_uid(document, "excluded", uid)
+    skip = present | set(issue.offered) | set(issue.excluded)
+    found, _ = select_for_issue(pool, newsletter, issue.start, issue.end, issue.topics)
+    added = []
+    for item in reversed([item for item in found if item.uid not in skip]):  # oldest first
+        new = snapshot(item, config)
+        new = IssueItem(**{**_fields(new), "new": True})
+        section_title = section_for(item, item.topics, newsletter)
+        _insert_item(document, new, section_title, newsletter)
+        _append_uid(document, "offered", item.uid)
+        added.append((section_title, new))
+    if added or newly_excluded:
+        write_atomically(path, tomlkit.dumps(document))
+    return RefreshReport(path, tuple(reversed(added)), tuple(newly_excluded))
+
+
+def _fields(item: IssueItem) -> dict[str, Any]:
+    return {name: getattr(item, name) for name in IssueItem.__slots__}
+
+
+def add_to_draft(
+    pool: Pool, config: Config, path: Path, uid: str, section: str | None = None
+) -> tuple[str, IssueItem]:
+    """Add one pool item by uid (prefix) to the draft; returns (section title, item)."""
+    issue, document = _editable(path, config)
+    newsletter = _newsletter(config, issue.newsletter)
+    found = pool.item(uid)
+    if found.uid in {item.uid for item in issue.items}:
+        raise NewsletterError(f"{found.uid} ({found.title!r}) is already in the issue", path)
+    item = snapshot(found, config)
+    section_title = section or section_for(found, found.topics, newsletter)
+    _insert_item(document, item, section_title, newsletter)
+    _remove_uid(document, "excluded", found.uid)
+    if found.uid not in issue.offered:
+        _append_uid(document, "offered", found.uid)
+    write_atomically(path, tomlkit.dumps(document))
+    return section_title, item

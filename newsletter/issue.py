@@ -1,0 +1,339 @@
+"""The issue file (`issues/<newsletter>/<slug>.toml`): read, checked and handed on as plain data.
+
+Render, export, publish and archive read issues through here only, never the database.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+from newsletter.config import Config
+from newsletter.errors import NewsletterError
+from newsletter.tomltext import KeyPath, key_lines, parse_toml
+
+ISSUES_FOLDER = "issues"
+STATUSES = ("draft", "published")
+ITEM_KEYS = ("uid", "type", "title", "date", "summary", "url", "listing_url", "new")
+TOP_KEYS = (
+    "newsletter", "title", "status", "language", "period", "topics", "preheader", "intro",
+    "lead", "sections", "selection",
+)  # fmt: skip
+_UID = re.compile(r"^[0-9a-f]{16}$")
+_URL = re.compile(r"^https?://[^\s/]+\S*$")
+
+
+@dataclass(frozen=True, slots=True)
+class IssueItem:
+    """One item as the issue shows it: the snapshot taken from the pool, as edited since."""
+
+    uid: str
+    type: str
+    title: str
+    date: date
+    summary: str = ""
+    url: str | None = None
+    listing_url: str | None = None  # the source's listing page, for items without a URL
+    new: bool = False  # added by `draft refresh`, not yet looked at
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    title: str
+    items: tuple[IssueItem, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """An issue of a newsletter, as its file says."""
+
+    path: Path
+    newsletter: str
+    title: str
+    status: str
+    language: str
+    start: date
+    end: date
+    topics: tuple[str, ...] = ()
+    preheader: str = ""
+    intro: str = ""
+    lead: IssueItem | None = None
+    sections: tuple[Section, ...] = ()
+    offered: tuple[str, ...] = ()  # every uid draft and refresh have put in, kept or not
+    excluded: tuple[str, ...] = ()  # uids the editor took out: refresh never adds them again
+
+    @property
+    def slug(self) -> str:
+        return self.path.stem
+
+    @property
+    def items(self) -> tuple[IssueItem, ...]:
+        """Every item in reading order: the lead, then each section's."""
+        lead = (self.lead,) if self.lead else ()
+        return lead + tuple(item for section in self.sections for item in section.items)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A problem with an issue file, at a line of it."""
+
+    severity: Literal["error", "warning"]
+    message: str
+    path: Path
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else f"{self.path}"
+        return f"{where}: {self.severity}: {self.message}"
+
+
+@dataclass
+class _Checker:
+    """Reads an issue's parsed TOML into an Issue, collecting findings with their lines."""
+
+    path: Path
+    lines: dict[KeyPath, int]
+    findings: list[Finding] = field(default_factory=list)
+
+    def line(self, key: KeyPath) -> int | None:
+        for length in range(len(key), 0, -1):
+            if key[:length] in self.lines:
+                return self.lines[key[:length]]
+        return None
+
+    def error(self, key: KeyPath, message: str) -> None:
+        self.findings.append(Finding("error", message, self.path, self.line(key)))
+
+    def warning(self, key: KeyPath, message: str) -> None:
+        self.findings.append(Finding("warning", message, self.path, self.line(key)))
+
+    def unknown_keys(self, key: KeyPath, table: dict[str, Any], known: Iterable[str]) -> None:
+        known = tuple(known)
+        for name in table:
+            if name not in known:
+                close = difflib.get_close_matches(name, known, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                self.error((*key, name), f"unknown key {name!r}{hint}")
+
+    def text(self, key: KeyPath, value: Any, *, required: bool = True) -> str:
+        if value is None and not required:
+            return ""
+        if not isinstance(value, str):
+            self.error(key, f"{_dotted(key)} must be text" if value is not None
+                       else f"missing {_dotted(key)}")  # fmt: skip
+            return ""
+        if required and not value.strip():
+            self.error(key, f"{_dotted(key)} is empty")
+        return value
+
+    def day(self, key: KeyPath, value: Any) -> date | None:
+        if isinstance(value, date):
+            return value
+        shown = "missing" if value is None else f"{value!r} is not a date like 2020-11-30"
+        self.error(key, f"{_dotted(key)}: {shown}")
+        return None
+
+    def item(self, key: KeyPath, value: Any) -> IssueItem | None:
+        if not isinstance(value, dict):
+            self.error(key, f"{_dotted(key)} must be a table of item fields")
+            return None
+        self.unknown_keys(key, value, ITEM_KEYS)
+        uid = self.text((*key, "uid"), value.get("uid"))
+        if uid and not _UID.match(uid):
+            self.error((*key, "uid"), f"{uid!r} is not an item uid (16 hex digits)")
+        day = self.day((*key, "date"), value.get("date"))
+        title = self.text((*key, "title"), value.get("title"))
+        for name in ("url", "listing_url"):
+            link = value.get(name)
+            if link not in (None, "") and not (isinstance(link, str) and _URL.match(link)):
+                self.error((*key, name), f"{name} must be an http(s) address, got {link!r}")
+        if day is None or not uid:
+            return None
+        return IssueItem(
+            uid=uid,
+            type=self.text((*key, "type"), value.get("type")),
+            title=title,
+            date=day,
+            summary=self.text((*key, "summary"), value.get("summary"), required=False),
+            url=value.get("url") or None,
+            listing_url=value.get("listing_url") or None,
+            new=value.get("new") is True,
+        )
+
+
+def _dotted(key: KeyPath) -> str:
+    text = ""
+    for part in key:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text
+
+
+def check_issue(
+    path: Path,
+    config: Config,
+    known_uids: Callable[[Iterable[str]], set[str]] | None = None,
+) -> tuple[Issue | None, list[Finding]]:
+    """Read and check an issue file: the Issue (None if it has errors) and every finding.
+
+    `known_uids`, given the file's uids, returns those the pool holds; without it (as in the
+    stages that must not need the database) uids are checked for form and duplicates only.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise NewsletterError("no such issue file", path) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise NewsletterError(f"cannot read: {error}", path) from None
+    data = parse_toml(text, path)
+    checker = _Checker(path, key_lines(text))
+    checker.unknown_keys((), data, TOP_KEYS)
+
+    newsletter = checker.text(("newsletter",), data.get("newsletter"))
+    if newsletter and newsletter not in config.newsletters:
+        known = ", ".join(sorted(config.newsletters)) or "none configured"
+        checker.error(("newsletter",), f"unknown newsletter {newsletter!r} (newsletters: {known})")
+    title = checker.text(("title",), data.get("title"))
+    status = data.get("status", "draft")
+    if status not in STATUSES:
+        checker.error(("status",), f"status must be one of {', '.join(STATUSES)}, not {status!r}")
+
+    period = data.get("period")
+    start = end = None
+    if not isinstance(period, dict):
+        checker.error(("period",), "missing period = { start = 2020-11-01, end = 2020-11-30 }")
+    else:
+        checker.unknown_keys(("period",), period, ("start", "end"))
+        start = checker.day(("period", "start"), period.get("start"))
+        end = checker.day(("period", "end"), period.get("end"))
+        if start and end and end < start:
+            checker.error(("period",), f"the period ends ({end}) before it starts ({start})")
+
+    topics = data.get("topics", [])
+    for index, slug in enumerate(topics if isinstance(topics, list) else []):
+        if slug not in config.topics:
+            checker.error(("topics", index), f"unknown topic {slug!r}")
+
+    lead = checker.item(("lead",), data["lead"]) if "lead" in data else None
+    sections = []
+    raw_sections = data.get("sections", [])
+    if not isinstance(raw_sections, list):
+        checker.error(("sections",), "sections must be [[sections]] tables")
+        raw_sections = []
+    for number, raw in enumerate(raw_sections):
+        key: KeyPath = ("sections", number)
+        if not isinstance(raw, dict):
+            checker.error(key, "a section must be a [[sections]] table")
+            continue
+        checker.unknown_keys(key, raw, ("title", "items"))
+        section_title = checker.text((*key, "title"), raw.get("title"))
+        raw_items = raw.get("items", [])
+        if not raw_items:
+            checker.error(key, f"section {section_title!r} is empty: add items or remove it")
+        found = [checker.item((*key, "items", i), value) for i, value in enumerate(raw_items)]
+        sections.append(Section(section_title, tuple(item for item in found if item)))
+
+    selection = data.get("selection", {})
+    offered = tuple(selection.get("offered", [])) if isinstance(selection, dict) else ()
+    excluded = tuple(selection.get("excluded", [])) if isinstance(selection, dict) else ()
+
+    issue = Issue(
+        path=path,
+        newsletter=newsletter,
+        title=title,
+        status=status if status in STATUSES else "draft",
+        language=str(data.get("language") or _newsletter_language(config, newsletter)),
+        start=start or date.min,
+        end=end or date.max,
+        topics=tuple(topics) if isinstance(topics, list) else (),
+        preheader=checker.text(("preheader",), data.get("preheader"), required=False),
+        intro=checker.text(("intro",), data.get("intro"), required=False),
+        lead=lead,
+        sections=tuple(sections),
+        offered=offered,
+        excluded=excluded,
+    )
+    _check_items(checker, issue, start, end, known_uids)
+    errors = any(finding.severity == "error" for finding in checker.findings)
+    return (None if errors else issue), checker.findings
+
+
+def _newsletter_language(config: Config, slug: str) -> str:
+    newsletter = config.newsletters.get(slug)
+    return newsletter.language if newsletter else "en"
+
+
+def _item_keys(issue: Issue) -> list[tuple[KeyPath, IssueItem]]:
+    keyed: list[tuple[KeyPath, IssueItem]] = [(("lead",), issue.lead)] if issue.lead else []
+    for number, section in enumerate(issue.sections):
+        keyed += [(("sections", number, "items", i), item) for i, item in enumerate(section.items)]
+    return keyed
+
+
+def _check_items(
+    checker: _Checker,
+    issue: Issue,
+    start: date | None,
+    end: date | None,
+    known_uids: Callable[[Iterable[str]], set[str]] | None,
+) -> None:
+    keyed = _item_keys(issue)
+    seen: dict[str, KeyPath] = {}
+    for key, item in keyed:
+        if item.uid in seen:
+            first = checker.line((*seen[item.uid], "uid"))
+            checker.error((*key, "uid"), f"item {item.uid} appears twice (first at line {first})")
+        seen.setdefault(item.uid, key)
+        if start and end and not start <= item.date <= end:
+            checker.warning(
+                (*key, "date"), f"{item.title!r} is dated {item.date}, outside the period"
+            )
+    if known_uids is not None and seen:
+        known = known_uids(seen)
+        for uid, key in seen.items():
+            if uid not in known:
+                checker.error((*key, "uid"), f"no item {uid} in the pool")
+
+
+def read_issue(path: Path, config: Config) -> Issue:
+    """The issue in a file, or a NewsletterError for its first error (warnings are let be)."""
+    issue, findings = check_issue(path, config)
+    if issue is None:
+        first = next(finding for finding in findings if finding.severity == "error")
+        raise NewsletterError(first.message, first.path, first.line)
+    return issue
+
+
+def issues_folder(config: Config) -> Path:
+    return config.root / ISSUES_FOLDER
+
+
+def issue_path(config: Config, newsletter: str, slug: str) -> Path:
+    return issues_folder(config) / newsletter / f"{slug}.toml"
+
+
+def find_issue(config: Config, name: str) -> Path:
+    """An issue file from what an editor types: a path, `newsletter/slug`, or a unique slug."""
+    given = Path(name)
+    if given.suffix == ".toml" and given.is_file():
+        return given
+    folder = issues_folder(config)
+    candidates = [folder / f"{name}.toml"] if "/" in name else sorted(folder.glob(f"*/{name}.toml"))
+    found = [candidate for candidate in candidates if candidate.is_file()]
+    if len(found) == 1:
+        return found[0]
+    if len(found) > 1:
+        names = ", ".join(f"{p.parent.name}/{p.stem}" for p in found)
+        raise NewsletterError(f"{name!r} names several issues: {names}")
+    raise NewsletterError(
+        f"no issue {name!r}: give a file, or newsletter/slug as `newsletter issues` lists them"
+    )
+
+
+def issue_files(config: Config) -> list[Path]:
+    """Every issue file, by newsletter then slug."""
+    return sorted(issues_folder(config).glob("*/*.toml"))
