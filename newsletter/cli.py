@@ -581,12 +581,13 @@ def validate(workspace: Workspace, issue_name: str) -> None:
     console, err = _console(), _console(stderr=True)
     for finding in findings:
         colour = "red" if finding.severity == "error" else "yellow"
-        err.print(f"[{colour}]{_escape(str(finding))}[/]")
+        where = f"{_shown_path(path)}:{finding.line}" if finding.line else _shown_path(path)
+        err.print(f"[{colour}]{_escape(f'{where}: {finding.severity}: {finding.message}')}[/]")
     if empty_pool:
         err.print("[yellow]the pool is empty: uids not checked (newsletter ingest --all)[/]")
     errors = sum(finding.severity == "error" for finding in findings)
     if issue is None:
-        raise UserError(f"{errors} error{'s' if errors != 1 else ''} in {path}")
+        raise UserError(f"{errors} error{'s' if errors != 1 else ''} in {_shown_path(path)}")
     warnings = len(findings)
     console.print(
         f"{_escape(_shown_path(path))}: ok, {len(issue.items)} items in "

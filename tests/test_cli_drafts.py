@@ -67,11 +67,11 @@ def test_validate_reports_each_problem_with_its_line(ingested: Run, workspace: P
     assert result.exit_code == 1
     lines = result.stderr.splitlines()
     assert len(lines) == 3
-    assert lines[0].startswith(f"{path}:")
+    assert lines[0].startswith("issues/ilo-coop-enews/2020-11.toml:")
     assert ": warning: " in lines[0]
-    assert lines[1].startswith(f"{path}:")
+    assert lines[1].startswith("issues/ilo-coop-enews/2020-11.toml:")
     assert ": error: item 0b26f7f4508855b5 appears twice" in lines[1]
-    assert lines[2] == f"Error: 1 error in {path}"
+    assert lines[2] == "Error: 1 error in issues/ilo-coop-enews/2020-11.toml"
 
 
 def test_nothing_to_draft_is_exit_1_and_no_file(ingested: Run, workspace: Path) -> None:
