@@ -5,7 +5,7 @@
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench golden clean
 
 $(STAMP): pyproject.toml scripts/bootstrap.sh
 	scripts/bootstrap.sh
@@ -24,6 +24,12 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/pool_at_scale.py
+	$(VENV)/bin/python benchmarks/render_speed.py
+
+# Rewrite tests/data/golden/ from the sample issues: only after a deliberate change of the theme.
+golden: $(STAMP)
+	NEWSLETTER_UPDATE_GOLDEN=1 $(VENV)/bin/pytest -q tests/render/test_render.py -k golden
+	git status --short tests/data/golden
 
 clean:
 	rm -rf $(VENV) build newsletter.db newsletter.db-*

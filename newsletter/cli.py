@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from newsletter.config import Config
     from newsletter.ingest import IngestReport
+    from newsletter.issue import Issue
     from newsletter.model import Item
     from newsletter.pool import Pool
 
@@ -646,6 +647,117 @@ def list_issues(workspace: Workspace, newsletter_slug: str | None, output: str) 
     console = _console()
     console.print(table)
     console.print(f"[dim]{len(records)} issue{'' if len(records) == 1 else 's'}[/]")
+
+
+# Commands: rendering
+
+
+def _issue_for_output(workspace: Workspace, issue_name: str) -> tuple[Path, Issue]:
+    """An issue read and checked, as every stage after drafting starts."""
+    from newsletter.issue import find_issue, read_issue
+
+    path = find_issue(workspace.config, issue_name)
+    return path, read_issue(path, workspace.config)
+
+
+@cli.command()
+@click.argument("issue_name", metavar="ISSUE")
+@click.option(
+    "-o", "--output", "folder", type=click.Path(path_type=Path, file_okay=False),
+    help="Where to write email.html and email.txt [default: build/<newsletter>/<slug>].",
+)  # fmt: skip
+@click.option("--keep-mjml", is_flag=True, help="Also write the MJML the HTML is compiled from.")
+@pass_workspace
+def render(workspace: Workspace, issue_name: str, folder: Path | None, keep_mjml: bool) -> None:
+    """Render an issue to email HTML and its plain-text part."""
+    from newsletter.render import render_issue, write_rendered
+
+    _, issue = _issue_for_output(workspace, issue_name)
+    email = render_issue(issue, workspace.config)
+    folder = folder or workspace.config.root / "build" / issue.newsletter / issue.slug
+    written = write_rendered(email, folder, keep_mjml)
+    console = _console()
+    for file in written:
+        size = file.stat().st_size
+        console.print(f"wrote {_escape(_shown_path(file))} [dim]({size:,} bytes)[/]")
+
+
+@cli.command()
+@click.argument("issue_name", metavar="ISSUE")
+@format_option
+@pass_workspace
+def check(workspace: Workspace, issue_name: str, output: str) -> None:
+    """Check an issue's email: size, links, images, unsubscribe, subject, preheader, text part."""
+    from newsletter.issue import check_issue, find_issue
+    from newsletter.render import render_issue
+    from newsletter.render.checks import Check, check_email
+
+    path = find_issue(workspace.config, issue_name)
+    issue, findings = check_issue(path, workspace.config)
+    checks = [Check(f.severity, "issue", f"line {f.line}: {f.message}" if f.line else f.message)
+              for f in findings]  # fmt: skip
+    size = 0
+    if issue is not None:
+        email = render_issue(issue, workspace.config)
+        checks += check_email(issue, email)
+        size = len(email.html.encode())
+    errors = sum(c.severity == "error" for c in checks)
+    if output == "json":
+        import json
+
+        report = {
+            "issue": _shown_path(path),
+            "ok": errors == 0,
+            "html_bytes": size,
+            "findings": [
+                {"severity": c.severity, "code": c.code, "message": c.message} for c in checks
+            ],
+        }
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    elif output == "csv":
+        print_records([{"severity": c.severity, "code": c.code, "message": c.message}
+                       for c in checks], output)  # fmt: skip
+    else:
+        console = _console()
+        for c in checks:
+            colour = "red" if c.severity == "error" else "yellow"
+            console.print(f"[{colour}]{c.severity}[/] [dim]{c.code}:[/] {_escape(c.message)}")
+        warnings = len(checks) - errors
+        console.print(
+            f"{_escape(_shown_path(path))}: {size:,} bytes of HTML; {errors} error"
+            f"{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}"
+        )
+    if errors:
+        raise SystemExit(1)
+
+
+@cli.command()
+@click.argument("issue_name", metavar="ISSUE")
+@click.option("--port", type=click.IntRange(0, 65535), default=8025, show_default=True)
+@click.option("--open", "open_browser", is_flag=True, help="Open it in the web browser.")
+@pass_workspace
+def preview(workspace: Workspace, issue_name: str, port: int, open_browser: bool) -> None:
+    """Show the email at desktop and phone widths with its text part, on 127.0.0.1.
+
+    The page reloads by itself when the issue file, the config or a template changes.
+    """
+    from newsletter.issue import find_issue
+    from newsletter.render.preview import serve_preview
+
+    path = find_issue(workspace.config, issue_name)
+
+    def ready(server: Any) -> None:
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        click.echo(f"previewing {_shown_path(path)} at {url} (Ctrl-C stops)")
+        if open_browser:
+            import webbrowser
+
+            webbrowser.open(url)
+
+    try:
+        serve_preview(path, workspace.config.path, port, on_ready=ready)
+    except KeyboardInterrupt:
+        click.echo("stopped")
 
 
 @cli.group()

@@ -58,6 +58,45 @@ class SectionConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class SocialLink:
+    name: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class Colors:
+    """The theme's palette; the dark_* ones apply where the reader's client is in dark mode."""
+
+    primary: str = "#1e2dbe"
+    text: str = "#1f2933"
+    muted: str = "#5f6b7a"
+    background: str = "#f2f3f5"
+    content: str = "#ffffff"
+    dark_primary: str = "#9db4ff"
+    dark_text: str = "#e8eaed"
+    dark_muted: str = "#a9b1bb"
+    dark_background: str = "#121417"
+    dark_content: str = "#1d2025"
+
+
+@dataclass(frozen=True, slots=True)
+class BrandConfig:
+    """How the emails and the archive look and sign off: data, not template edits."""
+
+    name: str = ""
+    logo_url: str | None = None
+    logo_alt: str | None = None
+    logo_width: int = 160
+    colors: Colors = Colors()
+    body_font: str = "Helvetica, Arial, sans-serif"
+    heading_font: str = "Helvetica, Arial, sans-serif"
+    address: str = ""  # the organisation's postal address, which bulk mail must show
+    reason: str = ""  # why the reader gets this email
+    footer: str = ""
+    social: tuple[SocialLink, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class NewsletterConfig:
     """One newsletter: its name, the topics it covers, and how its issues are titled."""
 
@@ -67,6 +106,16 @@ class NewsletterConfig:
     title_pattern: str = "{name} - {month} issue"
     language: str = "en"
     sections: tuple[SectionConfig, ...] = ()
+    brand: BrandConfig = BrandConfig()
+    templates: Path | None = None  # a theme folder searched before templates/default
+    date_format: str | None = None  # a CLDR pattern such as "d MMMM y"; default: the long date
+    archive_url: str | None = None  # where published issues live: <archive_url><slug>/
+    unsubscribe_url: str | None = None  # the list's unsubscribe page
+    editions: tuple[str, ...] = ()  # the same newsletter in other languages (newsletter slugs)
+
+    def issue_url(self, slug: str) -> str | None:
+        """The web page of one issue, its "View in browser" address."""
+        return f"{self.archive_url}{slug}/" if self.archive_url else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,12 +182,18 @@ class _ConfigReader:
         )
 
     def read(self, data: dict[str, Any], environ: Mapping[str, str]) -> Config:
-        self.check_keys((), data, {"database", "sources", "topics", "newsletters"})
+        self.check_keys((), data, {"database", "brand", "sources", "topics", "newsletters"})
         topics = self.read_tables("topics", data, self.read_topic)
         sources = self.read_tables("sources", data, lambda k, t: self.read_source(k, t, topics))
+        brand = self.table(("brand",), data.get("brand", {}))
         newsletters = self.read_tables(
-            "newsletters", data, lambda k, t: self.read_newsletter(k, t, topics)
+            "newsletters", data, lambda k, t: self.read_newsletter(k, t, topics, brand)
         )
+        for newsletter in newsletters.values():
+            for index, edition in enumerate(newsletter.editions):
+                if edition not in newsletters or edition == newsletter.slug:
+                    key = ("newsletters", newsletter.slug, "editions", index)
+                    raise self.fail(key, f"{edition!r} is not another configured newsletter")
         return Config(
             path=self.path,
             database_url=self.read_database_url(data, environ),
@@ -197,16 +252,25 @@ class _ConfigReader:
             format=source_format,
             path=path,
             url=self.http_url((*key, "url"), table.get("url")),
-            title=self.optional_string((*key, "title"), table.get("title")),
+            title=self.optional_text((*key, "title"), table.get("title")),
             listing_url=self.http_url((*key, "listing_url"), table.get("listing_url")),
             language=self.language((*key, "language"), table.get("language")),
             topics=self.topic_slugs((*key, "topics"), table.get("topics", []), topics),
         )
 
     def read_newsletter(
-        self, key: KeyPath, table: dict[str, Any], topics: Mapping[str, TopicConfig]
+        self,
+        key: KeyPath,
+        table: dict[str, Any],
+        topics: Mapping[str, TopicConfig],
+        brand: dict[str, Any],
     ) -> NewsletterConfig:
-        self.check_keys(key, table, {"name", "topics", "title_pattern", "language", "sections"})
+        self.check_keys(
+            key,
+            table,
+            {"name", "topics", "title_pattern", "language", "sections", "brand", "templates",
+             "date_format", "archive_url", "unsubscribe_url", "editions"},
+        )  # fmt: skip
         if "name" not in table:
             raise self.fail(key, "missing 'name'")
         pattern = self.text(
@@ -228,7 +292,95 @@ class _ConfigReader:
                 )
                 for index, section in enumerate(sections)
             ),
+            brand=self.read_brand(key, brand, self.table((*key, "brand"), table.get("brand", {}))),
+            templates=self.folder((*key, "templates"), table.get("templates")),
+            date_format=self.optional_text((*key, "date_format"), table.get("date_format")),
+            archive_url=self.folder_url((*key, "archive_url"), table.get("archive_url")),
+            unsubscribe_url=self.http_url((*key, "unsubscribe_url"), table.get("unsubscribe_url")),
+            editions=self.texts((*key, "editions"), table.get("editions", [])),
         )
+
+    def read_brand(
+        self, newsletter: KeyPath, shared: dict[str, Any], own: dict[str, Any]
+    ) -> BrandConfig:
+        """The top-level [brand], with the newsletter's own brand keys over it."""
+        keys = {"name", "logo_url", "logo_alt", "logo_width", "colors", "fonts", "address",
+                "reason", "footer", "social"}  # fmt: skip
+        self.check_keys(("brand",), shared, keys)
+        self.check_keys((*newsletter, "brand"), own, keys)
+
+        def key_of(name: str) -> KeyPath:
+            return (*newsletter, "brand", name) if name in own else ("brand", name)
+
+        merged = {**shared, **own}
+        for nested in ("colors", "fonts"):
+            merged[nested] = {**self.table(("brand", nested), shared.get(nested, {})),
+                              **self.table(key_of(nested), own.get(nested, {}))}  # fmt: skip
+        colors = merged["colors"]
+        self.check_keys(key_of("colors"), colors, set(Colors.__slots__))
+        fonts = merged["fonts"]
+        self.check_keys(key_of("fonts"), fonts, {"body", "headings"})
+        default = BrandConfig()
+        social = self.array(key_of("social"), merged.get("social", []))
+        return BrandConfig(
+            name=self.optional_text(key_of("name"), merged.get("name")) or "",
+            logo_url=self.http_url(key_of("logo_url"), merged.get("logo_url")),
+            logo_alt=self.optional_text(key_of("logo_alt"), merged.get("logo_alt")),
+            logo_width=self.pixels(key_of("logo_width"), merged.get("logo_width", 160)),
+            colors=Colors(
+                **{
+                    name: self.color((*key_of("colors"), name), value)
+                    for name, value in colors.items()
+                }
+            ),
+            body_font=self.font((*key_of("fonts"), "body"), fonts.get("body", default.body_font)),
+            heading_font=self.font(
+                (*key_of("fonts"), "headings"), fonts.get("headings", default.heading_font)
+            ),
+            address=self.optional_text(key_of("address"), merged.get("address")) or "",
+            reason=self.optional_text(key_of("reason"), merged.get("reason")) or "",
+            footer=self.optional_text(key_of("footer"), merged.get("footer")) or "",
+            social=tuple(
+                self.social((*key_of("social"), i), link) for i, link in enumerate(social)
+            ),
+        )
+
+    def social(self, key: KeyPath, value: Any) -> SocialLink:
+        table = self.table(key, value)
+        self.check_keys(key, table, {"name", "url"})
+        url = self.http_url((*key, "url"), table.get("url"))
+        if url is None:
+            raise self.fail(key, "missing 'url'")
+        return SocialLink(self.text((*key, "name"), table.get("name")), url)
+
+    def color(self, key: KeyPath, value: Any) -> str:
+        text = self.text(key, value)
+        if not re.match(r"^#(?:[0-9a-fA-F]{3}){1,2}$", text):
+            raise self.fail(key, f"expected a colour such as '#1e2dbe', got {text!r}")
+        return text
+
+    def font(self, key: KeyPath, value: Any) -> str:
+        text = self.text(key, value)
+        if not re.match(r"^[A-Za-z0-9 ,-]+$", text):  # no quotes: it goes into CSS as it is
+            raise self.fail(key, f"expected font names separated by commas, got {text!r}")
+        return text
+
+    def pixels(self, key: KeyPath, value: Any) -> int:
+        if not isinstance(value, int) or isinstance(value, bool) or not 16 <= value <= 600:
+            raise self.fail(key, "expected a width in pixels between 16 and 600")
+        return value
+
+    def folder(self, key: KeyPath, value: Any) -> Path | None:
+        if value is None:
+            return None
+        folder = self.path.parent / self.text(key, value)
+        if not folder.is_dir():
+            raise self.fail(key, f"no folder {folder}")
+        return folder
+
+    def folder_url(self, key: KeyPath, value: Any) -> str | None:
+        url = self.http_url(key, value)
+        return url if url is None or url.endswith("/") else url + "/"
 
     def read_section(
         self, key: KeyPath, table: dict[str, Any], topics: Mapping[str, TopicConfig]
@@ -279,7 +431,7 @@ class _ConfigReader:
             raise self.fail(key, "expected a non-empty string")
         return value.strip()
 
-    def optional_string(self, key: KeyPath, value: Any) -> str | None:
+    def optional_text(self, key: KeyPath, value: Any) -> str | None:
         return None if value is None else self.text(key, value)
 
     def texts(self, key: KeyPath, value: Any) -> tuple[str, ...]:

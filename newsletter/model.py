@@ -111,3 +111,27 @@ class WriteCounts:
             self.updated + other.updated,
             self.unchanged + other.unchanged,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedEmail:
+    """An issue rendered: what is sent (HTML and text parts), with what the stages after need.
+
+    The HTML and text hold neutral merge tags (MERGE_TAGS) where a subscriber's own values go.
+    """
+
+    subject: str
+    preheader: str
+    html: str
+    text: str
+    mjml: str
+    language: str
+    web_version_url: str | None = None
+
+
+# Neutral merge tags: the send stage fills them in, each ESP export translates them.
+MERGE_TAGS = ("unsubscribe_url", "subscriber_name", "web_version_url")
+
+
+def merge_tag(name: str) -> str:
+    return f"%%{name}%%"

@@ -19,3 +19,8 @@ step newsletter draft ilo-coop-enews --month 2020-11 --force
 step newsletter draft refresh ilo-coop-enews/2020-11
 step newsletter validate ilo-coop-enews/2020-11
 step newsletter issues
+step newsletter render ilo-coop-enews/2020-10
+step newsletter render ilo-coop-enews/2020-11
+step newsletter check ilo-coop-enews/2020-11
+printf '\nOpen build/ilo-coop-enews/2020-11/email.html in a browser, or run\n'
+printf '  .venv/bin/newsletter preview ilo-coop-enews/2020-11\n'

@@ -5,6 +5,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
 
+# The browser tests drive Debian's Chromium (Playwright's own download does not work offline).
+if ! command -v chromium >/dev/null; then
+    if [ "$(id -u)" != 0 ]; then
+        echo "test: please install Debian's chromium package (needs root)" >&2
+        exit 1
+    fi
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+
 $BIN/ruff check .
 $BIN/ruff format --check .
 $BIN/mypy

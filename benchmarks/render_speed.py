@@ -1,0 +1,130 @@
+"""Measure rendering: time per issue and bytes per item, for generated issues of 10, 30, 100 items.
+
+    .venv/bin/python benchmarks/render_speed.py            # the figures for benchmarks/README.md
+    .venv/bin/python benchmarks/render_speed.py --runs 50  # more runs per size
+
+Each issue is rendered in-process, the whole way: Jinja -> MJML -> HTML (MRML) -> inlined CSS
+(premailer) -> text part. The first render of each size warms the caches and is not timed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import time
+from collections.abc import Sequence
+from datetime import date, timedelta
+from pathlib import Path
+
+from newsletter.config import load_config
+from newsletter.issue import Issue, IssueItem, Section
+from newsletter.render import render_issue
+
+REPO = Path(__file__).resolve().parent.parent
+SEED = 20201130
+SIZES = (10, 30, 60, 100)
+TARGET_MS_30 = 15.0
+TARGET_OVERHEAD_BYTES = 1200
+GMAIL_CLIP_BYTES = 102 * 1024
+WORDS = (
+    "cooperative", "social", "solidarity", "economy", "workers", "enterprises", "decent", "work",
+    "supply", "chains", "informal", "youth", "women", "rural", "development", "policy", "dialogue",
+    "training", "members", "centenary", "partners", "strategy", "Jordan", "Colombia", "Geneva",
+    "unit", "symposium", "interview", "report",
+)  # fmt: skip
+TYPES = ("News", "Article", "Brief", "Publication", "ILO COOP 100 Interview")
+SECTIONS = ("News", "Articles", "Interviews", "Publications")
+
+
+def _sentence(rng: random.Random, words: int) -> str:
+    text = " ".join(rng.choice(WORDS) for _ in range(words))
+    return text[0].upper() + text[1:]
+
+
+def generated_item(rng: random.Random, number: int, day: date) -> IssueItem:
+    return IssueItem(
+        uid=f"{number:016x}",
+        type=rng.choice(TYPES),
+        title=_sentence(rng, rng.randint(6, 14)),
+        date=day,
+        summary=_sentence(rng, rng.randint(20, 45)) + ".",
+        url=f"https://www.ilo.org/global/topics/cooperatives/news/WCMS_{760000 + number}/",
+    )
+
+
+def generated_issue(items: int, path: Path) -> Issue:
+    rng = random.Random(SEED + items)
+    start = date(2020, 11, 1)
+    made = [generated_item(rng, n, start + timedelta(days=n % 30)) for n in range(items)]
+    per_section = max(1, (items - 1) // len(SECTIONS) + 1)
+    rest = made[1:]
+    sections = tuple(
+        Section(title, tuple(rest[i * per_section : (i + 1) * per_section]))
+        for i, title in enumerate(SECTIONS)
+        if rest[i * per_section : (i + 1) * per_section]
+    )
+    return Issue(
+        path=path,
+        newsletter="ilo-coop-enews",
+        title="ILO COOP eNews - November issue",
+        status="draft",
+        language="en",
+        start=start,
+        end=date(2020, 11, 30),
+        topics=("cooperatives",),
+        preheader="A month of cooperatives: the centenary symposium, interviews and more",
+        intro="A centenary month for the Cooperatives Unit.\n\nRead on.",
+        lead=made[0],
+        sections=sections,
+    )
+
+
+def content_bytes(issue: Issue) -> int:
+    """What the items themselves say (and link to): the part of the weight that is not markup."""
+    return sum(
+        len((i.type + i.title + i.summary + "27 November 2020").encode()) + 2 * len(i.url or "")
+        for i in issue.items
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=30, help="timed renders per size")
+    args = parser.parse_args(argv)
+    config = load_config(REPO / "newsletter.toml")
+    rows = []
+    sizes: dict[int, tuple[int, int]] = {}
+    for items in SIZES:
+        issue = generated_issue(items, REPO / "issues" / "ilo-coop-enews" / "bench.toml")
+        email = render_issue(issue, config)  # warm-up
+        times = []
+        for _ in range(args.runs):
+            started = time.perf_counter()
+            email = render_issue(issue, config)
+            times.append((time.perf_counter() - started) * 1000)
+        html = len(email.html.encode())
+        sizes[items] = (html, content_bytes(issue))
+        rows.append((items, statistics.median(times), html, len(email.text.encode())))
+
+    small, large = min(SIZES), max(SIZES)
+    per_item = (sizes[large][0] - sizes[small][0]) / (large - small)
+    content_per_item = (sizes[large][1] - sizes[small][1]) / (large - small)
+    overhead = per_item - content_per_item
+    print(f"{'items':>5}  {'median ms':>9}  {'HTML bytes':>10}  {'text bytes':>10}")
+    for items, median, html, text in rows:
+        print(f"{items:>5}  {median:>9.2f}  {html:>10,}  {text:>10,}")
+    print()
+    median_30 = next(median for items, median, _, _ in rows if items == 30)
+    html_60 = sizes[60][0]
+    print(f"render, 30 items, median:   {median_30:.2f} ms (target <= {TARGET_MS_30:.0f} ms)")
+    print(f"HTML bytes per item:        {per_item:,.0f}")
+    print(f"  of which the item's text: {content_per_item:,.0f}")
+    print(f"  markup overhead per item: {overhead:,.0f} (target <= {TARGET_OVERHEAD_BYTES:,})")
+    print(f"60-item issue:              {html_60:,} bytes (Gmail clips over {GMAIL_CLIP_BYTES:,})")
+    ok = median_30 <= TARGET_MS_30 and overhead <= TARGET_OVERHEAD_BYTES
+    return 0 if ok and html_60 < GMAIL_CLIP_BYTES else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,225 @@
+"""Render an issue: Jinja -> MJML -> HTML (MRML) -> inlined CSS (premailer), and a text part.
+
+The only stage that touches Jinja, mjml-python and premailer. It reads the issue and the
+config, never the database.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from newsletter.config import BrandConfig, Config, NewsletterConfig
+from newsletter.errors import NewsletterError
+from newsletter.issue import Issue, IssueItem
+from newsletter.model import RenderedEmail, merge_tag
+from newsletter.render.inline import inline_css
+from newsletter.render.mjml import compile_mjml
+from newsletter.render.theme import Theme, load_theme, theme_folders
+
+# Invisible characters after the preheader (combining grapheme joiner, zero-width non-joiner,
+# no-break space), so that inboxes show nothing of the body after it.
+PREHEADER_PADDING = "\u034f\u200c\u00a0" * 40
+_LINK = re.compile(r"^https?://[^\s/]+\S*$")
+
+
+@dataclass(frozen=True, slots=True)
+class ItemView:
+    """An item as the templates show it."""
+
+    type: str
+    date_label: str
+    title: str
+    summary: tuple[str, ...]  # paragraphs
+    link: str | None  # the item's page, else its listing page, else none (an unlinked title)
+    new: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SectionView:
+    title: str
+    items: tuple[ItemView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class IssueView:
+    title: str
+    preheader: str
+    language: str
+    direction: str
+    date_label: str
+    intro: tuple[str, ...]
+    lead: ItemView | None
+    sections: tuple[SectionView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EditionLink:
+    language: str
+    name: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class Links:
+    web_version: str | None
+    unsubscribe: str
+    editions: tuple[EditionLink, ...]
+
+
+class References:
+    """Numbered link references for the text part: each address gets one number."""
+
+    def __init__(self) -> None:
+        self.numbers: dict[str, int] = {}
+
+    def number(self, url: str) -> str:
+        return f"[{self.numbers.setdefault(url, len(self.numbers) + 1)}]"
+
+    def all(self) -> list[tuple[str, str]]:
+        return [(f"[{number}]", url) for url, number in self.numbers.items()]
+
+
+def paragraphs(text: str) -> tuple[str, ...]:
+    return tuple(" ".join(part.split()) for part in re.split(r"\n\s*\n", text) if part.strip())
+
+
+def link_of(item: IssueItem) -> str | None:
+    """Never an empty or relative href: the item's page, its listing page, or nothing."""
+    for candidate in (item.url, item.listing_url):
+        if candidate and _LINK.match(candidate):
+            return candidate
+    return None
+
+
+@lru_cache(maxsize=64)
+def _locale(language: str) -> Any:
+    from babel import Locale
+
+    try:
+        return Locale.parse(language.replace("-", "_"))
+    except (ValueError, LookupError):
+        return Locale.parse("en")
+
+
+def format_day(day: date, language: str, pattern: str | None) -> str:
+    from babel.dates import format_date
+
+    return str(format_date(day, pattern or "long", locale=_locale(language)))
+
+
+def period_label(start: date, end: date, language: str) -> str:
+    """'November 2020' for a calendar month, else the interval ('November 1 - 12, 2020')."""
+    from babel.dates import format_date, format_interval
+
+    locale = _locale(language)
+    if start.day == 1 and end == start.replace(day=calendar.monthrange(start.year, start.month)[1]):
+        return str(format_date(start, "LLLL y", locale=locale))
+    return str(format_interval(start, end, "yMMMMd", locale=locale))
+
+
+def issue_view(issue: Issue, newsletter: NewsletterConfig) -> IssueView:
+    def view(item: IssueItem) -> ItemView:
+        return ItemView(
+            type=item.type,
+            date_label=format_day(item.date, issue.language, newsletter.date_format),
+            title=item.title,
+            summary=paragraphs(item.summary),
+            link=link_of(item),
+            new=item.new,
+        )
+
+    return IssueView(
+        title=issue.title,
+        preheader=issue.preheader,
+        language=issue.language,
+        direction="rtl" if _locale(issue.language).character_order == "right-to-left" else "ltr",
+        date_label=period_label(issue.start, issue.end, issue.language),
+        intro=paragraphs(issue.intro),
+        lead=view(issue.lead) if issue.lead else None,
+        sections=tuple(
+            SectionView(section.title, tuple(view(item) for item in section.items))
+            for section in issue.sections
+        ),
+    )
+
+
+def links_for(issue: Issue, config: Config, newsletter: NewsletterConfig) -> Links:
+    editions = []
+    for slug in newsletter.editions:
+        other = config.newsletters[slug]
+        url = other.issue_url(issue.slug)
+        if url:
+            name = _locale(other.language).get_display_name(_locale(other.language))
+            editions.append(EditionLink(other.language, name[:1].upper() + name[1:], url))
+    return Links(
+        web_version=newsletter.issue_url(issue.slug),
+        unsubscribe=merge_tag("unsubscribe_url"),
+        editions=tuple(editions),
+    )
+
+
+def template_context(
+    issue: Issue, config: Config, theme: Theme
+) -> tuple[dict[str, Any], NewsletterConfig]:
+    newsletter = config.newsletters.get(issue.newsletter)
+    if newsletter is None:
+        raise NewsletterError(f"unknown newsletter {issue.newsletter!r}", issue.path)
+    brand: BrandConfig = newsletter.brand
+    context = {
+        "issue": issue_view(issue, newsletter),
+        "newsletter": newsletter,
+        "brand": brand,
+        "links": links_for(issue, config, newsletter),
+        "labels": theme.labels_for(issue.language),
+        "preheader_padding": PREHEADER_PADDING,
+    }
+    return context, newsletter
+
+
+def tidy_text(text: str) -> str:
+    """Trailing spaces off, at most one blank line in a row but two before a heading."""
+    lines = [line.rstrip() for line in text.splitlines()]
+    tidied: list[str] = []
+    for line in lines:
+        if not line and len(tidied) >= 2 and not tidied[-1] and not tidied[-2]:
+            continue
+        tidied.append(line)
+    return "\n".join(tidied).strip("\n") + "\n"
+
+
+def render_issue(issue: Issue, config: Config, theme: Theme | None = None) -> RenderedEmail:
+    """The issue as an email: HTML with inlined CSS, and its plain-text part."""
+    newsletter = config.newsletters.get(issue.newsletter)
+    folders = theme_folders(newsletter.templates if newsletter else None)
+    theme = theme or load_theme(folders)
+    context, newsletter = template_context(issue, config, theme)
+    source = theme.render("email.mjml.j2", context)
+    html = inline_css(compile_mjml(source, theme))
+    text = tidy_text(theme.render("email.txt.j2", {**context, "refs": References()}))
+    return RenderedEmail(
+        subject=issue.title,
+        preheader=issue.preheader,
+        html=html,
+        text=text,
+        mjml=source,
+        language=issue.language,
+        web_version_url=newsletter.issue_url(issue.slug),
+    )
+
+
+def write_rendered(email: RenderedEmail, folder: Path, keep_mjml: bool = False) -> list[Path]:
+    """email.html, email.txt (and email.mjml), each written whole or not at all."""
+    from newsletter.files import write_atomically
+
+    files = [(folder / "email.html", email.html), (folder / "email.txt", email.text)]
+    if keep_mjml:
+        files.append((folder / "email.mjml", email.mjml))
+    for path, content in files:
+        write_atomically(path, content)
+    return [path for path, _ in files]

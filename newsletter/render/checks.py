@@ -1,0 +1,97 @@
+"""Check a rendered email the way mailbox providers and readers will meet it."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Literal
+
+from newsletter.issue import Issue
+from newsletter.model import MERGE_TAGS, RenderedEmail, merge_tag
+from newsletter.render import link_of
+
+CLIP_BYTES = 102 * 1024  # Gmail cuts the HTML off after this many bytes
+WARN_BYTES = 90 * 1024
+SUBJECT_LENGTH = 90
+PREHEADER_LENGTH = 30  # shorter, and inboxes fill the preview with body text
+_MERGE_TAG = re.compile(r"^%%([a-z_]+)%%$")
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    severity: Literal["error", "warning"]
+    code: str
+    message: str
+
+
+def check_email(issue: Issue, email: RenderedEmail) -> list[Check]:
+    """Everything that would make the email clipped, broken, unreadable or unlawful to send."""
+    from lxml import html as lxml_html  # type: ignore[import-untyped]
+
+    found: list[Check] = []
+
+    def add(severity: Literal["error", "warning"], code: str, message: str) -> None:
+        found.append(Check(severity, code, message))
+
+    size = len(email.html.encode("utf-8"))
+    if size > CLIP_BYTES:
+        add("error", "size", f"the HTML is {size:,} bytes: Gmail clips it after {CLIP_BYTES:,}")
+    elif size > WARN_BYTES:
+        add("warning", "size", f"the HTML is {size:,} bytes, near Gmail's clip at {CLIP_BYTES:,}")
+
+    document = lxml_html.document_fromstring(email.html)
+    for image in document.iter("img"):
+        if image.get("alt") is None:
+            add("error", "alt", f"image {image.get('src')!r} has no alt text")
+    hrefs = [anchor.get("href", "").strip() for anchor in document.iter("a")]
+    for href in hrefs:
+        problem = _link_problem(href)
+        if problem:
+            add("error", "link", problem)
+    if merge_tag("unsubscribe_url") not in hrefs and not any("unsubscribe" in h for h in hrefs):
+        add("error", "unsubscribe", "no unsubscribe link")
+    if not email.web_version_url:
+        add("error", "web-version", 'no "View in browser" link: set the archive_url')
+    elif email.web_version_url not in hrefs:
+        add("error", "web-version", 'the "View in browser" link is missing')
+
+    subject = len(issue.title)
+    if subject > SUBJECT_LENGTH:
+        add("warning", "subject", f"the subject is {subject} characters; inboxes cut it near 90")
+    preheader = len(issue.preheader.strip())
+    if not preheader:
+        add("error", "preheader", "no preheader: inboxes will show body text instead")
+    elif preheader < PREHEADER_LENGTH:
+        add("warning", "preheader", f"the preheader is {preheader} characters, too few to fill "
+                                    "the preview")  # fmt: skip
+    for section in issue.sections:
+        if not section.items:
+            add("error", "section", f"section {section.title!r} is empty")
+
+    shared = Counter(link for item in issue.items if (link := link_of(item)))
+    for link, count in sorted(shared.items()):
+        if count > 1:
+            add("warning", "duplicate-link", f"{count} items link to the same page {link}")
+
+    text = " ".join(email.text.split())
+    for item in issue.items:
+        if " ".join(item.title.split()) not in text:
+            add("error", "text-part", f"the text part lacks {item.title!r}")
+    return found
+
+
+def _link_problem(href: str) -> str | None:
+    if not href:
+        return "a link without an address"
+    tag = _MERGE_TAG.match(href)
+    if tag:
+        return None if tag.group(1) in MERGE_TAGS else f"unknown merge tag {href}"
+    scheme = href.split(":", 1)[0].lower() if ":" in href else ""
+    if scheme in ("http", "https"):
+        return None if re.match(r"^https?://[^\s/]+", href) else f"malformed link {href!r}"
+    if scheme == "mailto":
+        return None
+    if not scheme:
+        return f"relative link {href!r}: readers' mail clients have no page to resolve it from"
+    return f"link with a {scheme}: address {href!r}"

@@ -1,0 +1,120 @@
+"""Themes: Jinja environments over template folders, with their labels; errors name a line."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import traceback
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from newsletter.errors import NewsletterError
+
+DEFAULT_THEME = Path(__file__).resolve().parents[2] / "templates" / "default"
+_JINJA_CONSTRUCT = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}")
+
+
+def _autoescape(name: str | None) -> bool:
+    # Markup templates escape every value; the text part and CSS partials take them as they are.
+    return name is not None and name.endswith((".mjml.j2", ".html.j2"))
+
+
+class Theme:
+    """Templates looked up in `folders` in order (a newsletter's own theme, then the default)."""
+
+    def __init__(self, folders: Sequence[Path]):
+        self.folders = tuple(folders)
+        self.environment = jinja2.Environment(
+            loader=jinja2.FileSystemLoader([str(folder) for folder in self.folders]),
+            autoescape=_autoescape,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+        self.labels = self._labels()
+
+    def _labels(self) -> dict[str, dict[str, str]]:
+        labels: dict[str, dict[str, str]] = {}
+        for folder in reversed(self.folders):  # a theme's own words win over the default's
+            path = folder / "labels.toml"
+            if not path.is_file():
+                continue
+            try:
+                data = tomllib.loads(path.read_text(encoding="utf-8"))
+            except tomllib.TOMLDecodeError as error:
+                raise NewsletterError(f"invalid TOML: {error}", path) from None
+            for language, words in data.items():
+                labels.setdefault(language, {}).update(words)
+        return labels
+
+    def labels_for(self, language: str) -> dict[str, str]:
+        base = language.split("-")[0].split("_")[0]
+        return {**self.labels.get("en", {}), **self.labels.get(base, {}),
+                **self.labels.get(language, {})}  # fmt: skip
+
+    def render(self, name: str, context: dict[str, Any]) -> str:
+        """Render one template; any error becomes a NewsletterError at the template's line."""
+        try:
+            return self.environment.get_template(name).render(context)
+        except jinja2.TemplateSyntaxError as error:
+            raise NewsletterError(
+                f"template error: {error.message}", error.filename or error.name, error.lineno
+            ) from None
+        except jinja2.TemplateNotFound as error:
+            folders = ", ".join(str(folder) for folder in self.folders)
+            raise NewsletterError(f"no template {error.name} in {folders}") from None
+        except Exception as error:  # an undefined name, a filter failing on a value...
+            path, line = _template_frame(error)
+            raise NewsletterError(f"template error: {error}", path, line) from None
+
+    def source_lines(self) -> list[tuple[Path, int, str]]:
+        """Every line of every template of the theme, for mapping compiled output back."""
+        lines = []
+        for folder in self.folders:
+            for path in sorted(folder.rglob("*.j2")):
+                text = path.read_text(encoding="utf-8")
+                lines += [(path, n, line) for n, line in enumerate(text.splitlines(), 1)]
+        return lines
+
+    def locate(self, output_line: str) -> tuple[Path, int] | None:
+        """The template line most likely to have produced `output_line`, if any stands out.
+
+        A template line's literal parts (without its Jinja constructs) must all appear in the
+        output line, in order; the line with the most literal text wins.
+        """
+        best: tuple[int, Path, int] | None = None
+        for path, number, line in self.source_lines():
+            parts = [part.strip() for part in _JINJA_CONSTRUCT.split(line) if part.strip()]
+            position, found = 0, 0
+            for part in parts:
+                at = output_line.find(part, position)
+                if at < 0:
+                    break
+                position, found = at + len(part), found + len(part)
+            else:
+                if found >= 4 and (best is None or found > best[0]):
+                    best = (found, path, number)
+        return (best[1], best[2]) if best else None
+
+
+def _template_frame(error: BaseException) -> tuple[str | None, int | None]:
+    """The innermost template line in an error's traceback (Jinja maps frames to templates)."""
+    for frame in reversed(traceback.extract_tb(error.__traceback__)):
+        if frame.filename.endswith(".j2"):
+            return frame.filename, frame.lineno
+    return None, None
+
+
+@lru_cache(maxsize=16)
+def load_theme(folders: tuple[Path, ...]) -> Theme:
+    """A theme, kept for the life of the process (templates are compiled once)."""
+    return Theme(folders)
+
+
+def theme_folders(own: Path | None) -> tuple[Path, ...]:
+    return (own, DEFAULT_THEME) if own else (DEFAULT_THEME,)

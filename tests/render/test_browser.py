@@ -1,0 +1,92 @@
+"""The rendered samples in a real headless Chromium, at phone to desktop widths."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from newsletter.config import load_config
+from newsletter.issue import IssueItem, read_issue
+from newsletter.render import render_issue, write_rendered
+from tests.conftest import ROOT
+
+WIDTHS = (320, 375, 600, 800)
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, list[str]]]:
+    config = load_config(ROOT / "newsletter.toml", environ={})
+    found = {}
+    for slug in ("2020-10", "2020-11"):
+        issue = read_issue(ROOT / "issues" / "ilo-coop-enews" / f"{slug}.toml", config)
+        folder = tmp_path_factory.mktemp(slug)
+        write_rendered(render_issue(issue, config), folder)
+        found[slug] = (folder / "email.html", [item.title for item in issue.items])
+    return found
+
+
+@pytest.mark.parametrize("slug", ["2020-10", "2020-11"])
+@pytest.mark.parametrize("width", WIDTHS)
+def test_no_horizontal_scrolling_and_every_title_visible(
+    browser: Any, rendered: dict[str, tuple[Path, list[str]]], artifacts: Path, slug: str,
+    width: int,
+) -> None:  # fmt: skip
+    path, titles = rendered[slug]
+    page = browser.new_page(viewport={"width": width, "height": 800})
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(path.as_uri())
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    for title in titles:
+        heading = page.locator("h2, h3", has_text=title).first
+        assert heading.is_visible(), title
+        box = heading.bounding_box()
+        assert box is not None
+        assert box["x"] >= 0
+        assert box["x"] + box["width"] <= width + 1
+    page.screenshot(path=str(artifacts / f"{slug}-{width}.png"), full_page=True)
+    assert errors == []
+    page.close()
+
+
+def test_escaped_text_shows_as_text_and_runs_nothing(
+    browser: Any, tmp_path: Path, artifacts: Path
+) -> None:
+    config = load_config(ROOT / "newsletter.toml", environ={})
+    issue = read_issue(ROOT / "issues" / "ilo-coop-enews" / "2020-10.toml", config)
+    nasty = IssueItem(
+        "5" * 16, "News", 'A title with <b>&"\'', date(2020, 10, 5),
+        "A summary with <script>alert('x')</script> and <img src=x onerror=alert(2)>.",
+        url="https://ilo.org/a",
+    )  # fmt: skip
+    section = replace(issue.sections[0], items=(nasty, *issue.sections[0].items))
+    email = render_issue(replace(issue, sections=(section,)), config)
+    write_rendered(email, tmp_path)
+    page = browser.new_page(viewport={"width": 600, "height": 800})
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto((tmp_path / "email.html").as_uri())
+    assert page.get_by_text("A title with <b>&\"'", exact=True).is_visible()
+    assert page.get_by_text("<script>alert('x')</script>", exact=False).is_visible()
+    assert page.locator("script").count() == 0
+    page.screenshot(path=str(artifacts / "escaping.png"))
+    assert dialogs == []
+    page.close()
+
+
+def test_dark_mode_keeps_text_readable(
+    browser: Any, rendered: dict[str, tuple[Path, list[str]]], artifacts: Path
+) -> None:
+    path, _ = rendered["2020-11"]
+    page = browser.new_page(viewport={"width": 375, "height": 800}, color_scheme="dark")
+    page.goto(path.as_uri())
+    colour = page.locator("h3.ti a").first.evaluate("e => getComputedStyle(e).color")
+    card = page.locator(".card > table").first.evaluate("e => getComputedStyle(e).backgroundColor")
+    assert colour == "rgb(232, 234, 237)"  # dark_text
+    assert card == "rgb(29, 32, 37)"  # dark_content
+    page.screenshot(path=str(artifacts / "dark-375.png"))
+    page.close()
