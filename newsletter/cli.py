@@ -505,9 +505,17 @@ def draft_new(
     if first is None or last is None:
         raise click.UsageError("give --month, or both --from and --to")
     report = create_draft(
-        workspace.pool, workspace.config, newsletter_slug, first, last, topics=topics,
-        title=title, slug=slug, allow_empty=allow_empty, force=force,
-    )  # fmt: skip
+        workspace.pool,
+        workspace.config,
+        newsletter_slug,
+        first,
+        last,
+        topics=topics,
+        title=title,
+        slug=slug,
+        allow_empty=allow_empty,
+        force=force,
+    )
     issue = report.issue
     console = _console()
     console.print(f"wrote {_escape(_shown_path(report.path))}: [bold]{_escape(issue.title)}[/]")
@@ -663,9 +671,12 @@ def _issue_for_output(workspace: Workspace, issue_name: str) -> tuple[Path, Issu
 @cli.command()
 @click.argument("issue_name", metavar="ISSUE")
 @click.option(
-    "-o", "--output", "folder", type=click.Path(path_type=Path, file_okay=False),
+    "-o",
+    "--output",
+    "folder",
+    type=click.Path(path_type=Path, file_okay=False),
     help="Where to write email.html and email.txt [default: build/<newsletter>/<slug>].",
-)  # fmt: skip
+)
 @click.option("--keep-mjml", is_flag=True, help="Also write the MJML the HTML is compiled from.")
 @pass_workspace
 def render(workspace: Workspace, issue_name: str, folder: Path | None, keep_mjml: bool) -> None:
@@ -694,8 +705,10 @@ def check(workspace: Workspace, issue_name: str, output: str) -> None:
 
     path = find_issue(workspace.config, issue_name)
     issue, findings = check_issue(path, workspace.config)
-    checks = [Check(f.severity, "issue", f"line {f.line}: {f.message}" if f.line else f.message)
-              for f in findings]  # fmt: skip
+    checks = [
+        Check(f.severity, "issue", f"line {f.line}: {f.message}" if f.line else f.message)
+        for f in findings
+    ]
     size = 0
     if issue is not None:
         email = render_issue(issue, workspace.config)
@@ -715,8 +728,9 @@ def check(workspace: Workspace, issue_name: str, output: str) -> None:
         }
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
     elif output == "csv":
-        print_records([{"severity": c.severity, "code": c.code, "message": c.message}
-                       for c in checks], output)  # fmt: skip
+        print_records(
+            [{"severity": c.severity, "code": c.code, "message": c.message} for c in checks], output
+        )
     else:
         console = _console()
         for c in checks:
@@ -758,6 +772,278 @@ def preview(workspace: Workspace, issue_name: str, port: int, open_browser: bool
         serve_preview(path, workspace.config.path, port, on_ready=ready)
     except KeyboardInterrupt:
         click.echo("stopped")
+
+
+# Commands: export and send
+
+
+@cli.command("export")
+@click.argument("issue_name", metavar="ISSUE")
+@click.option(
+    "--format",
+    "export_format",
+    default="eml",
+    show_default=True,
+    type=click.Choice(["eml", "bundle", "mailchimp", "sendgrid", "listmonk"]),
+    help="A MIME file, a zip bundle, or an ESP's campaign JSON.",
+)
+@click.option(
+    "-o",
+    "--output",
+    "path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The file to write [default: build/<newsletter>/<slug>/email.<format>].",
+)
+@pass_workspace
+def export(workspace: Workspace, issue_name: str, export_format: str, path: Path | None) -> None:
+    """Export an issue for sending: .eml, a bundle, or an ESP's JSON."""
+    from newsletter.export import default_export_path, export_issue
+    from newsletter.files import write_atomically_bytes
+
+    _, issue = _issue_for_output(workspace, issue_name)
+    data = export_issue(issue, workspace.config, export_format)
+    path = path or default_export_path(workspace.config, issue, export_format)
+    write_atomically_bytes(path, data)
+    click.echo(f"wrote {_shown_path(path)} ({len(data):,} bytes)")
+
+
+@cli.command()
+@click.argument("issue_name", metavar="ISSUE")
+@click.option(
+    "--to",
+    "proof_to",
+    multiple=True,
+    metavar="ADDRESS",
+    help="Send a [PROOF] copy to this address (repeatable).",
+)
+@click.option(
+    "--list",
+    "subscriber_list",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Send to every subscriber in this CSV (columns: email, name).",
+)
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=0),
+    help="Messages per second (0: no limit) [default: from [smtp]].",
+)
+@click.option("--dry-run", is_flag=True, help="Say what would be sent; send nothing.")
+@click.option(
+    "--retry-delay",
+    type=click.FloatRange(min=0),
+    default=1.0,
+    show_default=True,
+    help="Seconds before the first retry of a temporary failure (then doubled).",
+)
+@click.option("--max-attempts", type=click.IntRange(min=1), default=4, show_default=True)
+@pass_workspace
+def send(
+    workspace: Workspace,
+    issue_name: str,
+    proof_to: tuple[str, ...],
+    subscriber_list: Path | None,
+    rate: float | None,
+    dry_run: bool,
+    retry_delay: float,
+    max_attempts: int,
+) -> None:
+    """Send an issue over SMTP: proofs (--to), or to a subscriber list (--list).
+
+    A list send is recorded in the send ledger: run it again after a crash or Ctrl-C and it
+    goes on where it stopped; nobody gets the issue twice.
+    """
+    from newsletter.export import prepared_email
+    from newsletter.export.sending import SmtpTransport, smtp_password
+
+    if bool(proof_to) == bool(subscriber_list):
+        raise click.UsageError("give --to ADDRESS (a proof) or --list FILE (the subscribers)")
+    config = workspace.config
+    _, issue = _issue_for_output(workspace, issue_name)
+    email, newsletter = prepared_email(issue, config)
+    transport = SmtpTransport(config.smtp, None if dry_run else smtp_password(config.smtp))
+    if proof_to:
+        _send_proofs(email, newsletter, proof_to, transport, dry_run)
+        return
+    assert subscriber_list is not None
+    _send_to_list(
+        workspace,
+        issue,
+        email,
+        newsletter,
+        subscriber_list,
+        transport,
+        config.smtp.rate if rate is None else rate,
+        dry_run,
+        retry_delay,
+        max_attempts,
+    )
+
+
+def _send_proofs(
+    email: Any, newsletter: Any, addresses: tuple[str, ...], transport: Any, dry_run: bool
+) -> None:
+    from email_validator import EmailNotValidError, validate_email
+
+    from newsletter.export.sending import proof_send
+
+    checked = []
+    for address in addresses:
+        try:
+            checked.append(validate_email(address, check_deliverability=False).normalized)
+        except EmailNotValidError as error:
+            raise NewsletterError(f"--to {address!r}: {error}") from None
+    if dry_run:
+        click.echo(f"would send a [PROOF] to {', '.join(checked)}")
+        return
+    for address, reply in proof_send(email, newsletter, checked, transport):
+        click.echo(f"proof sent to {address}: {reply}")
+
+
+def _send_to_list(
+    workspace: Workspace,
+    issue: Any,
+    email: Any,
+    newsletter: Any,
+    path: Path,
+    transport: Any,
+    rate: float,
+    dry_run: bool,
+    retry_delay: float,
+    max_attempts: int,
+) -> None:
+    from newsletter.export.sending import bulk_send, signing_key
+    from newsletter.export.subscribers import read_subscribers
+
+    subscribers, problems = read_subscribers(path)
+    err = _console(stderr=True)
+    for problem in problems:
+        err.print(f"[yellow]warning:[/] {_escape(problem.describe(path))}")
+    key = None if dry_run else signing_key(newsletter)
+    with _send_progress(err) as on_progress:
+        try:
+            report = bulk_send(
+                workspace.pool,
+                issue,
+                email,
+                newsletter,
+                subscribers,
+                transport,
+                rate=rate,
+                key=key,
+                dry_run=dry_run,
+                max_attempts=max_attempts,
+                retry_delay=retry_delay,
+                on_progress=on_progress,
+            )
+        except KeyboardInterrupt:
+            raise UserError(
+                "interrupted: run the same command again to go on; nobody who "
+                "has it will get it twice"
+            ) from None
+    verb = "would send" if dry_run else "sent"
+    count = report.total if dry_run else report.sent
+    click.echo(
+        f"{report.issue}: {verb} {count}, already sent {report.already_sent}, suppressed "
+        f"{report.suppressed}, failed {len(report.failed)}, deferred {len(report.deferred)}, "
+        f"skipped from the list {len(problems)}"
+    )
+    for address, reply in report.failed:
+        err.print(f"[red]failed:[/] {_escape(address)}: {_escape(reply)}")
+    for address, reply in report.deferred:
+        err.print(f"[yellow]deferred:[/] {_escape(address)}: {_escape(reply)}")
+    if report.deferred:
+        raise UserError(f"{len(report.deferred)} deferred: run the same command again later")
+
+
+class _send_progress:
+    """A progress bar with the rate in messages a second and the time left, on a terminal."""
+
+    def __init__(self, console: Console):
+        self.bar = None
+        if console.is_terminal:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                ProgressColumn,
+                Task,
+                TextColumn,
+                TimeRemainingColumn,
+            )
+            from rich.text import Text
+
+            class RateColumn(ProgressColumn):
+                def render(self, task: Task) -> Text:
+                    speed = task.finished_speed or task.speed
+                    return Text(f"{speed:,.1f} msg/s" if speed else "", style="dim")
+
+            self.bar = Progress(
+                TextColumn("sending"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                RateColumn(),
+                TimeRemainingColumn(),
+                console=console,
+                transient=True,
+            )
+            self.task = self.bar.add_task("send", total=None)
+
+    def __enter__(self) -> Callable[[int, int], None] | None:
+        if self.bar is None:
+            return None
+        self.bar.start()
+        bar, task = self.bar, self.task
+        return lambda done, total: bar.update(task, completed=done, total=total)
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+@cli.group()
+def suppress() -> None:
+    """The suppression list: addresses never sent to (unsubscribed, bounced, complained)."""
+
+
+@suppress.command("add")
+@click.argument("addresses", nargs=-1, required=True)
+@click.option(
+    "--reason",
+    type=click.Choice(["unsubscribed", "bounced", "complained"]),
+    default="unsubscribed",
+    show_default=True,
+)
+@pass_workspace
+def suppress_add(workspace: Workspace, addresses: tuple[str, ...], reason: str) -> None:
+    """Never send to these addresses again."""
+    added = workspace.pool.suppress(addresses, reason)
+    click.echo(f"{added} address{'es' if added != 1 else ''} added ({reason})")
+
+
+@suppress.command("remove")
+@click.argument("addresses", nargs=-1, required=True)
+@pass_workspace
+def suppress_remove(workspace: Workspace, addresses: tuple[str, ...]) -> None:
+    """Send to these addresses again (they asked to be back)."""
+    removed = workspace.pool.unsuppress(addresses)
+    click.echo(f"{removed} address{'es' if removed != 1 else ''} removed")
+
+
+@suppress.command("list")
+@format_option
+@pass_workspace
+def suppress_list(workspace: Workspace, output: str) -> None:
+    """List the suppressed addresses."""
+    records = [
+        {"address": a, "reason": r, "added": d.isoformat()}
+        for a, r, d in workspace.pool.suppressions()
+    ]
+    if output != "table":
+        print_records(records, output)
+        return
+    for record in records:
+        click.echo(f"{record['address']}  {record['reason']}  {record['added'][:10]}")
+    click.echo(f"{len(records)} suppressed")
 
 
 @cli.group()

@@ -97,6 +97,40 @@ class BrandConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class SenderConfig:
+    """Who an issue comes from, and the list headers that go with it."""
+
+    from_address: str
+    from_name: str = ""
+    reply_to: str | None = None
+    list_id: str | None = None  # e.g. "coop-enews.ilo.org": List-Id: <name> <coop-enews.ilo.org>
+    unsubscribe_mailto: str | None = None  # an address that unsubscribes whoever writes to it
+    utm: bool = False  # add utm_source/medium/campaign to links
+    utm_source: str | None = None  # default: the newsletter's slug
+
+    @property
+    def domain(self) -> str:
+        return self.from_address.rsplit("@", 1)[1]
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpConfig:
+    """The server bulk and proof sends go through; the password only ever from the environment."""
+
+    host: str = "127.0.0.1"
+    port: int = 587
+    security: str = "starttls"  # or "ssl", or "none" (a local relay)
+    user: str | None = None
+    password_env: str = "NEWSLETTER_SMTP_PASSWORD"
+    rate: float = 10.0  # messages per second
+    timeout: float = 30.0
+
+
+SMTP_SECURITY = ("starttls", "ssl", "none")
+SIGNING_KEY_ENV = "NEWSLETTER_SIGNING_KEY"  # signs each subscriber's unsubscribe link
+
+
+@dataclass(frozen=True, slots=True)
 class NewsletterConfig:
     """One newsletter: its name, the topics it covers, and how its issues are titled."""
 
@@ -112,6 +146,7 @@ class NewsletterConfig:
     archive_url: str | None = None  # where published issues live: <archive_url><slug>/
     unsubscribe_url: str | None = None  # the list's unsubscribe page
     editions: tuple[str, ...] = ()  # the same newsletter in other languages (newsletter slugs)
+    sender: SenderConfig | None = None
 
     def issue_url(self, slug: str) -> str | None:
         """The web page of one issue, its "View in browser" address."""
@@ -127,6 +162,7 @@ class Config:
     sources: Mapping[str, SourceConfig]
     topics: Mapping[str, TopicConfig]
     newsletters: Mapping[str, NewsletterConfig]
+    smtp: SmtpConfig = SmtpConfig()
 
     @property
     def root(self) -> Path:
@@ -182,7 +218,7 @@ class _ConfigReader:
         )
 
     def read(self, data: dict[str, Any], environ: Mapping[str, str]) -> Config:
-        self.check_keys((), data, {"database", "brand", "sources", "topics", "newsletters"})
+        self.check_keys((), data, {"database", "brand", "smtp", "sources", "topics", "newsletters"})
         topics = self.read_tables("topics", data, self.read_topic)
         sources = self.read_tables("sources", data, lambda k, t: self.read_source(k, t, topics))
         brand = self.table(("brand",), data.get("brand", {}))
@@ -200,6 +236,7 @@ class _ConfigReader:
             sources=sources,
             topics=topics,
             newsletters=newsletters,
+            smtp=self.read_smtp(self.table(("smtp",), data.get("smtp", {}))),
         )
 
     def read_database_url(self, data: dict[str, Any], environ: Mapping[str, str]) -> str:
@@ -269,7 +306,7 @@ class _ConfigReader:
             key,
             table,
             {"name", "topics", "title_pattern", "language", "sections", "brand", "templates",
-             "date_format", "archive_url", "unsubscribe_url", "editions"},
+             "date_format", "archive_url", "unsubscribe_url", "editions", "sender"},
         )  # fmt: skip
         if "name" not in table:
             raise self.fail(key, "missing 'name'")
@@ -298,6 +335,77 @@ class _ConfigReader:
             archive_url=self.folder_url((*key, "archive_url"), table.get("archive_url")),
             unsubscribe_url=self.http_url((*key, "unsubscribe_url"), table.get("unsubscribe_url")),
             editions=self.texts((*key, "editions"), table.get("editions", [])),
+            sender=self.read_sender((*key, "sender"), table.get("sender")),
+        )
+
+    def read_sender(self, key: KeyPath, value: Any) -> SenderConfig | None:
+        if value is None:
+            return None
+        table = self.table(key, value)
+        self.check_keys(key, table, {"from", "reply_to", "list_id", "unsubscribe_mailto", "utm",
+                                     "utm_source"})  # fmt: skip
+        if "from" not in table:
+            raise self.fail(key, "missing 'from', e.g. \"ILO COOP eNews <enews@ilo.org>\"")
+        name, address = self.mailbox((*key, "from"), table["from"])
+        utm = table.get("utm", False)
+        if not isinstance(utm, bool):
+            raise self.fail((*key, "utm"), "expected true or false")
+        reply_to = table.get("reply_to")
+        mailto = table.get("unsubscribe_mailto")
+        list_id = self.optional_text((*key, "list_id"), table.get("list_id"))
+        if list_id and not re.match(r"^[A-Za-z0-9][A-Za-z0-9.-]*\.[A-Za-z]{2,}$", list_id):
+            raise self.fail((*key, "list_id"), f"expected a dotted name such as "
+                            f"'enews.example.org', got {list_id!r}")  # fmt: skip
+        return SenderConfig(
+            from_address=address,
+            from_name=name,
+            reply_to=self.mailbox((*key, "reply_to"), reply_to)[1] if reply_to else None,
+            list_id=list_id,
+            unsubscribe_mailto=self.mailbox((*key, "unsubscribe_mailto"), mailto)[1]
+            if mailto
+            else None,
+            utm=utm,
+            utm_source=self.optional_text((*key, "utm_source"), table.get("utm_source")),
+        )
+
+    def mailbox(self, key: KeyPath, value: Any) -> tuple[str, str]:
+        """(display name, address) of "Name <address>" or a bare address, checked."""
+        from email.utils import parseaddr
+
+        text = self.text(key, value)
+        if "\r" in text or "\n" in text:
+            raise self.fail(key, "an address may not span lines")
+        name, address = parseaddr(text)
+        if not re.match(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$", address):
+            raise self.fail(key, f"expected an address such as 'Name <name@example.org>', "
+                            f"got {text!r}")  # fmt: skip
+        return name, address
+
+    def read_smtp(self, table: dict[str, Any]) -> SmtpConfig:
+        key: KeyPath = ("smtp",)
+        self.check_keys(key, table, set(SmtpConfig.__slots__))
+        default = SmtpConfig()
+        security = table.get("security", default.security)
+        if security not in SMTP_SECURITY:
+            raise self.fail((*key, "security"), f"expected one of {', '.join(SMTP_SECURITY)}")
+        port = table.get("port", default.port)
+        if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
+            raise self.fail((*key, "port"), "expected a port number")
+        numbers = {}
+        for name in ("rate", "timeout"):
+            number = table.get(name, getattr(default, name))
+            if not isinstance(number, int | float) or isinstance(number, bool) or number <= 0:
+                raise self.fail((*key, name), "expected a positive number")
+            numbers[name] = float(number)
+        return SmtpConfig(
+            host=self.text((*key, "host"), table.get("host", default.host)),
+            port=port,
+            security=security,
+            user=self.optional_text((*key, "user"), table.get("user")),
+            password_env=self.text(
+                (*key, "password_env"), table.get("password_env", default.password_env)
+            ),
+            **numbers,
         )
 
     def read_brand(

@@ -5,7 +5,8 @@ The only part of the program that touches SQLAlchemy; everything leaves it as pl
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
@@ -13,7 +14,7 @@ from sqlalchemy import Engine, delete, insert, select, text
 
 from newsletter.errors import NewsletterError
 from newsletter.model import Item, ItemQuery, Source, TopicOrigin, TopicSummary
-from newsletter.pool import database, queries, store
+from newsletter.pool import database, ledger, queries, store
 from newsletter.pool.store import DerivedTopics, ItemWriter, Tagger
 
 
@@ -169,3 +170,41 @@ class Pool:
     def count_items(self) -> int:
         with self.engine.connect() as connection:
             return queries.count_items(connection)
+
+    # The send ledger and suppressions
+
+    def plan_send(self, issue: str, recipients: Sequence[tuple[str, str, str]]) -> None:
+        with self.engine.begin() as connection:
+            ledger.plan(connection, issue, recipients)
+
+    def ledger(self, issue: str, states: Iterable[str] = ()) -> list[ledger.LedgerEntry]:
+        with self.engine.connect() as connection:
+            return ledger.entries(connection, issue, states)
+
+    def record_send(
+        self, issue: str, recipient: str, state: str, attempts: int, code: int | None,
+        reply: str | None,
+    ) -> None:  # fmt: skip
+        """Record one outcome at once (its own transaction), so a crash loses none."""
+        with self.engine.begin() as connection:
+            ledger.record(connection, issue, recipient, state, attempts, code, reply)
+
+    def send_states(self, issue: str) -> Counter[str]:
+        with self.engine.connect() as connection:
+            return ledger.states(connection, issue)
+
+    def suppressed_among(self, addresses: Sequence[str]) -> set[str]:
+        with self.engine.connect() as connection:
+            return ledger.suppressed(connection, addresses)
+
+    def suppress(self, addresses: Iterable[str], reason: str) -> int:
+        with self.engine.begin() as connection:
+            return ledger.suppress(connection, addresses, reason)
+
+    def unsuppress(self, addresses: Iterable[str]) -> int:
+        with self.engine.begin() as connection:
+            return ledger.unsuppress(connection, addresses)
+
+    def suppressions(self) -> list[tuple[str, str, datetime]]:
+        with self.engine.connect() as connection:
+            return ledger.suppression_list(connection)

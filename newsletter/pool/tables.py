@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -120,3 +121,35 @@ class ItemSourceRow(Base):
     # Digest of what this source last said of the item: unchanged means nothing to update.
     fingerprint: Mapped[str] = mapped_column(String(16))
     first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SendRow(Base):
+    """The send ledger: one row per issue and recipient, so that a send can resume."""
+
+    __tablename__ = "sends"
+    __table_args__ = (
+        UniqueConstraint("issue", "recipient", name="uq_sends_issue_recipient"),
+        Index("ix_sends_issue_state", "issue", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue: Mapped[str] = mapped_column(String(200))  # "<newsletter>/<slug>"
+    recipient: Mapped[str] = mapped_column(String(320))  # the address, in lower case
+    name: Mapped[str] = mapped_column(Text, default="")
+    # pending -> sent | failed (permanent) | deferred (temporary, retried next run) | suppressed
+    state: Mapped[str] = mapped_column(String(12))
+    attempts: Mapped[int] = mapped_column(default=0)
+    message_id: Mapped[str] = mapped_column(String(250))  # fixed before the first attempt
+    smtp_code: Mapped[int | None] = mapped_column()
+    smtp_reply: Mapped[str | None] = mapped_column(Text)
+    updated: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SuppressionRow(Base):
+    """Addresses never to send to: unsubscribed, bounced, complained."""
+
+    __tablename__ = "suppressions"
+
+    address: Mapped[str] = mapped_column(String(320), primary_key=True)  # in lower case
+    reason: Mapped[str] = mapped_column(String(20))
+    added: Mapped[datetime] = mapped_column(UTCDateTime)

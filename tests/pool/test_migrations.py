@@ -14,7 +14,16 @@ from newsletter.errors import NewsletterError
 from newsletter.pool import Pool, database
 from newsletter.pool.tables import Base
 
-TABLES = {"items", "sources", "topics", "item_topics", "item_sources", "topic_exclusions"}
+TABLES = {
+    "items",
+    "sources",
+    "topics",
+    "item_topics",
+    "item_sources",
+    "topic_exclusions",
+    "sends",
+    "suppressions",
+}
 
 
 def test_first_use_applies_every_migration(database_url: str) -> None:
