@@ -45,6 +45,27 @@ class NewsletterGroup(click.Group):
             return super().invoke(ctx)
         except NewsletterError as error:
             raise UserError(str(error)) from None
+        except OSError as error:  # the disk or a file said no: say which, in one line
+            where = f"{error.filename}: " if error.filename else ""
+            raise UserError(f"{where}{error.strerror or error}") from None
+        except Exception as error:
+            message = _database_failure(error)
+            if message is None:
+                raise  # a bug: the traceback is for us
+            raise UserError(message) from None
+
+
+def _database_failure(error: Exception) -> str | None:
+    """One line for a failure the database reported (a locked, read-only or foreign file)."""
+    if "sqlalchemy" not in sys.modules:
+        return None
+    from sqlalchemy.exc import DBAPIError
+
+    if not isinstance(error, DBAPIError):
+        return None
+    reason = (str(error.orig).strip().splitlines() or ["unknown"])[0]
+    hint = " (is another newsletter command writing to it?)" if "locked" in reason else ""
+    return f"database error: {reason}{hint}"
 
 
 class Workspace:
@@ -346,6 +367,7 @@ def items(
     from newsletter.model import ItemQuery
 
     first, last = resolve_period(start, end, month)
+    workspace.config.check_topics(topics)
     query = ItemQuery(
         start=first,
         end=last,
@@ -427,7 +449,7 @@ def topics(workspace: Workspace, output: str) -> None:
 @pass_workspace
 def tag(workspace: Workspace, uid: str, topic_slugs: tuple[str, ...]) -> None:
     """Tag an item with topics by hand (kept by `retag`)."""
-    item = workspace.pool.tag(uid, topic_slugs)
+    item = workspace.pool.tag(uid, workspace.config.check_topics(topic_slugs))
     click.echo(f"{item.uid} {item.title}\ntopics: {', '.join(item.topics) or '(none)'}")
 
 
@@ -437,7 +459,7 @@ def tag(workspace: Workspace, uid: str, topic_slugs: tuple[str, ...]) -> None:
 @pass_workspace
 def untag(workspace: Workspace, uid: str, topic_slugs: tuple[str, ...]) -> None:
     """Take topics off an item; keyword rules and sources will not add them back."""
-    item = workspace.pool.untag(uid, topic_slugs)
+    item = workspace.pool.untag(uid, workspace.config.check_topics(topic_slugs))
     click.echo(f"{item.uid} {item.title}\ntopics: {', '.join(item.topics) or '(none)'}")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,6 +18,7 @@ DATABASE_URL_ENV = "NEWSLETTER_DATABASE_URL"
 CONFIG_ENV = "NEWSLETTER_CONFIG"
 SOURCE_FORMATS = ("listing",)
 TITLE_FIELDS = ("name", "month", "year")
+RESERVED_NEWSLETTER_NAMES = ("new", "add", "refresh")  # `newsletter draft` subcommands
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
@@ -168,6 +169,15 @@ class Config:
     def root(self) -> Path:
         return self.path.parent
 
+    def check_topics(self, slugs: Iterable[str]) -> tuple[str, ...]:
+        """The slugs, if the taxonomy has them all; else the first one it lacks is an error."""
+        slugs = tuple(slugs)
+        for slug in slugs:
+            if slug not in self.topics:
+                known = ", ".join(sorted(self.topics)) or "none configured"
+                raise NewsletterError(f"unknown topic {slug!r} (topics: {known})")
+        return slugs
+
     def source_for_path(self, path: Path) -> SourceConfig | None:
         """The configured source that reads this file, if any."""
         resolved = path.resolve()
@@ -222,6 +232,7 @@ class _ConfigReader:
         topics = self.read_tables("topics", data, self.read_topic)
         sources = self.read_tables("sources", data, lambda k, t: self.read_source(k, t, topics))
         brand = self.table(("brand",), data.get("brand", {}))
+        self.read_brand((), brand, {})  # checked even when no newsletter uses it yet
         newsletters = self.read_tables(
             "newsletters", data, lambda k, t: self.read_newsletter(k, t, topics, brand)
         )
@@ -256,6 +267,10 @@ class _ConfigReader:
         for slug, table in tables.items():
             if not _SLUG.match(slug):
                 raise self.fail((*key, slug), "use lower-case letters, digits and '-' in names")
+            if name == "newsletters" and slug in RESERVED_NEWSLETTER_NAMES:
+                raise self.fail(
+                    (*key, slug), f"{slug!r} is a word of `newsletter draft`; choose another name"
+                )
             result[slug] = read_one((*key, slug), self.table((*key, slug), table))
         return result
 
@@ -505,14 +520,14 @@ class _ConfigReader:
     def check_title_pattern(self, key: KeyPath, pattern: str) -> None:
         known = ", ".join("{" + field + "}" for field in TITLE_FIELDS)
         try:  # filling it in is the one check that catches every way a pattern can fail
-            pattern.format(**dict.fromkeys(TITLE_FIELDS, ""))
+            pattern.format(name="ILO COOP eNews", month="November", year=2020)
         except KeyError as error:
             raise self.fail(
                 key, f"unknown placeholder {{{error.args[0]}}}; known: {known}"
             ) from None
         except IndexError:
             raise self.fail(key, f"placeholders need a name; known: {known}") from None
-        except ValueError as error:
+        except (ValueError, AttributeError, TypeError) as error:
             raise self.fail(key, f"invalid pattern: {error}") from None
 
     # Value checks: each returns the value in its final type or raises naming the key.
@@ -558,7 +573,7 @@ class _ConfigReader:
         if value is None:
             return None
         code = self.text(key, value)
-        if not _LANGUAGE.match(code):
+        if not is_language(code):
             raise self.fail(key, f"expected a language code such as 'en' or 'fr', got {code!r}")
         return code
 
@@ -571,6 +586,19 @@ class _ConfigReader:
                 known = ", ".join(sorted(topics)) or "none defined"
                 raise self.fail((*key, index), f"unknown topic {slug!r} (topics: {known})")
         return slugs
+
+
+def is_language(code: str) -> bool:
+    """A language code that Babel (CLDR) knows, such as 'en', 'fr' or 'pt-BR'."""
+    if len(code) > 35 or not _LANGUAGE.match(code):
+        return False
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        Locale.parse(code.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        return False
+    return True
 
 
 def resolve_database_url(url: str, base: Path) -> str:

@@ -256,7 +256,9 @@ def create_draft(
     newsletter = _newsletter(config, newsletter_slug)
     if end < start:
         raise NewsletterError(f"the period ends ({end}) before it starts ({start})")
-    topics = tuple(topics) or newsletter.topics
+    topics = config.check_topics(topics) or newsletter.topics
+    if title is not None and (not title.strip() or "\n" in title or "\r" in title):
+        raise NewsletterError("the title must be one line of text")
     slug = slug or default_slug(start, end)
     if not _SLUG.match(slug):
         raise NewsletterError(f"slug {slug!r}: use lower-case letters, digits, '.', '-' and '_'")
@@ -267,6 +269,8 @@ def create_draft(
             f"{path} exists and is not overwritten: `newsletter draft refresh {reference}` "
             "adds new items and keeps your edits; --force starts it over"
         )
+    if path.exists() and _status_of(path) != "draft":
+        raise NewsletterError(f"{path} is a published issue: --force does not overwrite it")
     found, earlier = select_for_issue(pool, newsletter, start, end, topics)
     if not found and not allow_empty:
         about = " or ".join(topics) if topics else "matching"
@@ -306,6 +310,17 @@ def create_draft(
     return DraftReport(path, issue, tuple(item.title for item in earlier))
 
 
+def _status_of(path: Path) -> str:
+    """The status a file says it has, however broken the rest of it is."""
+    import tomllib
+
+    try:
+        status = tomllib.loads(path.read_text(encoding="utf-8")).get("status", "draft")
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return "draft"  # a broken draft may be started over
+    return str(status)
+
+
 def _newsletter(config: Config, slug: str) -> NewsletterConfig:
     if slug not in config.newsletters:
         known = ", ".join(sorted(config.newsletters)) or "none configured"
@@ -320,7 +335,15 @@ def _editable(path: Path, config: Config) -> tuple[Issue, tomlkit.TOMLDocument]:
     issue = read_issue(path, config)  # validates first: never edit a file with errors
     if issue.status != "draft":
         raise NewsletterError(f"the issue is {issue.status}; only drafts change", path)
-    return issue, tomlkit.parse(path.read_text(encoding="utf-8"))
+    return issue, tomlkit.parse(path.read_bytes().decode("utf-8"))
+
+
+def _save(path: Path, document: tomlkit.TOMLDocument) -> None:
+    """Write an edited draft back, in the line ends it came with (an editor on Windows...)."""
+    text = tomlkit.dumps(document)
+    if b"\r\n" in path.read_bytes():
+        text = text.replace("\r\n", "\n").replace("\n", "\r\n")
+    write_atomically(path, text)
 
 
 def _insert_item(
@@ -401,7 +424,7 @@ def refresh_draft(pool: Pool, config: Config, path: Path) -> RefreshReport:
         _append_uid(document, "offered", item.uid)
         added.append((section_title, new))
     if added or newly_excluded:
-        write_atomically(path, tomlkit.dumps(document))
+        _save(path, document)
     return RefreshReport(path, tuple(reversed(added)), tuple(newly_excluded))
 
 
@@ -424,5 +447,5 @@ def add_to_draft(
     _remove_uid(document, "excluded", found.uid)
     if found.uid not in issue.offered:
         _append_uid(document, "offered", found.uid)
-    write_atomically(path, tomlkit.dumps(document))
+    _save(path, document)
     return section_title, item

@@ -9,7 +9,7 @@ import difflib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -131,8 +131,14 @@ class _Checker:
             self.error(key, f"{_dotted(key)} is empty")
         return value
 
+    def texts(self, key: KeyPath, value: Any) -> tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.error(key, f"{_dotted(key)} must be a list of text")
+            return ()
+        return tuple(value)
+
     def day(self, key: KeyPath, value: Any) -> date | None:
-        if isinstance(value, date):
+        if isinstance(value, date) and not isinstance(value, datetime):
             return value
         shown = "missing" if value is None else f"{value!r} is not a date like 2020-11-30"
         self.error(key, f"{_dotted(key)}: {shown}")
@@ -213,8 +219,8 @@ def check_issue(
         if start and end and end < start:
             checker.error(("period",), f"the period ends ({end}) before it starts ({start})")
 
-    topics = data.get("topics", [])
-    for index, slug in enumerate(topics if isinstance(topics, list) else []):
+    topics = checker.texts(("topics",), data.get("topics", []))
+    for index, slug in enumerate(topics):
         if slug not in config.topics:
             checker.error(("topics", index), f"unknown topic {slug!r}")
 
@@ -232,14 +238,20 @@ def check_issue(
         checker.unknown_keys(key, raw, ("title", "items"))
         section_title = checker.text((*key, "title"), raw.get("title"))
         raw_items = raw.get("items", [])
+        if not isinstance(raw_items, list):
+            checker.error((*key, "items"), "items must be [[sections.items]] tables")
+            raw_items = []
         if not raw_items:
             checker.error(key, f"section {section_title!r} is empty: add items or remove it")
         found = [checker.item((*key, "items", i), value) for i, value in enumerate(raw_items)]
         sections.append(Section(section_title, tuple(item for item in found if item)))
 
     selection = data.get("selection", {})
-    offered = tuple(selection.get("offered", [])) if isinstance(selection, dict) else ()
-    excluded = tuple(selection.get("excluded", [])) if isinstance(selection, dict) else ()
+    if not isinstance(selection, dict):
+        checker.error(("selection",), "selection must be a [selection] table")
+        selection = {}
+    offered = checker.texts(("selection", "offered"), selection.get("offered", []))
+    excluded = checker.texts(("selection", "excluded"), selection.get("excluded", []))
 
     issue = Issue(
         path=path,
@@ -249,7 +261,7 @@ def check_issue(
         language=str(data.get("language") or _newsletter_language(config, newsletter)),
         start=start or date.min,
         end=end or date.max,
-        topics=tuple(topics) if isinstance(topics, list) else (),
+        topics=topics,
         preheader=checker.text(("preheader",), data.get("preheader"), required=False),
         intro=checker.text(("intro",), data.get("intro"), required=False),
         lead=lead,

@@ -29,7 +29,8 @@ def key_lines(text: str) -> dict[KeyPath, int]:
     arrays: dict[KeyPath, int] = {}  # array-of-tables path -> index of its last element
     current: KeyPath = ()
     in_string: str | None = None  # the quotes of a multi-line string being skipped
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Lines as TOML counts them: splitlines() would also break at U+2028 and the like.
+    for number, line in enumerate(text.split("\n"), start=1):
         if in_string is not None:
             if line.count(in_string) % 2:
                 in_string = None

@@ -129,6 +129,11 @@ def test_one_bad_file_among_several(run: Run, tmp_path: Path, listings: Path) ->
         (("ingest", "nope.txt"), "nope.txt: cannot read"),
         (("tag", "0000000000", "cooperatives"), "no item with uid '0000000000'"),
         (("ingest", "x.txt", "--source", "nope"), "unknown source 'nope'"),
+        (("ingest", "x.txt", "--lang", "en-x-" + "long" * 10), "expected a language code"),
+        (
+            ("ingest", "examples/ilo/listings/ilo-whats-new-2020-11.txt", "--topic", "fish"),
+            "unknown topic 'fish'",
+        ),
     ],
 )
 def test_user_errors_exit_1_with_one_line(run: Run, args: tuple[str, ...], message: str) -> None:
@@ -221,3 +226,27 @@ def test_warnings_go_to_stderr_and_the_rest_is_stored(run: Run, tmp_path: Path) 
     )
     assert "1 entry: 1 new" in result.stdout
     assert [item["title"] for item in items_json(run)] == ["Kept"]
+
+
+def test_a_file_named_like_another_source_is_refused(run: Run, tmp_path: Path) -> None:
+    other = tmp_path / "ilo-cooperatives.txt"
+    other.write_text("Heading\n\n1. News\n\nUnrelated\n\n09 November 2020\n", "utf-8")
+    result = run("ingest", str(other))
+    assert result.exit_code == 1
+    assert "is not the file of source 'ilo-cooperatives' but has its name" in result.stderr
+
+
+def test_database_and_file_failures_are_one_line(
+    run: Run, workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEWSLETTER_DATABASE_URL", f"sqlite:///{workspace / 'newsletter.toml'}")
+    broken = run("items")
+    assert broken.exit_code == 1
+    assert broken.stderr == "Error: database error: file is not a database\n"
+    monkeypatch.delenv("NEWSLETTER_DATABASE_URL")
+    (workspace / "issues").write_text("not a folder")
+    run("ingest", "--all")
+    blocked = run("draft", "ilo-coop-enews", "--month", "2020-11")
+    assert blocked.exit_code == 1
+    assert blocked.stderr.strip().endswith("issues/ilo-coop-enews: Not a directory")
+    assert "Traceback" not in blocked.stderr

@@ -620,3 +620,27 @@ def test_locate_key_finds_dotted_and_inline_keys() -> None:
 def test_locate_key_returns_none_for_a_key_nowhere_in_the_text() -> None:
     assert locate_key(LOCATE, ("topics", "cooperatives")) is None
     assert locate_key("", ("database", "url")) is None
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ('[newsletters.enews]\nname = "eNews"\nlanguage = "zz"\n', "newsletters.enews.language:"),
+        ('[newsletters.enews]\nname = "eNews"\ntitle_pattern = "{month.x}"\n', "invalid pattern"),
+        ('[newsletters.add]\nname = "eNews"\n', "'add' is a word of `newsletter draft`"),
+        (
+            '[newsletters.enews]\nname = "eNews"\n[newsletters.enews.sender]\nfrom = "nobody"\n',
+            "newsletters.enews.sender.from: expected an address",
+        ),
+        ('[smtp]\nsecurity = "tls"\n', "smtp.security: expected one of starttls, ssl, none"),
+        ('[brand.colors]\nprimary = "red; background: url(x)"\n', "brand.colors.primary:"),
+    ],
+)
+def test_more_invalid_values(tmp_path: Path, table: str, message: str) -> None:
+    path = write(tmp_path, table)
+    assert message in str(load_error(path))
+
+
+def test_a_title_pattern_may_format_the_year(tmp_path: Path) -> None:
+    path = write(tmp_path, '[newsletters.enews]\nname = "eNews"\ntitle_pattern = "{year:04d}"\n')
+    assert load(path).newsletters["enews"].title_pattern == "{year:04d}"

@@ -272,3 +272,24 @@ def test_refresh_refuses_a_published_issue(filled: Pool, config: Config) -> None
     path.write_text(path.read_text().replace('status = "draft"', 'status = "published"'))
     with pytest.raises(NewsletterError, match="the issue is published; only drafts change"):
         refresh_draft(filled, config, path)
+
+
+def test_refresh_keeps_windows_line_ends(filled: Pool, config: Config, tmp_path: Path) -> None:
+    path = draft(filled, config).path
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    late = tmp_path / "late.txt"
+    late.write_text(LATE_ITEM, "utf-8")
+    ingest_file(filled, config, late, source_name="ilo-cooperatives")
+    assert refresh_draft(filled, config, path).added
+    data = path.read_bytes()
+    assert b"\r\n" in data
+    assert b"\n" not in data.replace(b"\r\n", b"")
+
+
+def test_force_never_overwrites_a_published_issue(filled: Pool, config: Config) -> None:
+    path = draft(filled, config).path
+    path.write_text(path.read_text().replace('status = "draft"', 'status = "published"'))
+    with pytest.raises(NewsletterError, match="is a published issue: --force does not"):
+        draft(filled, config, force=True)
+    with pytest.raises(NewsletterError, match="the title must be one line"):
+        draft(filled, config, OCTOBER, title='Hello\nstatus = "published"')

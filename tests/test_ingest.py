@@ -226,3 +226,27 @@ def test_uid_prefixes(pool: Pool, config: Config, listings: Path) -> None:
         pool.item("ffffffff")
     with pytest.raises(NewsletterError, match="not an item uid"):
         pool.item("xyz")
+
+
+def test_a_topic_given_on_a_repeated_ingest_keeps_the_other_topics(
+    pool: Pool, config: Config, listings: Path
+) -> None:
+    ingest_both(pool, config, listings)
+    before = {item.uid: set(item.topics) for item in pool.select_items(ALL)}
+    ingest_file(pool, config, listings / WHATS_NEW, topics=["informality"])
+    after = {item.uid: set(item.topics) for item in pool.select_items(ALL)}
+    whats_new = {i.uid for i in pool.select_items(ALL) if "ilo-whats-new" in i.sources}
+    for uid, topics in before.items():
+        assert after[uid] == (topics | {"informality"} if uid in whats_new else topics)
+
+
+def test_search_and_type_ignore_case_beyond_ascii(
+    pool: Pool, config: Config, tmp_path: Path
+) -> None:
+    path = tmp_path / "fr.txt"
+    path.write_text(
+        "Actualités\n\n1. Éditorial\n\nÉCONOMIE SOCIALE ET SOLIDAIRE\n\n09 novembre 2020\n", "utf-8"
+    )
+    ingest_file(pool, config, path)
+    assert len(pool.select_items(ItemQuery(search="économie sociale"))) == 1
+    assert len(pool.select_items(ItemQuery(types=("éditorial",)))) == 1

@@ -171,3 +171,19 @@ def test_find_issue_by_path_reference_or_slug(november: Path, config: Config) ->
     assert find_issue(config, "2020-11") == november
     with pytest.raises(NewsletterError, match="no issue '2020-12'"):
         find_issue(config, "2020-12")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("date = 2020-11-27", "date = 2020-11-27T10:00:00", "lead.date: "),
+        ('topics = ["cooperatives"]', 'topics = [["cooperatives"]]', "topics must be a list"),
+        ("offered = [", "offered = 5\nx = [", "selection.offered must be a list"),
+    ],
+)
+def test_values_of_the_wrong_type(
+    november: Path, config: Config, old: str, new: str, message: str
+) -> None:
+    replace(november, old, new)
+    found = errors(november, config)
+    assert any(message in f.message for f in found), [f.message for f in found]

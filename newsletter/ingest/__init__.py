@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from newsletter.config import Config, SourceConfig
+from newsletter.config import Config, SourceConfig, is_language
 from newsletter.errors import NewsletterError, Notice
 from newsletter.ingest.dates import DEFAULT_LANGUAGES
 from newsletter.ingest.preparing import ReadRequest, ReadSummary, prepare_anywhere
@@ -39,7 +39,17 @@ def source_for(config: Config, path: Path, name: str | None) -> SourceConfig:
             known = ", ".join(sorted(config.sources)) or "none configured"
             raise NewsletterError(f"unknown source {name!r} (sources: {known})")
         return config.sources[name]
-    return config.source_for_path(path) or SourceConfig(name=path.stem, format="listing", path=path)
+    configured = config.source_for_path(path)
+    if configured:
+        return configured
+    if path.stem in config.sources:
+        raise NewsletterError(
+            f"{path.name} is not the file of source {path.stem!r} but has its name: give "
+            f"--source {path.stem} if it is that source, or rename the file"
+        )
+    if len(path.stem) > 200:
+        raise NewsletterError("the file name (which names its source) is too long: give --source")
+    return SourceConfig(name=path.stem, format="listing", path=path)
 
 
 def date_languages(config: Config) -> tuple[str, ...]:
@@ -60,6 +70,9 @@ def ingest_file(
     on_progress: Callable[[int], None] | None = None,
 ) -> IngestReport:
     """Store one listing file in one transaction: all of it, or (on an error) none of it."""
+    config.check_topics(topics)
+    if language is not None and not is_language(language):
+        raise NewsletterError(f"--lang {language!r}: expected a language code such as 'en'")
     source = source_for(config, path, source_name)
     request = ReadRequest(
         path=path,

@@ -32,6 +32,17 @@ _SNIFF_BYTES = 8192
 _BLOCK_BYTES = 1 << 20  # read a MiB at a time, cut at a line end
 
 
+def _read_blocks(file: BinaryIO, path: Path, size: int | None = None) -> Iterator[bytes]:
+    """Blocks of whole lines (or one block of `size` bytes); read errors name the file."""
+    try:
+        if size is not None:
+            yield file.read(size)
+        else:
+            yield from _whole_lines(file)
+    except OSError as error:  # a read failing after the open (a device, a network share)
+        raise NewsletterError(f"cannot read: {error.strerror or error}", path) from None
+
+
 def _whole_lines(file: BinaryIO) -> Iterator[bytes]:
     """The file in blocks of about a MiB, each ending at a line end (but for the last)."""
     rest = b""
@@ -94,14 +105,16 @@ class _Lines:
             raise NewsletterError(f"cannot read: {error.strerror or error}", self.path) from None
         with file:
             # Text never holds NUL: say "binary" before a decoding error can say anything else.
-            self._refuse_binary(file.read(_SNIFF_BYTES), 0)
+            self._refuse_binary(next(_read_blocks(file, self.path, _SNIFF_BYTES), b""), 0)
             file.seek(0)
             number = 0
-            for block in _whole_lines(file):
+            for block in _read_blocks(file, self.path):
                 self.bytes_read += len(block)
                 if number == 0 and block.startswith(_BOM):
                     block = block[len(_BOM) :]
                 text = self._decode(block, number)
+                if "\r" in text:  # CRLF, or a file from an old Mac with CR alone
+                    text = text.replace("\r\n", "\n").replace("\r", "\n")
                 lines = text.split("\n")
                 if text.endswith("\n"):
                     lines.pop()  # the empty piece after the last newline
@@ -251,8 +264,13 @@ class ListingReader:
         try:
             read = self.dates.read(text)
         except DateError as error:
+            if self.date_follows():  # "30 Years 2020", a title that looks like a date
+                draft.title_lines.append(text)
+                return
             raise self.error(number, str(error)) from None
-        if read is not None:
+        if read is not None and self.date_follows():
+            draft.title_lines.append(text)  # the title ends with a date: the date is next
+        elif read is not None:
             if not draft.title_lines:
                 raise self.error(
                     number,
@@ -260,14 +278,18 @@ class ListingReader:
                     f"expected a title line before its date",
                 )
             draft.date = read
-        elif start:
+        elif start and draft.title_lines:
             raise self.error(
                 number, self.missing_date(draft, f"found the next entry {_quote(text)}")
             )
         elif draft.title_closed or len(draft.title_lines) >= MAX_TITLE_LINES:
             raise self.error(number, self.missing_date(draft, f"found {_quote(text)}"))
         else:
-            draft.title_lines.append(text)
+            draft.title_lines.append(text)  # a numbered first line is a title ("1. Why...")
+
+    def date_follows(self) -> bool:
+        upcoming = self._lines.peek_texts(1)
+        return bool(upcoming) and self.dates.looks_like_date(upcoming[0])
 
     def missing_date(self, draft: _Draft, found: str) -> str:
         return (
@@ -308,8 +330,12 @@ class ListingReader:
         )
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 def _clean(text: str) -> str:
-    return " ".join(unicodedata.normalize("NFC", text).split())
+    """One line of normalised text; control characters (terminal escapes) go."""
+    return " ".join(_CONTROL.sub("", unicodedata.normalize("NFC", text)).split())
 
 
 def _quote(text: str, limit: int = 60) -> str:

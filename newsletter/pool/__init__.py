@@ -50,7 +50,7 @@ class Pool:
 
     def ensure_topics(self, topics: Mapping[str, str]) -> None:
         """Make the pool know these topics (slug -> name), as the config has them."""
-        with self.engine.begin() as connection:
+        with database.for_writing(self.engine).begin() as connection:
             self.topic_ids = store.sync_topics(connection, topics)
 
     def check_topics(self, slugs: Iterable[str]) -> tuple[str, ...]:
@@ -76,7 +76,8 @@ class Pool:
         """An ItemWriter inside one transaction: committed if the block ends normally,
         rolled back (nothing stored) if it raises."""
         now = now or datetime.now(UTC)
-        with self.engine.begin() as connection:
+        with database.for_writing(self.engine).begin() as connection:
+            database.lock_for_writing(connection)
             source_id = store.save_source(connection, source, now)
             yield ItemWriter(
                 connection,
@@ -91,7 +92,7 @@ class Pool:
     def tag(self, uid: str, slugs: Iterable[str]) -> Item:
         """Tag an item by hand; this also lifts an earlier `untag` of those topics."""
         slugs = self.check_topics(slugs)
-        with self.engine.begin() as connection:
+        with database.for_writing(self.engine).begin() as connection:
             item_id, _ = queries.find_item_id(connection, uid)
             topic_ids = [self.topic_ids[slug] for slug in slugs]
             connection.execute(
@@ -111,7 +112,7 @@ class Pool:
     def untag(self, uid: str, slugs: Iterable[str]) -> Item:
         """Take topics off an item, whatever gave them, and keep rules from adding them back."""
         slugs = self.check_topics(slugs)
-        with self.engine.begin() as connection:
+        with database.for_writing(self.engine).begin() as connection:
             item_id, _ = queries.find_item_id(connection, uid)
             for slug in slugs:
                 topic_id = self.topic_ids[slug]
@@ -135,12 +136,13 @@ class Pool:
 
     def retag(self, derived: DerivedTopics) -> tuple[int, int]:
         """Recompute source and rule topics of every item; returns (links added, removed)."""
-        with self.engine.begin() as connection:
+        with database.for_writing(self.engine).begin() as connection:
+            database.lock_for_writing(connection)
             return store.retag_all(connection, self.topic_ids, derived)
 
     def optimise(self) -> None:
         """Refresh the query planner's statistics after a large change."""
-        with self.engine.begin() as connection:
+        with database.for_writing(self.engine).begin() as connection:
             if self.engine.dialect.name == "sqlite":
                 connection.execute(text("PRAGMA optimize"))
             else:
@@ -174,7 +176,7 @@ class Pool:
     # The send ledger and suppressions
 
     def plan_send(self, issue: str, recipients: Sequence[tuple[str, str, str]]) -> None:
-        with self.engine.begin() as connection:
+        with database.for_writing(self.engine).begin() as connection:
             ledger.plan(connection, issue, recipients)
 
     def ledger(self, issue: str, states: Iterable[str] = ()) -> list[ledger.LedgerEntry]:
@@ -186,7 +188,7 @@ class Pool:
         reply: str | None,
     ) -> None:  # fmt: skip
         """Record one outcome at once (its own transaction), so a crash loses none."""
-        with self.engine.begin() as connection:
+        with database.for_writing(self.engine).begin() as connection:
             ledger.record(connection, issue, recipient, state, attempts, code, reply)
 
     def send_states(self, issue: str) -> Counter[str]:
@@ -198,11 +200,11 @@ class Pool:
             return ledger.suppressed(connection, addresses)
 
     def suppress(self, addresses: Iterable[str], reason: str) -> int:
-        with self.engine.begin() as connection:
+        with database.for_writing(self.engine).begin() as connection:
             return ledger.suppress(connection, addresses, reason)
 
     def unsuppress(self, addresses: Iterable[str]) -> int:
-        with self.engine.begin() as connection:
+        with database.for_writing(self.engine).begin() as connection:
             return ledger.unsuppress(connection, addresses)
 
     def suppressions(self) -> list[tuple[str, str, datetime]]:

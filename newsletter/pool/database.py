@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
@@ -45,13 +45,62 @@ def open_engine(url: str) -> Engine:
         raise NewsletterError(f"missing database driver {error.name}{hint}") from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _tune_sqlite)
+        event.listen(engine, "begin", _begin_sqlite)
     return engine
 
 
+def for_writing(engine: Engine) -> Engine:
+    """The engine for a transaction that will write: on SQLite it takes the write lock at its
+    start (BEGIN IMMEDIATE), so two writers queue instead of failing half-way."""
+    return engine.execution_options(sqlite_begin="IMMEDIATE")
+
+
+def lock_for_writing(connection: Connection) -> None:
+    """On PostgreSQL, one writer at a time (SQLite's writers queue by BEGIN IMMEDIATE)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _WRITE_LOCK})
+
+
+_WRITE_LOCK = 0x6E657773  # "news": the advisory lock key of this program's writers
+
+
+def _begin_sqlite(connection: Connection) -> None:
+    mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+    connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
+def _use_wal(cursor: Any) -> None:
+    """Switch a new database to write-ahead logging: readers then never wait for a writer.
+
+    Switching needs a moment alone with the file and does not wait for one, so a process
+    that meets another one creating the same database tries again for a while.
+    """
+    import sqlite3
+    import time
+
+    for attempt in range(100):
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError:
+            if attempt == 99:
+                raise
+            time.sleep(0.05)
+
+
 def _tune_sqlite(connection: Any, _record: Any) -> None:
+    # Transactions begin in _begin_sqlite, which says how; SQLite's own lower() knows only
+    # ASCII, so "ÉCONOMIE" would not find "économie".
+    connection.isolation_level = None
+    connection.create_function("lower", 1, _lower, deterministic=True)
     cursor = connection.cursor()
     cursor.execute("PRAGMA foreign_keys = ON")
-    cursor.execute("PRAGMA journal_mode = WAL")
+    _use_wal(cursor)
     cursor.execute("PRAGMA synchronous = NORMAL")
     cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_MIB * 1024}")
     cursor.close()
@@ -99,10 +148,18 @@ def current_revision(engine: Engine) -> str | None:
 def upgrade(engine: Engine) -> tuple[str | None, str]:
     """Bring the schema to the newest migration; returns (revision before, revision after)."""
     from alembic import command
+    from alembic.util import CommandError
 
     before = current_revision(engine)
     head = head_revision()
     if before != head:
-        with engine.begin() as connection:
-            command.upgrade(_alembic_config(engine, connection), "head")
+        try:
+            with for_writing(engine).begin() as connection:
+                lock_for_writing(connection)  # another process may be upgrading it too
+                command.upgrade(_alembic_config(engine, connection), "head")
+        except CommandError as error:
+            raise NewsletterError(
+                f"the database {display_url(str(engine.url))} is at revision {before}, which "
+                f"this version of newsletter does not know (is the database newer?): {error}"
+            ) from None
     return before, head

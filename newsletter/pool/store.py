@@ -180,12 +180,13 @@ class ItemWriter:
         )
         updated = unchanged = 0
         retopic: dict[int, set[tuple[str, str]]] = {}
+        manual_only: dict[int, set[tuple[str, str]]] = {}  # unchanged items: add, remove nothing
         for row, incoming in pairs:
             before = said_before.get(row.id)
             if before == incoming.fingerprint:
                 unchanged += 1
                 if self.manual_topics:
-                    retopic[row.id] = {(slug, TopicOrigin.MANUAL) for slug in self.manual_topics}
+                    manual_only[row.id] = {(s, str(TopicOrigin.MANUAL)) for s in self.manual_topics}
                 continue
             link = {"fingerprint": incoming.fingerprint}
             if before is None:
@@ -218,6 +219,8 @@ class ItemWriter:
             apply_topic_links(
                 self.connection, self.topic_ids, retopic, recompute=(TopicOrigin.RULE,)
             )
+        if manual_only:
+            apply_topic_links(self.connection, self.topic_ids, manual_only, recompute=())
         return WriteCounts(updated=updated, unchanged=unchanged)
 
 

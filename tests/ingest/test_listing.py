@@ -239,3 +239,30 @@ def test_missing_file(tmp_path: Path) -> None:
     error = error_of(tmp_path / "nope.txt")
     assert error.path == tmp_path / "nope.txt"
     assert "cannot read" in error.message
+
+
+def test_a_file_with_cr_line_ends_alone(tmp_path: Path) -> None:
+    entries, _ = read(write(tmp_path, GOOD.replace("\n", "\r").encode()))
+    assert [e.title for e in entries] == ["First title", "Second title"]
+
+
+def test_a_title_whose_line_looks_like_a_date(tmp_path: Path) -> None:
+    text = GOOD.replace(
+        "    First title\n", "    Celebrating the International Day of Cooperatives on\n"
+        "    4 July 2020\n",
+    ).replace("    Second title\n", "    30 Years 2020\n")  # fmt: skip
+    entries, _ = read(write(tmp_path, text))
+    assert entries[0].title == "Celebrating the International Day of Cooperatives on 4 July 2020"
+    assert entries[0].date == date(2020, 11, 9)
+    assert entries[0].summary == "First summary."
+    assert (entries[1].title, entries[1].date) == ("30 Years 2020", date(2020, 11, 2))
+
+
+def test_a_numbered_title(tmp_path: Path) -> None:
+    entries, _ = read(write(tmp_path, GOOD.replace("First title", "1. Why cooperatives matter")))
+    assert entries[0].title == "1. Why cooperatives matter"
+
+
+def test_control_characters_are_dropped(tmp_path: Path) -> None:
+    entries, _ = read(write(tmp_path, GOOD.replace("First title", "Red \x1b[31malert\x07 title")))
+    assert entries[0].title == "Red [31malert title"

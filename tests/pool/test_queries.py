@@ -33,7 +33,8 @@ def statements(filled: Pool) -> Iterator[list[str]]:
     seen: list[str] = []
 
     def record(*args: Any) -> None:
-        seen.append(args[2])
+        if not args[2].startswith("BEGIN"):  # transaction control, not a query
+            seen.append(args[2])
 
     event.listen(filled.engine, "before_cursor_execute", record)
     yield seen
