@@ -22,5 +22,7 @@ step newsletter issues
 step newsletter render ilo-coop-enews/2020-10
 step newsletter render ilo-coop-enews/2020-11
 step newsletter check ilo-coop-enews/2020-11
+step newsletter export ilo-coop-enews/2020-11 --format eml
+step newsletter export ilo-coop-enews/2020-11 --format bundle
 printf '\nOpen build/ilo-coop-enews/2020-11/email.html in a browser, or run\n'
 printf '  .venv/bin/newsletter preview ilo-coop-enews/2020-11\n'
