@@ -480,12 +480,18 @@ def retag(workspace: Workspace) -> None:
 
 
 class DefaultCommandGroup(NewsletterGroup):
-    """A group whose arguments go to its `new` command unless they name another one."""
+    """A group whose arguments go to its default command unless they name another one."""
+
+    default_command = "new"
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
-            args = ["new", *args]
+            args = [self.default_command, *args]
         return super().parse_args(ctx, args)
+
+
+class ArchiveGroup(DefaultCommandGroup):
+    default_command = "build"
 
 
 @cli.group(cls=DefaultCommandGroup)
@@ -1066,6 +1072,118 @@ def suppress_list(workspace: Workspace, output: str) -> None:
     for record in records:
         click.echo(f"{record['address']}  {record['reason']}  {record['added'][:10]}")
     click.echo(f"{len(records)} suppressed")
+
+
+# Commands: publish and archive
+
+
+@cli.command()
+@click.argument("issue_name", metavar="ISSUE")
+@click.option("--force", is_flag=True, help="Publish changed content again, as a new version.")
+@pass_workspace
+def publish(workspace: Workspace, issue_name: str, force: bool) -> None:
+    """Publish an issue: its number and date, and a frozen copy of what went out."""
+    from newsletter.archive.publish import publish_issue
+    from newsletter.issue import find_issue
+
+    path = find_issue(workspace.config, issue_name)
+    report = publish_issue(workspace.pool, workspace.config, path, force=force)
+    frozen = report.frozen
+    if report.unchanged:
+        click.echo(
+            f"{frozen.key} is published already (no. {frozen.number}, "
+            f"{frozen.published}); nothing has changed"
+        )
+        return
+    version = f", version {frozen.version}" if frozen.version > 1 else ""
+    click.echo(
+        f"published {frozen.key} as no. {frozen.number} on {frozen.published}{version}: "
+        f"{_shown_path(frozen.folder)}"
+    )
+
+
+@cli.group(cls=ArchiveGroup)
+def archive() -> None:
+    """Build the web archive of published issues (`archive -o site`), or serve it.
+
+    \b
+    newsletter archive -o site        build (again: only what changed is rewritten)
+    newsletter archive serve site     look at it on http://127.0.0.1:8000/
+    """
+
+
+@archive.command("build")
+@click.option(
+    "-o",
+    "--output",
+    "folder",
+    type=click.Path(path_type=Path, file_okay=False),
+    default="site",
+    show_default=True,
+    help="The folder of the site.",
+)
+@pass_workspace
+def archive_build(workspace: Workspace, folder: Path) -> None:
+    """Build the archive site from the published issues."""
+    from newsletter.archive.build import build_archive
+
+    err = _console(stderr=True)
+    with _page_progress(err) as on_progress:
+        report = build_archive(workspace.config, folder, on_progress=on_progress)
+    for key in report.skipped:
+        err.print(f"[yellow]warning:[/] {_escape(key)}: not a safe file name; left out")
+    click.echo(
+        f"built {_shown_path(report.out)}: {report.pages} files, "
+        f"{len(report.written)} written, {report.kept} unchanged, "
+        f"{len(report.removed)} removed"
+    )
+
+
+@archive.command("serve")
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False), default="site")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+def archive_serve(folder: Path, port: int) -> None:
+    """Serve the built archive on 127.0.0.1."""
+    from newsletter.archive.serve import serve_archive
+
+    def ready(server: Any) -> None:
+        click.echo(
+            f"serving {folder} at http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C stops)"
+        )
+
+    try:
+        serve_archive(folder, port, on_ready=ready)
+    except KeyboardInterrupt:
+        click.echo("stopped")
+
+
+class _page_progress:
+    """A progress bar over the pages of a build, on a terminal."""
+
+    def __init__(self, console: Console):
+        self.bar = None
+        if console.is_terminal:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            self.bar = Progress(
+                TextColumn("building"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=console,
+                transient=True,
+            )
+            self.task = self.bar.add_task("build", total=None)
+
+    def __enter__(self) -> Callable[[int, int], None] | None:
+        if self.bar is None:
+            return None
+        self.bar.start()
+        bar, task = self.bar, self.task
+        return lambda done, total: bar.update(task, completed=done, total=total)
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
 
 
 @cli.group()

@@ -127,6 +127,16 @@ class SmtpConfig:
     timeout: float = 30.0
 
 
+@dataclass(frozen=True, slots=True)
+class ArchiveConfig:
+    """The web archive of published issues."""
+
+    title: str = "Newsletter archive"
+    base_url: str | None = None  # the site's address, for feeds, the sitemap, canonical links
+    language: str = "en"  # of the pages that belong to no one newsletter
+    address: str = ""  # shown at the foot of every page (default: the brand's address)
+
+
 SMTP_SECURITY = ("starttls", "ssl", "none")
 SIGNING_KEY_ENV = "NEWSLETTER_SIGNING_KEY"  # signs each subscriber's unsubscribe link
 
@@ -164,6 +174,7 @@ class Config:
     topics: Mapping[str, TopicConfig]
     newsletters: Mapping[str, NewsletterConfig]
     smtp: SmtpConfig = SmtpConfig()
+    archive: ArchiveConfig = ArchiveConfig()
 
     @property
     def root(self) -> Path:
@@ -228,7 +239,8 @@ class _ConfigReader:
         )
 
     def read(self, data: dict[str, Any], environ: Mapping[str, str]) -> Config:
-        self.check_keys((), data, {"database", "brand", "smtp", "sources", "topics", "newsletters"})
+        known = {"database", "brand", "smtp", "archive", "sources", "topics", "newsletters"}
+        self.check_keys((), data, known)
         topics = self.read_tables("topics", data, self.read_topic)
         sources = self.read_tables("sources", data, lambda k, t: self.read_source(k, t, topics))
         brand = self.table(("brand",), data.get("brand", {}))
@@ -248,6 +260,7 @@ class _ConfigReader:
             topics=topics,
             newsletters=newsletters,
             smtp=self.read_smtp(self.table(("smtp",), data.get("smtp", {}))),
+            archive=self.read_archive(self.table(("archive",), data.get("archive", {})), brand),
         )
 
     def read_database_url(self, data: dict[str, Any], environ: Mapping[str, str]) -> str:
@@ -395,6 +408,18 @@ class _ConfigReader:
             raise self.fail(key, f"expected an address such as 'Name <name@example.org>', "
                             f"got {text!r}")  # fmt: skip
         return name, address
+
+    def read_archive(self, table: dict[str, Any], brand: dict[str, Any]) -> ArchiveConfig:
+        key: KeyPath = ("archive",)
+        self.check_keys(key, table, {"title", "base_url", "language", "address"})
+        default = ArchiveConfig()
+        address = table.get("address", brand.get("address", ""))
+        return ArchiveConfig(
+            title=self.text((*key, "title"), table.get("title", default.title)),
+            base_url=self.folder_url((*key, "base_url"), table.get("base_url")),
+            language=self.language((*key, "language"), table.get("language")) or "en",
+            address=self.optional_text((*key, "address"), address or None) or "",
+        )
 
     def read_smtp(self, table: dict[str, Any]) -> SmtpConfig:
         key: KeyPath = ("smtp",)

@@ -21,8 +21,8 @@ ISSUES_FOLDER = "issues"
 STATUSES = ("draft", "published")
 ITEM_KEYS = ("uid", "type", "title", "date", "summary", "url", "listing_url", "new")
 TOP_KEYS = (
-    "newsletter", "title", "status", "language", "period", "topics", "preheader", "intro",
-    "lead", "sections", "selection",
+    "newsletter", "title", "status", "number", "published", "language", "period", "topics",
+    "preheader", "intro", "lead", "sections", "selection",
 )  # fmt: skip
 _UID = re.compile(r"^[0-9a-f]{16}$")
 _URL = re.compile(r"^https?://[^\s/]+\S*$")
@@ -66,6 +66,8 @@ class Issue:
     sections: tuple[Section, ...] = ()
     offered: tuple[str, ...] = ()  # every uid draft and refresh have put in, kept or not
     excluded: tuple[str, ...] = ()  # uids the editor took out: refresh never adds them again
+    number: int | None = None  # given when first published: the newsletter's nth issue
+    published: date | None = None
 
     @property
     def slug(self) -> str:
@@ -131,6 +133,14 @@ class _Checker:
             self.error(key, f"{_dotted(key)} is empty")
         return value
 
+    def number(self, key: KeyPath, value: Any) -> int | None:
+        if value is None:
+            return None
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            self.error(key, f"{_dotted(key)} must be a whole number from 1")
+            return None
+        return value
+
     def texts(self, key: KeyPath, value: Any) -> tuple[str, ...]:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             self.error(key, f"{_dotted(key)} must be a list of text")
@@ -183,11 +193,15 @@ def check_issue(
     path: Path,
     config: Config,
     known_uids: Callable[[Iterable[str]], set[str]] | None = None,
+    *,
+    lenient: bool = False,
 ) -> tuple[Issue | None, list[Finding]]:
     """Read and check an issue file: the Issue (None if it has errors) and every finding.
 
     `known_uids`, given the file's uids, returns those the pool holds; without it (as in the
     stages that must not need the database) uids are checked for form and duplicates only.
+    `lenient` returns what could be read despite errors: a published issue stays readable
+    after the config it was made with has changed (a topic or a newsletter renamed).
     """
     try:
         text = path.read_text(encoding="utf-8")
@@ -268,10 +282,12 @@ def check_issue(
         sections=tuple(sections),
         offered=offered,
         excluded=excluded,
+        number=checker.number(("number",), data.get("number")),
+        published=checker.day(("published",), data["published"]) if "published" in data else None,
     )
     _check_items(checker, issue, start, end, known_uids)
     errors = any(finding.severity == "error" for finding in checker.findings)
-    return (None if errors else issue), checker.findings
+    return (None if errors and not lenient else issue), checker.findings
 
 
 def _newsletter_language(config: Config, slug: str) -> str:

@@ -15,6 +15,19 @@ if ! command -v chromium >/dev/null; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
 
+# axe-core, from the npm registry, for the accessibility checks of the archive's pages.
+if [ ! -f build/axe/node_modules/axe-core/axe.min.js ]; then
+    if ! command -v npm >/dev/null; then
+        if [ "$(id -u)" != 0 ]; then
+            echo "test: please install Node.js and npm (needs root)" >&2
+            exit 1
+        fi
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+    fi
+    npm install --prefix build/axe axe-core@4 --no-audit --no-fund --silent
+fi
+
 $BIN/ruff check .
 $BIN/ruff format --check .
 $BIN/mypy

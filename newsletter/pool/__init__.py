@@ -14,7 +14,7 @@ from sqlalchemy import Engine, delete, insert, select, text
 
 from newsletter.errors import NewsletterError
 from newsletter.model import Item, ItemQuery, Source, TopicOrigin, TopicSummary
-from newsletter.pool import database, ledger, queries, store
+from newsletter.pool import database, ledger, publications, queries, store
 from newsletter.pool.store import DerivedTopics, ItemWriter, Tagger
 
 
@@ -210,3 +210,18 @@ class Pool:
     def suppressions(self) -> list[tuple[str, str, datetime]]:
         with self.engine.connect() as connection:
             return ledger.suppression_list(connection)
+
+    # Publications
+
+    def record_publication(self, publication: publications.Publication) -> None:
+        with database.for_writing(self.engine).begin() as connection:
+            database.lock_for_writing(connection)
+            publications.record(connection, publication)
+
+    def next_issue_number(self, newsletter: str) -> int:
+        with self.engine.connect() as connection:
+            return publications.next_number(connection, newsletter)
+
+    def publications(self, newsletter: str | None = None) -> list[publications.Publication]:
+        with self.engine.connect() as connection:
+            return publications.history(connection, newsletter)

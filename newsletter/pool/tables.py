@@ -153,3 +153,21 @@ class SuppressionRow(Base):
     address: Mapped[str] = mapped_column(String(320), primary_key=True)  # in lower case
     reason: Mapped[str] = mapped_column(String(20))
     added: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PublicationRow(Base):
+    """The record of what was published: one row per issue version."""
+
+    __tablename__ = "publications"
+    __table_args__ = (
+        UniqueConstraint("newsletter", "slug", "version", name="uq_publications_newsletter"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    newsletter: Mapped[str] = mapped_column(String(100))
+    slug: Mapped[str] = mapped_column(String(200))
+    number: Mapped[int] = mapped_column()
+    version: Mapped[int] = mapped_column()
+    published: Mapped[date] = mapped_column(Date)
+    digest: Mapped[str] = mapped_column(String(64))  # of the email's HTML and text
+    recorded: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import tomllib
 import traceback
@@ -20,7 +21,32 @@ _JINJA_CONSTRUCT = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}")
 
 def _autoescape(name: str | None) -> bool:
     # Markup templates escape every value; the text part and CSS partials take them as they are.
-    return name is not None and name.endswith((".mjml.j2", ".html.j2"))
+    return name is not None and name.endswith((".mjml.j2", ".html.j2", ".xml.j2"))
+
+
+class Labels:
+    """The words a theme prints, as `labels.read_more` in templates.
+
+    Not a dict: `labels.items` would be the dict's method, printed as such, where a label
+    called "items" was meant; here an unknown label is an error naming it.
+    """
+
+    __slots__ = ("_words",)
+
+    def __init__(self, words: dict[str, str]):
+        self._words = words
+
+    def __getattr__(self, name: str) -> str:
+        try:
+            return self._words[name]
+        except KeyError:
+            raise AttributeError(f"no label {name!r} in the theme's labels.toml") from None
+
+    def __getitem__(self, name: str) -> str:
+        return self.__getattr__(name)
+
+    def __repr__(self) -> str:
+        return f"Labels({sorted(self._words.items())!r})"
 
 
 class Theme:
@@ -52,10 +78,10 @@ class Theme:
                 labels.setdefault(language, {}).update(words)
         return labels
 
-    def labels_for(self, language: str) -> dict[str, str]:
+    def labels_for(self, language: str) -> Labels:
         base = language.split("-")[0].split("_")[0]
-        return {**self.labels.get("en", {}), **self.labels.get(base, {}),
-                **self.labels.get(language, {})}  # fmt: skip
+        return Labels({**self.labels.get("en", {}), **self.labels.get(base, {}),
+                       **self.labels.get(language, {})})  # fmt: skip
 
     def render(self, name: str, context: dict[str, Any]) -> str:
         """Render one template; any error becomes a NewsletterError at the template's line."""
@@ -71,6 +97,25 @@ class Theme:
         except Exception as error:  # an undefined name, a filter failing on a value...
             path, line = _template_frame(error)
             raise NewsletterError(f"template error: {error}", path, line) from None
+
+    def digest(self) -> str:
+        """Of every file of the theme (templates, labels, assets): any change shows in it."""
+        found = hashlib.sha256()
+        for folder in self.folders:
+            for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+                found.update(str(path.relative_to(folder)).encode() + b"\x00")
+                found.update(path.read_bytes())
+        return found.hexdigest()
+
+    def archive_assets(self) -> dict[str, bytes]:
+        """The archive's static files (archive/static/), a theme's own over the default's."""
+        assets: dict[str, bytes] = {}
+        for folder in reversed(self.folders):
+            static = folder / "archive" / "static"
+            if static.is_dir():
+                for path in sorted(p for p in static.iterdir() if p.is_file()):
+                    assets[path.name] = path.read_bytes()
+        return dict(sorted(assets.items()))
 
     def source_lines(self) -> list[tuple[Path, int, str]]:
         """Every line of every template of the theme, for mapping compiled output back."""

@@ -1,0 +1,210 @@
+"""The archive site: every page there, links that resolve, no inline script, escaped text,
+deterministic and incremental builds that swap in whole."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from datetime import date
+from pathlib import Path
+from urllib.parse import urldefrag, urljoin
+
+import pytest
+
+from newsletter.archive.build import build_archive
+from newsletter.archive.publish import publish_issue
+from newsletter.config import Config
+from newsletter.errors import NewsletterError
+from newsletter.pool import Pool
+
+PAGES = [
+    "404.html", "assets/search.js", "assets/site.css", "ilo-coop-enews/2020-10/email.html",
+    "ilo-coop-enews/2020-10/index.html", "ilo-coop-enews/2020-11/email.html",
+    "ilo-coop-enews/2020-11/index.html", "ilo-coop-enews/feed.xml", "ilo-coop-enews/index.html",
+    "index.html", "search-index.json", "search.html", "sitemap.xml",
+    "topics/cooperatives/2020/index.html", "topics/cooperatives/index.html", "topics/index.html",
+    "topics/social-solidarity-economy/2020/index.html",
+    "topics/social-solidarity-economy/index.html",
+]  # fmt: skip
+
+
+@pytest.fixture
+def published(samples: Path, config: Config, pool: Pool) -> Path:
+    publish_issue(pool, config, samples / "2020-10.toml", today=date(2020, 11, 2))
+    publish_issue(pool, config, samples / "2020-11.toml", today=date(2020, 12, 1))
+    return samples
+
+
+def files(site: Path) -> list[str]:
+    return sorted(str(p.relative_to(site)) for p in site.rglob("*")
+                  if p.is_file() and p.name != ".newsletter-archive")  # fmt: skip
+
+
+def html_pages(site: Path) -> list[Path]:
+    return [p for p in site.rglob("*.html") if p.name != "email.html"]
+
+
+@pytest.mark.usefixtures("published")
+def test_the_site_has_every_page(config: Config, tmp_path: Path) -> None:
+    report = build_archive(config, tmp_path / "site")
+    assert files(tmp_path / "site") == PAGES
+    assert (report.pages, len(report.written), report.kept) == (18, 18, 0)
+
+
+@pytest.mark.usefixtures("published")
+def test_every_link_resolves(config: Config, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    build_archive(config, site)
+    for page in html_pages(site):
+        text = page.read_text()
+        for target in re.findall(r'(?:href|src)="([^"]+)"', text):
+            if target.startswith(("https://", "http://", "data:", "mailto:")):
+                continue
+            path = urldefrag(urljoin(page.relative_to(site).as_posix(), target))[0]
+            assert (site / path).is_file(), f"{page}: {target}"
+            fragment = urldefrag(target)[1]
+            if fragment:
+                assert f'id="{fragment}"' in (site / path).read_text(), f"{page}: #{fragment}"
+
+
+@pytest.mark.usefixtures("published")
+def test_pages_allow_no_inline_script_or_style(config: Config, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    build_archive(config, site)
+    for page in html_pages(site):
+        text = page.read_text()
+        assert '<meta http-equiv="Content-Security-Policy" content="default-src \'self\'; ' \
+               "script-src 'self'; style-src 'self';" in text  # fmt: skip
+        assert not re.search(r"<script(?![^>]*\bsrc=)", text), page
+        assert " style=" not in text, page
+        assert " on" not in re.sub(r">[^<]*<", "><", text).replace(" only", ""), page
+        assert re.search(r'<html lang="[a-z]{2}" dir="ltr">', text)
+        assert '<main id="main">' in text
+
+
+@pytest.mark.usefixtures("published")
+def test_feeds_and_the_sitemap_are_absolute(config: Config, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    build_archive(config, site)
+    atom = "{http://www.w3.org/2005/Atom}"
+    feed = ET.parse(site / "ilo-coop-enews" / "feed.xml").getroot()
+    entries = feed.findall(f"{atom}entry")
+    assert [e.findtext(f"{atom}title") for e in entries] == [
+        "ILO COOP eNews - November issue", "ILO COOP eNews - October issue"
+    ]  # fmt: skip
+    assert entries[0].findtext(f"{atom}id") == (
+        "https://newsletters.example.org/ilo-coop-enews/2020-11/"
+    )
+    locations = [e.text for e in ET.parse(site / "sitemap.xml").getroot().iter(
+        "{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]  # fmt: skip
+    assert "https://newsletters.example.org/topics/cooperatives/2020/" in locations
+    assert all(loc and loc.startswith("https://newsletters.example.org/") for loc in locations)
+
+
+@pytest.mark.usefixtures("published")
+def test_two_builds_are_byte_identical(config: Config, tmp_path: Path) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    build_archive(config, first)
+    build_archive(config, second)
+    assert files(first) == files(second)
+    for name in files(first):
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+
+
+def test_an_incremental_build_rewrites_only_what_shows_the_new_issue(
+    samples: Path, config: Config, pool: Pool, tmp_path: Path
+) -> None:
+    publish_issue(pool, config, samples / "2020-10.toml", today=date(2020, 11, 2))
+    site = tmp_path / "site"
+    build_archive(config, site)
+    before = {name: (site / name).stat() for name in files(site)}
+    again = build_archive(config, site)
+    assert (again.written, again.kept) == ([], len(before))
+
+    publish_issue(pool, config, samples / "2020-11.toml", today=date(2020, 12, 1))
+    report = build_archive(config, site)
+    assert sorted(report.written) == [
+        "ilo-coop-enews/2020-10/index.html",  # its "next" link
+        "ilo-coop-enews/2020-11/email.html",
+        "ilo-coop-enews/2020-11/index.html",
+        "ilo-coop-enews/feed.xml",
+        "ilo-coop-enews/index.html",
+        "index.html",
+        "search-index.json",
+        "sitemap.xml",
+        "topics/cooperatives/2020/index.html",
+        "topics/cooperatives/index.html",
+        "topics/index.html",
+        "topics/social-solidarity-economy/2020/index.html",
+        "topics/social-solidarity-economy/index.html",
+    ]
+    for name, stat in before.items():
+        if name not in report.written:
+            now = (site / name).stat()
+            assert (now.st_ino, now.st_mtime_ns) == (stat.st_ino, stat.st_mtime_ns), name
+
+
+def test_a_failed_build_leaves_the_old_site(
+    published: Path, config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = tmp_path / "site"
+    build_archive(config, site)
+    old = {name: (site / name).read_bytes() for name in files(site)}
+    (published / "2020-11.toml").write_text("")  # not read: frozen copies are
+
+    def broken(*_args: object, **_kwargs: object) -> str:
+        raise NewsletterError("the disk is full")
+
+    monkeypatch.setattr("newsletter.render.theme.Theme.render", broken)
+    monkeypatch.setattr("newsletter.archive.build._keep", lambda *_args: False)
+    with pytest.raises(NewsletterError, match="the disk is full"):
+        build_archive(config, site)
+    assert {name: (site / name).read_bytes() for name in files(site)} == old
+    assert not [p.name for p in tmp_path.iterdir() if ".site." in p.name]  # nothing left aside
+
+
+def test_a_folder_that_is_not_an_archive_is_left_alone(config: Config, tmp_path: Path) -> None:
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / "thesis.txt").write_text("years of work")
+    with pytest.raises(NewsletterError, match="holds no archive built by newsletter"):
+        build_archive(config, tmp_path / "home")
+    assert (tmp_path / "home" / "thesis.txt").read_text() == "years of work"
+
+
+PAYLOADS = [
+    "<script>alert('title')</script>",
+    "<img src=x onerror=alert('img')>",
+    '"><svg onload=alert("svg")>',
+]
+
+
+def test_item_text_is_escaped_and_bad_links_dropped(
+    published: Path, config: Config, tmp_path: Path
+) -> None:
+    frozen = published / "2020-10" / "v1" / "issue.toml"
+    text = frozen.read_text()
+    text = text.replace('title = "The ILO chaired', f'title = {PAYLOADS[0]!r} # "')
+    text = text.replace(
+        'summary = ""', f'summary = {PAYLOADS[1]!r}\nurl = "javascript:alert(1)"', 1
+    )
+    text = text.replace('intro = """\n"""', f"intro = {PAYLOADS[2]!r}")
+    frozen.write_text(text)  # a hand-made frozen copy: the archive must not trust it either
+    site = tmp_path / "site"
+    build_archive(config, site)
+    page = (site / "ilo-coop-enews" / "2020-10" / "index.html").read_text()
+    assert "<script>alert" not in page
+    assert "&lt;script&gt;alert(&#39;title&#39;)&lt;/script&gt;" in page
+    assert "&lt;img src=x onerror=alert(&#39;img&#39;)&gt;" in page
+    assert "&#34;&gt;&lt;svg onload=alert(&#34;svg&#34;)&gt;" in page
+    assert "javascript:" not in page
+    index = (site / "search-index.json").read_text()
+    assert PAYLOADS[0] in index  # data, read as text by the search script
+
+
+def test_unsafe_names_are_left_out(published: Path, config: Config, tmp_path: Path) -> None:
+    import shutil
+
+    shutil.copytree(published / "2020-10", published / "Evil..name")
+    report = build_archive(config, tmp_path / "site")
+    assert report.skipped == ["ilo-coop-enews/Evil..name"]
+    assert not any("Evil" in name for name in files(tmp_path / "site"))
