@@ -1,31 +1,34 @@
 """Build the archive site: incremental, deterministic, atomic.
 
-The site is built in a folder beside the old one and swapped in at the end, so a failed build
-leaves the old site as it was. A page whose digest (see `site.py`) is the same as at the last
-build is not rendered again: the old file is hard-linked into the new site, untouched.
+A page whose digest (see `site.py`) is the same as at the last build is not rendered again and
+its file is left untouched. The pages that changed are written to a staging folder beside the
+site and moved in only once all of them are written, so a failed build leaves the old site as
+it was; a first build becomes the site by renaming its staging folder.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
+import marshal
 import os
-import pickle
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from newsletter.archive.publish import RECORD, FrozenIssue, read_frozen, versions_in
-from newsletter.archive.site import plan_site
+from newsletter.archive.publish import RECORD, read_frozen
+from newsletter.archive.site import IssueData, Page, SitePlan, issue_data, settings_key
 from newsletter.config import Config
 from newsletter.errors import NewsletterError
+from newsletter.files import write_atomically_bytes
 from newsletter.issue import issues_folder
 from newsletter.render.theme import Theme, theme_folders
 
 MARKER = ".newsletter-archive"  # in every site this builds: a folder without it is not ours
-CACHE_VERSION = 1
+# The memory's format, and Python's (marshal's format is the interpreter's own).
+_CACHE_FORMAT = f"3 {sys.version_info[0]}.{sys.version_info[1]}"
 
 
 @dataclass
@@ -40,10 +43,13 @@ class BuildReport:
 
 @dataclass
 class _Memory:
-    """What the last build of a site knew: its pages' digests and the issues it read."""
+    """What the last build of a site knew: its pages' digests and the issues' data."""
 
     pages: dict[str, tuple[str, int, int]] = field(default_factory=dict)  # digest, size, mtime
-    issues: dict[str, tuple[str, FrozenIssue]] = field(default_factory=dict)  # folder: digest
+    # (folder, stat of its files, date settings) -> the issue's data
+    issues: dict[tuple[str, tuple[int, ...], tuple[str, str | None]], IssueData] = field(
+        default_factory=dict
+    )
 
 
 def _memory_path(config: Config, out: Path) -> Path:
@@ -52,25 +58,50 @@ def _memory_path(config: Config, out: Path) -> Path:
 
 
 def _recall(path: Path) -> _Memory:
+    """The last build's memory. marshal, not pickle: the data is plain, and loading a
+    thousand issues' worth is what an incremental build mostly waits for."""
     try:
-        version, memory = pickle.loads(path.read_bytes())
-    except (OSError, pickle.UnpicklingError, EOFError, ValueError, AttributeError, TypeError):
+        version, pages, issues = marshal.loads(path.read_bytes())
+    except (OSError, EOFError, ValueError, TypeError):
         return _Memory()
-    return memory if version == CACHE_VERSION and isinstance(memory, _Memory) else _Memory()
+    if version != _CACHE_FORMAT:
+        return _Memory()
+    return _Memory(pages=pages, issues=issues)
 
 
-def published_issues(config: Config, memory: _Memory | None = None) -> list[FrozenIssue]:
-    """The latest version of every published issue, as frozen in issues/<nl>/<slug>/v<n>/."""
-    memory = memory or _Memory()
-    found = []
-    for folder in sorted(issues_folder(config).glob("*/*/v*/" + RECORD)):
-        if folder.parent != versions_in(folder.parent.parent)[-1]:
-            continue  # an earlier version, kept for the record
-        digest = json.loads(folder.read_text(encoding="utf-8")).get("digest", "")
-        known = memory.issues.get(str(folder.parent))
-        frozen = known[1] if known and known[0] == digest else read_frozen(folder.parent, config)
-        memory.issues[str(folder.parent)] = (digest, frozen)
-        found.append(frozen)
+def _remember(path: Path, memory: _Memory) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = marshal.dumps((_CACHE_FORMAT, memory.pages, memory.issues))
+    write_atomically_bytes(path, data, durable=False)  # a lost cache costs one full build
+
+
+def published_folders(config: Config) -> list[Path]:
+    """The latest version of every published issue: issues/<nl>/<slug>/v<n>/."""
+    latest: dict[Path, tuple[int, Path]] = {}
+    for record in issues_folder(config).glob("*/*/v*/" + RECORD):
+        version = record.parent.name[1:]
+        if version.isdigit():
+            issue, number = record.parent.parent, int(version)
+            if issue not in latest or latest[issue][0] < number:
+                latest[issue] = (number, record.parent)  # earlier versions: for the record
+    return [folder for _, folder in sorted(latest.values(), key=lambda v: str(v[1]))]
+
+
+def published_data(config: Config, memory: _Memory) -> list[IssueData]:
+    """Each published issue's data for the site, read again only if its files changed (a
+    version's files never change once written, so their sizes and times tell)."""
+    known, found = memory.issues, []
+    memory.issues = {}
+    for folder in published_folders(config):
+        files = (folder / "issue.toml", folder / RECORD)
+        stamp = tuple(n for f in files for n in (f.stat().st_size, f.stat().st_mtime_ns))
+        key = (str(folder), stamp, settings_key(config, folder.parent.parent.name))
+        data = known.get(key)
+        if data is None:
+            source = hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()
+            data = issue_data(read_frozen(folder, config), config, source)
+        memory.issues[key] = data
+        found.append(data)
     return found
 
 
@@ -79,70 +110,100 @@ def build_archive(
 ) -> BuildReport:
     out = out.resolve()
     if out.exists() and any(out.iterdir()) and not (out / MARKER).exists():
-        raise NewsletterError(f"{out} is not empty and holds no archive built by newsletter: "
-                              "build into an empty or new folder")  # fmt: skip
+        raise NewsletterError(
+            f"{out} is not empty and holds no archive built by newsletter: "
+            "build into an empty or new folder"
+        )
     memory_path = _memory_path(config, out)
     memory = _recall(memory_path) if out.exists() else _Memory()
-    theme = Theme(theme_folders(None))
-    plan = plan_site(config, theme, published_issues(config, memory))
+    cache = memory_path.parent / "templates"
+    cache.mkdir(parents=True, exist_ok=True)
+    theme = Theme(theme_folders(None), bytecode_cache=cache)
+    plan = SitePlan(
+        config,
+        theme,
+        published_data(config, memory),
+        load=lambda folder: read_frozen(Path(folder), config),
+    )
+    plan.plan()
     report = BuildReport(out, pages=len(plan.pages), skipped=plan.skipped)
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    building = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
-    pages: dict[str, tuple[str, int, int]] = {}
+    fresh = not (out / MARKER).exists()
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
+    known: dict[str, tuple[str, int, int]] = {}
+    folders: set[Path] = set()
     try:
         for done, page in enumerate(plan.pages, start=1):
-            target = (building / page.path).resolve()
-            if not target.is_relative_to(building):  # pragma: no cover - names are checked
+            if ".." in page.path.split("/") or page.path.startswith("/"):
                 raise NewsletterError(f"refusing to write outside the site: {page.path}")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if not _keep(out / page.path, target, memory.pages.get(page.path), page.digest):
-                content = page.content
-                if content is None:
-                    assert page.template is not None
-                    content = theme.render(page.template, page.context).encode("utf-8")
-                target.write_bytes(content)
-                report.written.append(page.path)
-            else:
+            last = memory.pages.get(page.path)
+            if not fresh and last and _unchanged(out / page.path, last, page.digest):
+                known[page.path] = last
                 report.kept += 1
-            stat = target.stat()
-            pages[page.path] = (page.digest, stat.st_size, stat.st_mtime_ns)
+            else:
+                target = staging / page.path
+                if target.parent not in folders:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    folders.add(target.parent)
+                target.write_bytes(_content(page, theme))
+                report.written.append(page.path)
             if on_progress:
                 on_progress(done, len(plan.pages))
-        (building / MARKER).write_text("built by `newsletter archive`\n", encoding="utf-8")
-        report.removed = sorted(set(memory.pages) - set(pages))
-        _swap(building, out)
+        (staging / MARKER).write_text("built by `newsletter archive`\n", encoding="utf-8")
+        report.removed = sorted(set(memory.pages) - {page.path for page in plan.pages})
     except BaseException:
-        shutil.rmtree(building, ignore_errors=True)
+        shutil.rmtree(staging, ignore_errors=True)
         raise
-    memory.pages = pages
-    memory_path.parent.mkdir(parents=True, exist_ok=True)
-    memory_path.write_bytes(pickle.dumps((CACHE_VERSION, memory)))
+    _apply(staging, out, report, fresh)
+    digests = {page.path: page.digest for page in plan.pages}
+    for path in report.written:
+        stat = (out / path).stat()
+        known[path] = (digests[path], stat.st_size, stat.st_mtime_ns)
+    memory.pages = known
+    _remember(memory_path, memory)
     return report
 
 
-def _keep(old: Path, new: Path, known: tuple[str, int, int] | None, digest: str) -> bool:
-    """Link the last build's file into the new site if it is what this page would be."""
-    if known is None or known[0] != digest:
-        return False
-    try:
-        stat = old.stat()
-    except OSError:
-        return False
-    if (stat.st_size, stat.st_mtime_ns) != known[1:]:
-        return False  # changed by hand since: build it again
-    try:
-        os.link(old, new)
-    except OSError:
-        shutil.copy2(old, new)
-    return True
+def _content(page: Page, theme: Theme) -> bytes:
+    if page.content is not None:
+        return page.content()
+    assert page.template is not None
+    assert page.make is not None
+    return theme.render(page.template, page.make()).encode("utf-8")
 
 
-def _swap(building: Path, out: Path) -> None:
-    if not out.exists():
-        os.replace(building, out)
+def _unchanged(current: Path, last: tuple[str, int, int], digest: str) -> bool:
+    """The file is still what the last build wrote, and that is what this page would be."""
+    if last[0] != digest:
+        return False
+    try:
+        stat = current.stat()
+    except OSError:
+        return False
+    return (stat.st_size, stat.st_mtime_ns) == last[1:]  # else changed by hand: build again
+
+
+def _apply(staging: Path, out: Path, report: BuildReport, fresh: bool) -> None:
+    """Put the staged files in place: a new site by renaming the staging folder, an existing
+    one file by file (each rename atomic); then remove what the site no longer has.
+
+    Everything that can fail (reading, rendering) happened before: the old site stays whole
+    if the build fails, and the renames here are what a file system does not fail at.
+    """
+    if fresh:
+        if out.exists():
+            out.rmdir()  # empty (checked above), or the rename below could not replace it
+        os.replace(staging, out)
         return
-    retired = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-    os.replace(out, retired / "site")
-    os.replace(building, out)
-    shutil.rmtree(retired, ignore_errors=True)
+    for path in report.written:
+        target = out / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staging / path, target)
+    shutil.rmtree(staging, ignore_errors=True)
+    for path in report.removed:
+        (out / path).unlink(missing_ok=True)
+        folder = (out / path).parent
+        while folder != out and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+            folder = folder.parent

@@ -1,7 +1,9 @@
-"""The static web archive of published issues: what pages there are, and their data.
+"""The static web archive of published issues: what pages there are, and what each shows.
 
 Every page is planned with a digest of everything it is made from (its data, the templates,
-the labels); `archive.build` renders only the pages whose digest changed since the last build.
+the labels); the build renders only the pages whose digest changed since the last build. What
+each published issue contributes to the shared pages (topic lists, the search index) is kept
+as plain data, so an unchanged issue need not be read again to plan them.
 """
 
 from __future__ import annotations
@@ -10,20 +12,25 @@ import hashlib
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 from newsletter.archive.publish import FrozenIssue
-from newsletter.config import Config, NewsletterConfig
+from newsletter.config import Config
 from newsletter.issue import IssueItem
 from newsletter.render import format_day, link_of, paragraphs
 from newsletter.render.theme import Theme
 
 FEED_ENTRIES = 50
 SEARCH_SUMMARY = 200  # characters of each summary in the search index
+TOPIC_LATEST = 20  # items on a topic's page; its year pages have them all
 _SAFE_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+
+IssueData = dict[str, Any]  # what a published issue gives the shared pages: plain, cacheable
 
 
 def safe_name(name: str) -> bool:
@@ -33,13 +40,13 @@ def safe_name(name: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """One file of the site: a template and its context, or bytes to copy."""
+    """One file of the site: a template and (built when needed) its context, or bytes."""
 
     path: str  # relative to the site's root, always below it
     digest: str
     template: str | None = None
-    context: dict[str, Any] = field(default_factory=dict)
-    content: bytes | None = None
+    make: Callable[[], dict[str, Any]] | None = None
+    content: Callable[[], bytes] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,12 +136,66 @@ def issue_url(newsletter: str, slug: str) -> str:
     return f"{newsletter}/{slug}/index.html"
 
 
-class SitePlan:
-    """Every page of the archive for a set of published issues."""
+def settings_key(config: Config, newsletter: str) -> tuple[str, str | None]:
+    """What the dates of an issue's data are written with."""
+    found = config.newsletters.get(newsletter)
+    return (found.language, found.date_format) if found else (config.archive.language, None)
 
-    def __init__(self, config: Config, theme: Theme, issues: Sequence[FrozenIssue]):
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def issue_data(frozen: FrozenIssue, config: Config, source_digest: str) -> IssueData:
+    """What one published issue gives the site's shared pages.
+
+    Its rows for topic pages and the search index are kept serialised (JSON text): a build
+    that finds the issue unchanged joins the text into those pages without parsing it.
+    """
+    issue = frozen.issue
+    language, pattern = settings_key(config, issue.newsletter)
+    url = issue_url(issue.newsletter, issue.slug)
+    found: dict[str, dict[str, list[list[str]]]] = defaultdict(lambda: defaultdict(list))
+    search = [[url, frozen.published.isoformat(), issue.title, issue.preheader]]
+    for item in issue.items:
+        day, anchor = item.date.isoformat(), f"{url}#item-{item.uid}"
+        label = format_day(item.date, language, pattern)
+        for topic in frozen.topics.get(item.uid, issue.topics):
+            if safe_name(topic):
+                found[topic][day[:4]].append([day, anchor, item.title, item.type, label])
+        search.append([anchor, day, item.title, item.summary[:SEARCH_SUMMARY]])
+    return {
+        "folder": str(frozen.folder),
+        "digest": source_digest,
+        "newsletter": issue.newsletter,
+        "slug": issue.slug,
+        "title": issue.title,
+        "number": frozen.number,
+        "published": frozen.published.isoformat(),
+        "preheader": issue.preheader,
+        "items": len(issue.items),
+        # topic -> year -> (how many, the rows as JSON)
+        "topics": {
+            topic: {year: (len(rows), _json(rows)) for year, rows in sorted(years.items())}
+            for topic, years in sorted(found.items())
+        },
+        "search": _json(search),
+    }
+
+
+class SitePlan:
+    """Every page of the archive, from the published issues' data."""
+
+    def __init__(
+        self,
+        config: Config,
+        theme: Theme,
+        issues: Sequence[IssueData],
+        load: Callable[[str], FrozenIssue],
+    ):
         self.config = config
         self.theme = theme
+        self.load = load
         self.site = SiteInfo(config.archive.title, config.archive.address, config.archive.base_url)
         self.language = config.archive.language
         self.templates = theme.digest()
@@ -142,51 +203,44 @@ class SitePlan:
         self.issues = self._usable(issues)
         self.pages: list[Page] = []
 
-    def _usable(self, issues: Sequence[FrozenIssue]) -> dict[str, list[FrozenIssue]]:
+    def _usable(self, issues: Sequence[IssueData]) -> dict[str, list[IssueData]]:
         """Published issues by newsletter, in publication order; unsafe names are left out."""
-        found: dict[str, list[FrozenIssue]] = defaultdict(list)
-        for frozen in issues:
-            if not (safe_name(frozen.issue.newsletter) and safe_name(frozen.issue.slug)):
-                self.skipped.append(frozen.key)
+        found: dict[str, list[IssueData]] = defaultdict(list)
+        for data in issues:
+            if not (safe_name(data["newsletter"]) and safe_name(data["slug"])):
+                self.skipped.append(f"{data['newsletter']}/{data['slug']}")
                 continue
-            found[frozen.issue.newsletter].append(frozen)
+            found[data["newsletter"]].append(data)
         for listed in found.values():
-            listed.sort(key=lambda f: (f.published, f.number, f.issue.slug))
+            listed.sort(key=lambda d: (d["published"], d["number"], d["slug"]))
         return dict(sorted(found.items()))
 
-    def newsletter(self, slug: str) -> NewsletterConfig | None:
-        return self.config.newsletters.get(slug)
+    # Names and labels
 
     def name_of(self, slug: str) -> str:
-        newsletter = self.newsletter(slug)
+        newsletter = self.config.newsletters.get(slug)
         return newsletter.name if newsletter else slug
 
     def language_of(self, slug: str) -> str:
-        newsletter = self.newsletter(slug)
-        return newsletter.language if newsletter else self.language
-
-    def date_label(self, day: date, language: str, newsletter: str | None = None) -> str:
-        found = self.newsletter(newsletter) if newsletter else None
-        return format_day(day, language, found.date_format if found else None)
+        return settings_key(self.config, slug)[0]
 
     def topic_name(self, slug: str) -> str:
         topic = self.config.topics.get(slug)
         return topic.name if topic else slug
 
-    def link(self, frozen: FrozenIssue) -> IssueLink:
-        language = self.language_of(frozen.issue.newsletter)
+    def link(self, data: IssueData) -> IssueLink:
+        language, pattern = settings_key(self.config, data["newsletter"])
         return IssueLink(
-            title=frozen.issue.title,
-            url=issue_url(frozen.issue.newsletter, frozen.issue.slug),
-            number=frozen.number,
-            date=frozen.published.isoformat(),
-            date_label=self.date_label(frozen.published, language, frozen.issue.newsletter),
-            items=len(frozen.issue.items),
+            title=data["title"],
+            url=issue_url(data["newsletter"], data["slug"]),
+            number=data["number"],
+            date=data["published"],
+            date_label=format_day(date.fromisoformat(data["published"]), language, pattern),
+            items=data["items"],
         )
 
     def absolute(self, path: str) -> str:
-        base = self.site.base_url or ""
-        return base + path.removesuffix("index.html")
+        return (self.site.base_url or "") + path.removesuffix("index.html")
 
     # Planning
 
@@ -195,14 +249,14 @@ class SitePlan:
         self._home()
         for slug, issues in self.issues.items():
             self._newsletter(slug, issues)
-            for index, frozen in enumerate(issues):
+            for index, data in enumerate(issues):
                 previous = issues[index - 1] if index > 0 else None
                 following = issues[index + 1] if index + 1 < len(issues) else None
-                self._issue(frozen, previous, following)
+                self._issue(data, previous, following)
         self._topics()
         self._search()
         self._static()
-        self._add("404.html", "archive/404.html.j2", self.language, "", {})
+        self._add("404.html", "archive/404.html.j2", self.language, "", (), dict)
         if self.site.base_url:
             self._sitemap()
         return self.pages
@@ -213,40 +267,50 @@ class SitePlan:
         template: str,
         language: str,
         title: str,
-        context: dict[str, Any],
+        data: Any,
+        make: Callable[[], dict[str, Any]],
         **info: str,
     ) -> None:
-        depth = path.count("/")
+        """A templated page: its digest from `data` (what it shows), its context made later."""
         page = PageInfo(title=title or self.site.title, language=language, **info)
-        full = {
-            "site": self.site,
-            "page": page,
-            "root": "../" * depth,
-            "labels": self.theme.labels_for(language),
-            **context,
-        }
-        self.pages.append(Page(path, _digest(self.templates, path, template, full), template, full))
+        labels = self.theme.labels_for(language)
+
+        def context() -> dict[str, Any]:
+            return {
+                "site": self.site,
+                "page": page,
+                "root": "../" * path.count("/"),
+                "labels": labels,
+                **make(),
+            }
+
+        digest = _digest(self.templates, path, template, self.site, page, repr(labels), data)
+        self.pages.append(Page(path, digest, template, context))
 
     def _home(self) -> None:
-        entries = []
-        for slug, issues in self.issues.items():
-            latest = self.link(issues[-1]) if issues else None
-            entries.append(
-                {"slug": slug, "name": self.name_of(slug), "count": len(issues), "latest": latest}
-            )
+        entries = [
+            {
+                "slug": slug,
+                "name": self.name_of(slug),
+                "count": len(issues),
+                "latest": self.link(issues[-1]),
+            }
+            for slug, issues in self.issues.items()
+        ]
         self._add(
             "index.html",
             "archive/home.html.j2",
             self.language,
             self.site.title,
-            {"newsletters": entries},
+            entries,
+            lambda: {"newsletters": entries},
             canonical=self.absolute("index.html"),
         )
 
-    def _newsletter(self, slug: str, issues: list[FrozenIssue]) -> None:
+    def _newsletter(self, slug: str, issues: list[IssueData]) -> None:
         by_year: dict[int, list[IssueLink]] = defaultdict(list)
-        for frozen in reversed(issues):
-            by_year[frozen.published.year].append(self.link(frozen))
+        for data in reversed(issues):
+            by_year[int(data["published"][:4])].append(self.link(data))
         feed = f"{slug}/feed.xml" if self.site.base_url else ""
         context = {
             "newsletter": {"slug": slug, "name": self.name_of(slug), "feed": feed},
@@ -259,6 +323,7 @@ class SitePlan:
             self.language_of(slug),
             self.name_of(slug),
             context,
+            lambda: context,
             canonical=self.absolute(path),
             feed=feed,
             feed_title=self.name_of(slug),
@@ -266,71 +331,91 @@ class SitePlan:
         if feed:
             self._feed(slug, issues)
 
-    def _archive_item(self, frozen: FrozenIssue, item: IssueItem, language: str) -> ArchiveItem:
-        topics = frozen.topics.get(item.uid, frozen.issue.topics)
-        return ArchiveItem(
-            uid=item.uid,
-            type=item.type,
-            title=item.title,
-            date=item.date.isoformat(),
-            date_label=self.date_label(item.date, language, frozen.issue.newsletter),
-            summary=paragraphs(item.summary),
-            link=link_of(item),  # http(s) only: anything else is dropped
-            topics=tuple(TopicLink(t, self.topic_name(t)) for t in topics if safe_name(t)),
+    def _issue(
+        self, data: IssueData, previous: IssueData | None, following: IssueData | None
+    ) -> None:
+        slug, newsletter = data["slug"], data["newsletter"]
+        language = self.language_of(newsletter)
+        before = self.link(previous) if previous else None
+        after = self.link(following) if following else None
+        topics = sorted(data["topics"])
+        shown = (
+            data["digest"],
+            before,
+            after,
+            self.name_of(newsletter),
+            settings_key(self.config, newsletter),
+            [self.topic_name(t) for t in topics],
         )
 
-    def _issue(
-        self, frozen: FrozenIssue, previous: FrozenIssue | None, following: FrozenIssue | None
-    ) -> None:
+        def make() -> dict[str, Any]:
+            return {"issue": self._issue_page(self.load(data["folder"]), before, after)}
+
+        path = issue_url(newsletter, slug)
+        self._add(
+            path,
+            "archive/issue.html.j2",
+            language,
+            data["title"],
+            shown,
+            make,
+            description=data["preheader"],
+            canonical=self.absolute(path),
+        )
+        email = data["folder"] + "/email.html"
+        self.pages.append(
+            Page(
+                f"{newsletter}/{slug}/email.html",
+                data["digest"],
+                content=lambda: Path(email).read_bytes(),
+            )
+        )
+
+    def _issue_page(
+        self, frozen: FrozenIssue, before: IssueLink | None, after: IssueLink | None
+    ) -> IssuePage:
         issue = frozen.issue
-        language = self.language_of(issue.newsletter)
-        page = IssuePage(
+        language, pattern = settings_key(self.config, issue.newsletter)
+
+        def item(entry: IssueItem) -> ArchiveItem:
+            topics = frozen.topics.get(entry.uid, issue.topics)
+            return ArchiveItem(
+                uid=entry.uid,
+                type=entry.type,
+                title=entry.title,
+                date=entry.date.isoformat(),
+                date_label=format_day(entry.date, language, pattern),
+                summary=paragraphs(entry.summary),
+                link=link_of(entry),  # http(s) only: anything else is dropped
+                topics=tuple(TopicLink(t, self.topic_name(t)) for t in topics if safe_name(t)),
+            )
+
+        return IssuePage(
             newsletter_slug=issue.newsletter,
             newsletter_name=self.name_of(issue.newsletter),
             title=issue.title,
             number=frozen.number,
             published=frozen.published.isoformat(),
-            published_label=self.date_label(frozen.published, language, issue.newsletter),
+            published_label=format_day(frozen.published, language, pattern),
             intro=paragraphs(issue.intro),
-            lead=self._archive_item(frozen, issue.lead, language) if issue.lead else None,
+            lead=item(issue.lead) if issue.lead else None,
             sections=tuple(
-                ArchiveSection(
-                    s.title, tuple(self._archive_item(frozen, i, language) for i in s.items)
-                )
-                for s in issue.sections
+                ArchiveSection(s.title, tuple(item(i) for i in s.items)) for s in issue.sections
             ),
-            previous=self.link(previous) if previous else None,
-            next=self.link(following) if following else None,
-        )
-        path = issue_url(issue.newsletter, issue.slug)
-        self._add(
-            path,
-            "archive/issue.html.j2",
-            language,
-            issue.title,
-            {"issue": page},
-            description=issue.preheader,
-            canonical=self.absolute(path),
-        )
-        email = frozen.folder / "email.html"
-        self.pages.append(
-            Page(
-                f"{issue.newsletter}/{issue.slug}/email.html",
-                frozen.digest,
-                content=email.read_bytes(),
-            )
+            previous=before,
+            next=after,
         )
 
-    def _feed(self, slug: str, issues: list[FrozenIssue]) -> None:
+    def _feed(self, slug: str, issues: list[IssueData]) -> None:
         base = self.absolute("")
         entries = [
             {
-                "title": f.issue.title,
-                "url": f"{base}{slug}/{f.issue.slug}/",
-                "date": f.published.isoformat(),
-                "summary": f.issue.preheader,
+                "title": d["title"],
+                "url": f"{base}{slug}/{d['slug']}/",
+                "date": d["published"],
+                "summary": d["preheader"],
             }
-            for f in reversed(issues[-FEED_ENTRIES:])
+            for d in reversed(issues[-FEED_ENTRIES:])
         ]
         context = {
             "newsletter": {
@@ -339,129 +424,149 @@ class SitePlan:
                 "language": self.language_of(slug),
             },
             "entries": entries,
-            "updated": issues[-1].published.isoformat(),
+            "updated": issues[-1]["published"],
         }
         path = f"{slug}/feed.xml"
         self.pages.append(
-            Page(path, _digest(self.templates, path, context), "archive/feed.xml.j2", context)
+            Page(
+                path, _digest(self.templates, path, context), "archive/feed.xml.j2", lambda: context
+            )
         )
 
-    def _found(self) -> dict[str, list[FoundItem]]:
-        """Every item of every issue under each of its topics, newest first."""
-        found: dict[str, list[FoundItem]] = defaultdict(list)
-        for slug, issues in self.issues.items():
-            language = self.language_of(slug)
-            for frozen in issues:
-                url = issue_url(slug, frozen.issue.slug)
-                for item in frozen.issue.items:
-                    entry = FoundItem(
-                        title=item.title,
-                        url=f"{url}#item-{item.uid}",
-                        type=item.type,
-                        date=item.date.isoformat(),
-                        date_label=self.date_label(item.date, language, slug),
-                        issue_title=frozen.issue.title,
-                        issue_url=url,
-                    )
-                    for topic in frozen.topics.get(item.uid, frozen.issue.topics):
-                        if safe_name(topic):
-                            found[topic].append(entry)
-        for entries in found.values():
-            entries.sort(key=lambda e: (e.date, e.url), reverse=True)
-        return dict(sorted(found.items()))
-
     def _topics(self) -> None:
-        found = self._found()
+        # topic -> year -> [(issue title, issue url, rows as JSON)], in publication order
+        found: dict[str, dict[str, list[tuple[str, str, str]]]] = defaultdict(
+            lambda: defaultdict(list)
+        )
+        counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        for issues in self.issues.values():
+            for data in issues:
+                url = issue_url(data["newsletter"], data["slug"])
+                for topic, years in data["topics"].items():
+                    for year, (count, rows) in years.items():
+                        found[topic][year].append((data["title"], url, rows))
+                        counts[topic][year] += count
         topics = [
-            TopicLink(slug, self.topic_name(slug), len(entries)) for slug, entries in found.items()
+            TopicLink(slug, self.topic_name(slug), sum(counts[slug].values()))
+            for slug in sorted(found)
         ]
         self._add(
             "topics/index.html",
             "archive/topics.html.j2",
             self.language,
             self.theme.labels_for(self.language).topics,
-            {"topics": topics},
+            topics,
+            lambda: {"topics": topics},
         )
         for topic in topics:
-            entries = found[topic.slug]
-            by_year: dict[str, list[FoundItem]] = defaultdict(list)
-            for entry in entries:
-                by_year[entry.date[:4]].append(entry)
-            years = sorted(((y, len(e)) for y, e in by_year.items()), reverse=True)
-            latest = years[0][0]
-            base = {"topic": topic, "years": years}
-            self._add(
+            counted = sorted(counts[topic.slug].items(), reverse=True)
+            latest = counted[0][0]
+            years = found[topic.slug]
+            self._topic_page(
                 f"topics/{topic.slug}/index.html",
-                "archive/topic.html.j2",
-                self.language,
+                topic,
                 topic.name,
-                {**base, "year": None, "shown_year": latest, "items": by_year[latest]},
+                counted,
+                None,
+                latest,
+                years[latest],
+                limit=TOPIC_LATEST,
             )
-            for year, _ in years:
-                self._add(
+            # A year's page links to the topic's page for the other years: one more item, or
+            # one more year, rewrites that year's page and the topic's page only.
+            plain = TopicLink(topic.slug, topic.name)
+            for year, _ in counted:
+                self._topic_page(
                     f"topics/{topic.slug}/{year}/index.html",
-                    "archive/topic.html.j2",
-                    self.language,
+                    plain,
                     f"{topic.name} · {year}",
-                    {**base, "year": year, "shown_year": year, "items": by_year[year]},
+                    [],
+                    year,
+                    year,
+                    years[year],
                 )
 
-    def _search(self) -> None:
-        titles: list[str] = []
-        entries: list[list[Any]] = []
-        for slug, issues in self.issues.items():
-            for frozen in issues:
-                url = issue_url(slug, frozen.issue.slug)
-                label = f"{self.name_of(slug)}: {frozen.issue.title}"
-                titles.append(label)
-                number = len(titles) - 1
-                entries.append(
-                    [
-                        url,
-                        frozen.published.isoformat(),
-                        frozen.issue.title,
-                        frozen.issue.preheader,
-                        number,
-                    ]
+    def _topic_page(
+        self,
+        path: str,
+        topic: TopicLink,
+        title: str,
+        years: list[tuple[str, int]],
+        year: str | None,
+        shown: str,
+        parts: list[tuple[str, str, str]],
+        limit: int | None = None,
+    ) -> None:
+        def make() -> dict[str, Any]:
+            items = [
+                FoundItem(
+                    title=row[2],
+                    url=row[1],
+                    type=row[3],
+                    date=row[0],
+                    date_label=row[4],
+                    issue_title=issue_title,
+                    issue_url=url,
                 )
-                for item in frozen.issue.items:
-                    entries.append(
-                        [
-                            f"{url}#item-{item.uid}",
-                            item.date.isoformat(),
-                            item.title,
-                            item.summary[:SEARCH_SUMMARY],
-                            number,
-                        ]
-                    )
-        index = json.dumps(
-            {"issues": titles, "entries": entries},
-            ensure_ascii=False,
-            separators=(",", ":"),
-            sort_keys=True,
-        ).encode()
-        self.pages.append(Page("search-index.json", _digest(index), content=index))
+                for issue_title, url, rows in parts
+                for row in json.loads(rows)
+            ]
+            items.sort(key=lambda item: (item.date, item.url), reverse=True)
+            return {
+                "topic": topic,
+                "years": years,
+                "year": year,
+                "shown_year": shown,
+                "items": items[:limit],
+                "more": len(items) > (limit or len(items)),
+            }
+
+        shown_data = hashlib.sha256(
+            "\x00".join(f"{t}\x00{u}\x00{r}" for t, u, r in parts).encode()
+        ).hexdigest()
+        self._add(
+            path,
+            "archive/topic.html.j2",
+            self.language,
+            title,
+            (topic, years, year, shown_data),
+            make,
+        )
+
+    def _search(self) -> None:
+        titles = [
+            f"{self.name_of(slug)}: {data['title']}"
+            for slug, issues in self.issues.items()
+            for data in issues
+        ]
+        entries = ",".join(data["search"] for issues in self.issues.values() for data in issues)
+        # {"issues": [...], "entries": [[issue 0's rows], [issue 1's rows], ...]}
+        index = f'{{"issues":{_json(titles)},"entries":[{entries}]}}'.encode()
+        self.pages.append(
+            Page("search-index.json", hashlib.sha256(index).hexdigest(), content=lambda: index)
+        )
         self._add(
             "search.html",
             "archive/search.html.j2",
             self.language,
             self.theme.labels_for(self.language).search,
-            {},
+            (),
+            dict,
         )
 
     def _static(self) -> None:
         for name, data in self.theme.archive_assets().items():
-            self.pages.append(Page(f"assets/{name}", _digest(data), content=data))
+            digest = hashlib.sha256(data).hexdigest()
+            self.pages.append(Page(f"assets/{name}", digest, content=partial(bytes, data)))
 
     def _sitemap(self) -> None:
-        urls = [self.absolute(page.path) for page in self.pages if page.path.endswith("index.html")]
-        context = {"urls": sorted(urls)}
+        urls = sorted(self.absolute(p.path) for p in self.pages if p.path.endswith("index.html"))
+        context = {"urls": urls}
         self.pages.append(
-            Page("sitemap.xml", _digest(self.templates, context), "archive/sitemap.xml.j2", context)
+            Page(
+                "sitemap.xml",
+                _digest(self.templates, context),
+                "archive/sitemap.xml.j2",
+                lambda: context,
+            )
         )
-
-
-def plan_site(config: Config, theme: Theme, issues: Iterable[FrozenIssue]) -> SitePlan:
-    plan = SitePlan(config, theme, list(issues))
-    plan.plan()
-    return plan

@@ -107,6 +107,7 @@ def _locale(language: str) -> Any:
         return Locale.parse("en")
 
 
+@lru_cache(maxsize=65536)  # an archive labels tens of thousands of dates, most of them alike
 def format_day(day: date, language: str, pattern: str | None) -> str:
     from babel.dates import format_date
 

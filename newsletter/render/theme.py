@@ -52,10 +52,14 @@ class Labels:
 class Theme:
     """Templates looked up in `folders` in order (a newsletter's own theme, then the default)."""
 
-    def __init__(self, folders: Sequence[Path]):
+    def __init__(self, folders: Sequence[Path], bytecode_cache: Path | None = None):
         self.folders = tuple(folders)
         self.environment = jinja2.Environment(
             loader=jinja2.FileSystemLoader([str(folder) for folder in self.folders]),
+            # Compiled templates kept between runs (the archive builds in a fresh process).
+            bytecode_cache=jinja2.FileSystemBytecodeCache(str(bytecode_cache))
+            if bytecode_cache
+            else None,
             autoescape=_autoescape,
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,

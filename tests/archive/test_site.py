@@ -156,7 +156,7 @@ def test_a_failed_build_leaves_the_old_site(
         raise NewsletterError("the disk is full")
 
     monkeypatch.setattr("newsletter.render.theme.Theme.render", broken)
-    monkeypatch.setattr("newsletter.archive.build._keep", lambda *_args: False)
+    monkeypatch.setattr("newsletter.archive.build._unchanged", lambda *_args: False)
     with pytest.raises(NewsletterError, match="the disk is full"):
         build_archive(config, site)
     assert {name: (site / name).read_bytes() for name in files(site)} == old

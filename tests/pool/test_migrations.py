@@ -23,6 +23,7 @@ TABLES = {
     "topic_exclusions",
     "sends",
     "suppressions",
+    "publications",
 }
 
 

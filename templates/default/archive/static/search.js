@@ -18,9 +18,14 @@
     results.textContent = "";
     if (!words.length) { status.textContent = ""; return; }
     var base = status.getAttribute("data-index").replace(/search-index\.json$/, "");
-    var found = index.entries.filter(function (entry) {
-      var haystack = fold(entry[2] + " " + entry[3]);
-      return words.every(function (word) { return haystack.indexOf(word) !== -1; });
+    var found = [];
+    index.entries.forEach(function (rows, issue) {  // the rows of each issue, in turn
+      rows.forEach(function (entry) {
+        var haystack = fold(entry[2] + " " + entry[3]);
+        if (words.every(function (word) { return haystack.indexOf(word) !== -1; })) {
+          found.push([entry[0], entry[1], entry[2], entry[3], issue]);
+        }
+      });
     });
     var label = found.length ? status.getAttribute("data-found") : status.getAttribute("data-none");
     status.textContent = label + " \u201c" + query + "\u201d: " + found.length;
