@@ -207,59 +207,70 @@ def print_records(records: Sequence[dict[str, Any]], output: str) -> None:
 
 
 @cli.command()
-@click.argument("files", nargs=-1, type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("locations", nargs=-1, metavar="[FILE|URL]...")
 @click.option("--all", "every_source", is_flag=True, help="Ingest every source in the config.")
-@click.option("--source", "source_name", help="The configured source these files come from.")
+@click.option("--source", "source_name", help="The configured source these come from.")
+@click.option(
+    "--format",
+    "source_format",
+    type=click.Choice(["listing", "feed", "html", "csv", "json"]),
+    help="Read as this format [default: the source's, else told from the content].",
+)
 @click.option("--topic", "topics", multiple=True, help="Also tag every item with this topic.")
 @click.option(
     "--lang",
     "language",
     help="Language of the items (default: the source's, or the language of each date).",
 )
+@click.option(
+    "--refetch", is_flag=True, help="Fetch URLs whole, even if unchanged since the last fetch."
+)
 @pass_workspace
 def ingest(
     workspace: Workspace,
-    files: tuple[Path, ...],
+    locations: tuple[str, ...],
     every_source: bool,
     source_name: str | None,
+    source_format: str | None,
     topics: tuple[str, ...],
     language: str | None,
+    refetch: bool,
 ) -> None:
-    """Read listing files into the item pool.
+    """Read sources into the item pool: files, URLs, or every configured source.
 
-    Each file is stored whole or not at all. Items already in the pool are matched by URL, or
-    by type, title and date, and stored once; a changed summary updates the item.
+    Listing pages saved as text, RSS/Atom feeds, HTML listing pages (with the source's CSS
+    selectors), CSV and JSON; the format is told from the content. URLs are fetched politely
+    and only when changed. Each file or page is stored whole or not at all. An item the pool
+    has (by URL, or by type, title and date) is stored once, and one that another source
+    already told with a near-identical title and date is merged into it.
     """
-    from newsletter.ingest import ingest_file
+    from newsletter.config import SourceConfig
+    from newsletter.ingest import IngestOptions, ingest_source, is_url, source_for, source_for_url
 
     if every_source and source_name:
         raise click.UsageError("--source names the source of FILES; --all reads every source")
-    jobs: list[tuple[Path, str | None]] = [(path, source_name) for path in files]
+    config = workspace.config
+    options = IngestOptions(topics, language, source_format, refetch)
+    options.check(config)
+    jobs: list[SourceConfig] = []
+    for location in locations:
+        if is_url(location):
+            jobs.append(source_for_url(config, location, source_name))
+            jobs[-1] = _at(jobs[-1], url=location)
+        else:
+            path = Path(location)
+            jobs.append(_at(source_for(config, path, source_name), path=path))
     if every_source:
-        for source in workspace.config.sources.values():
-            if source.path is None:
-                raise NewsletterError(
-                    f"source {source.name!r}: fetching from a URL is not "
-                    f"supported yet; save the page and give its path"
-                )
-            jobs.append((source.path, source.name))
+        jobs += config.sources.values()
     if not jobs:
-        raise click.UsageError("give listing files to ingest, or --all")
+        raise click.UsageError("give files or URLs to ingest, or --all")
     pool = workspace.pool
     out, err = _console(), _console(stderr=True)
     failed = 0
-    for path, name in jobs:
+    for source in jobs:
         try:
-            with _progress(path, err) as on_progress:
-                report = ingest_file(
-                    pool,
-                    workspace.config,
-                    path,
-                    source_name=name,
-                    topics=topics,
-                    language=language,
-                    on_progress=on_progress,
-                )
+            with _progress(source.path, err) as on_progress:
+                report = ingest_source(pool, config, source, options, on_progress=on_progress)
         except NewsletterError as error:
             if len(jobs) == 1:
                 message = f"{error.message} (nothing stored)"
@@ -272,26 +283,45 @@ def ingest(
         out.print(_ingest_line(report))
     pool.optimise()
     if failed:
-        raise UserError(f"{failed} of {len(jobs)} files failed; the others were stored")
+        raise UserError(f"{failed} of {len(jobs)} sources failed; the others were stored")
+
+
+def _at(source: Any, **where: Any) -> Any:
+    """The source, read from this path or URL (and not from the other)."""
+    from dataclasses import replace
+
+    return replace(source, **({"path": None, "url": None} | where))
 
 
 def _ingest_line(report: IngestReport) -> str:
+    where = report.location
+    shown = _escape(_shown_path(where) if isinstance(where, Path) else where)
+    head = f"{shown} [dim]({_escape(report.source)}, {report.format})[/]: "
+    if report.not_modified:
+        return head + "not modified since the last fetch: nothing to do"
     counts = report.counts
     plural = "" if report.duplicates == 1 else "s"
-    return (
-        f"{_escape(_shown_path(report.path))} [dim]({_escape(report.source)})[/]: "
-        f"{report.entries} {'entry' if report.entries == 1 else 'entries'}: "
+    line = (
+        f"{head}{report.entries} {'entry' if report.entries == 1 else 'entries'}: "
         f"[bold green]{counts.new} new[/], "
         f"[bold]{counts.updated} updated[/], {counts.unchanged} unchanged, "
         f"{report.duplicates} duplicate{plural}"
     )
+    if counts.merged:
+        line += f", {counts.merged} merged into items of other sources"
+    if counts.listed:
+        line += (
+            f", [yellow]{counts.listed} possible duplicate{'s' if counts.listed != 1 else ''}[/]"
+        )
+        line += " (newsletter dupes)"
+    return line
 
 
 class _progress:
     """A byte progress bar on the terminal for big files; a no-op otherwise."""
 
-    def __init__(self, path: Path, console: Console):
-        size = path.stat().st_size if path.is_file() else 0
+    def __init__(self, path: Path | None, console: Console):
+        size = path.stat().st_size if path is not None and path.is_file() else 0
         self.bar = None
         if size >= PROGRESS_BAR_FROM and console.is_terminal:
             from rich.progress import (
@@ -311,7 +341,7 @@ class _progress:
                 console=console,
                 transient=True,
             )
-            self.task = self.bar.add_task(path.name, total=size)
+            self.task = self.bar.add_task(path.name if path else "", total=size)
 
     def __enter__(self) -> Callable[[int], None] | None:
         if self.bar is None:
@@ -337,6 +367,7 @@ def item_record(item: Item) -> dict[str, Any]:
         "summary": item.summary,
         "url": item.url,
         "language": item.language,
+        "image": item.image,
         "topics": list(item.topics),
         "sources": list(item.sources),
         "first_seen": item.first_seen.isoformat() if item.first_seen else None,
@@ -474,6 +505,153 @@ def retag(workspace: Workspace) -> None:
         f"retagged {workspace.pool.count_items()} items: {added} topic links added, "
         f"{removed} removed (manual tags kept)"
     )
+
+
+@cli.command()
+@click.option("--check", is_flag=True, help="Exit with status 1 if a source's last read failed.")
+@format_option
+@pass_workspace
+def sources(workspace: Workspace, check: bool, output: str) -> None:
+    """Show each source's health: its last read, how it went, its items, its last error."""
+    config = workspace.config
+    health = {record.name: record for record in workspace.pool.source_health()}
+    names = [*config.sources, *sorted(set(health) - set(config.sources))]
+    records = []
+    for name in names:
+        configured, record = config.sources.get(name), health.get(name)
+        where = record.location if record else None
+        if configured is not None:
+            where = configured.url or str(configured.path)
+        records.append(
+            {
+                "source": name,
+                "format": record.format if record else configured.format if configured else "",
+                "location": where,
+                "last_read": _when(record.last_fetched) if record else None,
+                "last_stored": _when(record.last_ingested) if record else None,
+                "status": (record.status or "ok") if record else "never read",
+                "items": record.items if record else 0,
+                "last_error": record.error if record else None,
+                "in_config": configured is not None,
+            }
+        )
+    if output != "table":
+        print_records(records, output)
+    else:
+        from rich.table import Table
+        from rich.text import Text
+
+        table = Table(box=None, header_style="bold", pad_edge=False)
+        for column in ("source", "format", "last read", "status", "items", "last error"):
+            table.add_column(column, justify="right" if column == "items" else "left",
+                             ratio=1 if column == "last error" else None)  # fmt: skip
+        colours = {"ok": "green", "not modified": "green", "error": "red"}
+        for row in records:
+            status = str(row["status"])
+            table.add_row(
+                Text(str(row["source"])),
+                Text(str(row["format"])),
+                Text(str(row["last_read"] or "-")),
+                Text(status, style=colours.get(status, "yellow")),
+                str(row["items"]),
+                Text(str(row["last_error"] or ""), style="dim"),
+            )
+        _console().print(table)
+    failing = [str(r["source"]) for r in records if r["status"] == "error"]
+    if check and failing:
+        raise UserError(f"last read failed: {', '.join(failing)}")
+
+
+def _when(moment: datetime | None) -> str | None:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else None
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--all", "show_all", is_flag=True, help="Also the pairs kept apart.")
+@format_option
+@click.pass_context
+def dupes(ctx: click.Context, show_all: bool, output: str) -> None:
+    """List items that may tell the same story (near-duplicates from different sources).
+
+    Merge a pair with `newsletter dupes merge KEEP OTHER`, or record that it is two stories
+    with `newsletter dupes apart FIRST SECOND`. Pairs whose titles are near-identical and whose
+    dates are close were merged on ingest already ([dedupe] in the config sets how near).
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    workspace = ctx.find_object(Workspace)
+    assert workspace is not None
+    pairs = workspace.pool.duplicate_pairs(None if show_all else "open")
+    if output != "table":
+        print_records(
+            [
+                {
+                    "score": round(pair.score, 1),
+                    "reason": pair.reason,
+                    "status": pair.status,
+                    "first": item_record(pair.first),
+                    "second": item_record(pair.second),
+                }
+                for pair in pairs
+            ]
+            if output == "json"
+            else [
+                {
+                    "score": round(pair.score, 1),
+                    "reason": pair.reason,
+                    "status": pair.status,
+                    "first_uid": pair.first.uid,
+                    "first_title": pair.first.title,
+                    "second_uid": pair.second.uid,
+                    "second_title": pair.second.title,
+                }
+                for pair in pairs
+            ],
+            output,
+        )
+        return
+    console = _console()
+    if not pairs:
+        console.print("no possible duplicates to review")
+        return
+    for pair in pairs:
+        console.print(
+            f"[bold]{pair.score:.0f}[/] [dim]{_escape(pair.reason)}"
+            f"{' (kept apart)' if pair.status == 'apart' else ''}[/]"
+        )
+        for item in (pair.first, pair.second):
+            console.print(
+                f"  [dim]{item.uid[:SHORT_UID]}[/] {item.date.isoformat()} "
+                f"{_escape(item.type)}: {_escape(item.title)} "
+                f"[dim]({_escape(', '.join(item.sources))})[/]"
+            )
+    console.print(
+        f"[dim]{len(pairs)} pair{'' if len(pairs) == 1 else 's'}: "
+        "newsletter dupes merge KEEP OTHER | newsletter dupes apart FIRST SECOND[/]"
+    )
+
+
+@dupes.command("merge")
+@click.argument("keep")
+@click.argument("other")
+@pass_workspace
+def dupes_merge(workspace: Workspace, keep: str, other: str) -> None:
+    """Merge item OTHER into item KEEP: one item, with both items' sources and topics."""
+    item = workspace.pool.merge_items(keep, other)
+    _console().print(
+        f"merged into {_escape(item.title)} [dim]({item.uid}; sources: "
+        f"{_escape(', '.join(item.sources))})[/]"
+    )
+
+
+@dupes.command("apart")
+@click.argument("first")
+@click.argument("second")
+@pass_workspace
+def dupes_apart(workspace: Workspace, first: str, second: str) -> None:
+    """Record that FIRST and SECOND are different stories: they are not listed again."""
+    workspace.pool.keep_apart(first, second)
+    click.echo(f"{first} and {second} are kept apart")
 
 
 # Commands: issues

@@ -6,7 +6,7 @@ import difflib
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -16,7 +16,9 @@ from newsletter.tomltext import KeyPath, locate_key, parse_toml
 CONFIG_NAME = "newsletter.toml"
 DATABASE_URL_ENV = "NEWSLETTER_DATABASE_URL"
 CONFIG_ENV = "NEWSLETTER_CONFIG"
-SOURCE_FORMATS = ("listing",)
+SOURCE_FORMATS = ("auto", "listing", "feed", "html", "csv", "json")
+SELECTOR_FIELDS = ("item", "title", "link", "date", "type", "summary", "image")
+COLUMN_FIELDS = ("title", "date", "type", "summary", "url", "image", "language")
 TITLE_FIELDS = ("name", "month", "year")
 RESERVED_NEWSLETTER_NAMES = ("new", "add", "refresh")  # `newsletter draft` subcommands
 
@@ -28,16 +30,42 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class SourceConfig:
-    """Where items come from: a listing page saved as text (later: feeds, pages, URLs)."""
+    """Where items come from: a file or a URL, in one of SOURCE_FORMATS ("auto": told from the
+    content), with what its format needs to be read (CSS selectors, a column mapping)."""
 
     name: str
-    format: str
+    format: str = "auto"
     path: Path | None = None
     url: str | None = None
     title: str | None = None
     listing_url: str | None = None
     language: str | None = None
     topics: tuple[str, ...] = ()
+    default_type: str | None = None  # the type label of items whose source gives none
+    date_format: str | None = None  # a strptime format, for dates no usual form fits
+    selectors: Mapping[str, str] = field(default_factory=dict)  # HTML pages: field -> CSS
+    columns: Mapping[str, str] = field(default_factory=dict)  # CSV/JSON: field -> column
+
+
+@dataclass(frozen=True, slots=True)
+class FetchConfig:
+    """How sources are fetched over HTTP(S): the [fetch] table."""
+
+    timeout: float = 20.0  # seconds, for connecting, for each read, and for the whole body
+    max_bytes: int = 10 * 1024 * 1024
+    retries: int = 2  # after the first attempt, for temporary failures only
+    backoff: float = 1.0  # seconds before the first retry, doubled for each next one
+    max_redirects: int = 5
+    user_agent: str | None = None  # default: newsletter/<version> (...)
+
+
+@dataclass(frozen=True, slots=True)
+class DedupeConfig:
+    """Near-duplicate thresholds, the [dedupe] table: title scores 0-100 (see neardupes.py)."""
+
+    merge_at: float = 85.0  # merged on ingest at or above this
+    review_at: float = 70.0  # listed by `newsletter dupes` at or above this
+    max_days_apart: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +203,8 @@ class Config:
     newsletters: Mapping[str, NewsletterConfig]
     smtp: SmtpConfig = SmtpConfig()
     archive: ArchiveConfig = ArchiveConfig()
+    fetch: FetchConfig = FetchConfig()
+    dedupe: DedupeConfig = DedupeConfig()
 
     @property
     def root(self) -> Path:
@@ -239,7 +269,8 @@ class _ConfigReader:
         )
 
     def read(self, data: dict[str, Any], environ: Mapping[str, str]) -> Config:
-        known = {"database", "brand", "smtp", "archive", "sources", "topics", "newsletters"}
+        known = {"database", "brand", "smtp", "archive", "sources", "topics", "newsletters",
+                 "fetch", "dedupe"}  # fmt: skip
         self.check_keys((), data, known)
         topics = self.read_tables("topics", data, self.read_topic)
         sources = self.read_tables("sources", data, lambda k, t: self.read_source(k, t, topics))
@@ -261,6 +292,8 @@ class _ConfigReader:
             newsletters=newsletters,
             smtp=self.read_smtp(self.table(("smtp",), data.get("smtp", {}))),
             archive=self.read_archive(self.table(("archive",), data.get("archive", {})), brand),
+            fetch=self.read_fetch(self.table(("fetch",), data.get("fetch", {}))),
+            dedupe=self.read_dedupe(self.table(("dedupe",), data.get("dedupe", {}))),
         )
 
     def read_database_url(self, data: dict[str, Any], environ: Mapping[str, str]) -> str:
@@ -299,9 +332,12 @@ class _ConfigReader:
         self, key: KeyPath, table: dict[str, Any], topics: Mapping[str, TopicConfig]
     ) -> SourceConfig:
         self.check_keys(
-            key, table, {"format", "path", "url", "title", "listing_url", "language", "topics"}
-        )
-        source_format = self.text((*key, "format"), table.get("format", "listing"))
+            key,
+            table,
+            {"format", "path", "url", "title", "listing_url", "language", "topics",
+             "default_type", "date_format", "selectors", "columns"},
+        )  # fmt: skip
+        source_format = self.text((*key, "format"), table.get("format", "auto"))
         if source_format not in SOURCE_FORMATS:
             raise self.fail(
                 (*key, "format"),
@@ -321,7 +357,71 @@ class _ConfigReader:
             listing_url=self.http_url((*key, "listing_url"), table.get("listing_url")),
             language=self.language((*key, "language"), table.get("language")),
             topics=self.topic_slugs((*key, "topics"), table.get("topics", []), topics),
+            default_type=self.optional_text((*key, "default_type"), table.get("default_type")),
+            date_format=self.optional_text((*key, "date_format"), table.get("date_format")),
+            selectors=self.read_selectors(key, table, source_format),
+            columns=self.mapping((*key, "columns"), table.get("columns", {}), COLUMN_FIELDS),
         )
+
+    def read_selectors(self, key: KeyPath, table: dict[str, Any], kind: str) -> dict[str, str]:
+        selectors = self.mapping((*key, "selectors"), table.get("selectors", {}), SELECTOR_FIELDS)
+        if kind == "html":
+            for required in ("item", "title"):
+                if required not in selectors:
+                    raise self.fail((*key, "selectors"),
+                                    f"an HTML source needs an {required!r} selector")  # fmt: skip
+        from cssselect import SelectorError
+        from lxml.cssselect import CSSSelector
+
+        for name, css in selectors.items():
+            try:
+                CSSSelector(css, translator="html")
+            except SelectorError as error:
+                raise self.fail((*key, "selectors", name), f"not a CSS selector: {error}") from None
+        return selectors
+
+    def mapping(self, key: KeyPath, value: Any, fields: Iterable[str]) -> dict[str, str]:
+        """A table of field -> text, for the given fields only."""
+        table = self.table(key, value)
+        self.check_keys(key, table, set(fields))
+        return {name: self.text((*key, name), text) for name, text in table.items()}
+
+    def read_fetch(self, table: dict[str, Any]) -> FetchConfig:
+        key: KeyPath = ("fetch",)
+        self.check_keys(key, table, set(FetchConfig.__slots__))
+        default = FetchConfig()
+        numbers: dict[str, Any] = {}
+        for name in ("timeout", "backoff"):
+            numbers[name] = self.positive((*key, name), table.get(name, getattr(default, name)))
+        for name in ("max_bytes", "retries", "max_redirects"):
+            numbers[name] = self.count((*key, name), table.get(name, getattr(default, name)))
+        agent = self.optional_text((*key, "user_agent"), table.get("user_agent"))
+        return FetchConfig(user_agent=agent, **numbers)
+
+    def read_dedupe(self, table: dict[str, Any]) -> DedupeConfig:
+        key: KeyPath = ("dedupe",)
+        self.check_keys(key, table, set(DedupeConfig.__slots__))
+        default = DedupeConfig()
+        scores = {}
+        for name in ("merge_at", "review_at"):
+            score = self.positive((*key, name), table.get(name, getattr(default, name)))
+            if score > 100:
+                raise self.fail((*key, name), "expected a score from 0 to 100")
+            scores[name] = score
+        if scores["review_at"] > scores["merge_at"]:
+            raise self.fail((*key, "review_at"), "must not be above merge_at")
+        days = self.count((*key, "max_days_apart"), table.get("max_days_apart", 1))
+        return DedupeConfig(max_days_apart=days, **scores)
+
+    def positive(self, key: KeyPath, value: Any) -> float:
+        if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
+            raise self.fail(key, "expected a positive number")
+        return float(value)
+
+    def count(self, key: KeyPath, value: Any) -> int:
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise self.fail(key, "expected a whole number, 0 or more")
+        return value
 
     def read_newsletter(
         self,

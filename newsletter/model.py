@@ -31,6 +31,7 @@ class Entry(NamedTuple):
     url: str | None = None
     language: str | None = None
     line: int | None = None  # where the entry starts in its file, for messages
+    image: str | None = None  # an absolute http(s) URL, from a feed or a page
 
 
 class Item(NamedTuple):
@@ -45,6 +46,7 @@ class Item(NamedTuple):
     url: str | None = None
     language: str | None = None
     topics: tuple[str, ...] = ()
+    image: str | None = None
     # Provenance, filled in when the query asks for it.
     sources: tuple[str, ...] = ()
     first_seen: datetime | None = None
@@ -85,6 +87,34 @@ class Source:
     title: str | None = None
     listing_url: str | None = None
     language: str | None = None
+    # What the server said of a fetched page, to ask next time "only if it changed".
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceHealth:
+    """How a source fared: its last attempt, how that went, and what the pool holds from it."""
+
+    name: str
+    format: str
+    location: str | None
+    items: int
+    last_fetched: datetime | None
+    last_ingested: datetime | None
+    status: str | None  # ok | not modified | error; None: never read
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicatePair:
+    """Two pool items that may tell the same story, as `newsletter dupes` lists them."""
+
+    first: Item  # the one in the pool first
+    second: Item
+    score: float
+    reason: str
+    status: str  # open | apart
 
 
 class IncomingItem(NamedTuple):
@@ -99,17 +129,22 @@ class IncomingItem(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class WriteCounts:
-    """What storing a batch did: items added, changed, and already known as they were."""
+    """What storing a batch did: items added, changed, already known as they were, merged
+    into a near-duplicate already in the pool, and added but listed as possible duplicates."""
 
     new: int = 0
     updated: int = 0
     unchanged: int = 0
+    merged: int = 0
+    listed: int = 0
 
     def __add__(self, other: WriteCounts) -> WriteCounts:
         return WriteCounts(
             self.new + other.new,
             self.updated + other.updated,
             self.unchanged + other.unchanged,
+            self.merged + other.merged,
+            self.listed + other.listed,
         )
 
 

@@ -32,9 +32,9 @@ def test_ingest_all_reports_new_updated_and_duplicates(run: Run) -> None:
     result = run("ingest", "--all")
     assert result.exit_code == 0
     assert result.stdout.splitlines() == [
-        "examples/ilo/listings/ilo-cooperatives-news-2020-11.txt (ilo-cooperatives): "
+        "examples/ilo/listings/ilo-cooperatives-news-2020-11.txt (ilo-cooperatives, listing): "
         "10 entries: 10 new, 0 updated, 0 unchanged, 0 duplicates",
-        "examples/ilo/listings/ilo-whats-new-2020-11.txt (ilo-whats-new): "
+        "examples/ilo/listings/ilo-whats-new-2020-11.txt (ilo-whats-new, listing): "
         "10 entries: 5 new, 0 updated, 4 unchanged, 1 duplicate",
     ]
     again = run("ingest", "--all")
@@ -68,7 +68,9 @@ def test_items_table_and_csv(ingested: Run) -> None:
     assert table.stdout.rstrip().endswith("3 items")
     csv = ingested("items", "--month", "2020-10", "--format", "csv")
     lines = csv.stdout.splitlines()
-    assert lines[0] == "uid,date,type,title,summary,url,language,topics,sources,first_seen,updated"
+    assert lines[0] == (
+        "uid,date,type,title,summary,url,language,image,topics,sources,first_seen,updated"
+    )
     assert len(lines) == 1 + 4
 
 
@@ -121,7 +123,7 @@ def test_one_bad_file_among_several(run: Run, tmp_path: Path, listings: Path) ->
     result = run("ingest", str(listings / COOPERATIVES), str(bad))
     assert result.exit_code == 1
     assert f"error: {bad}:1: binary data" in result.stderr
-    assert "Error: 1 of 2 files failed; the others were stored" in result.stderr
+    assert "Error: 1 of 2 sources failed; the others were stored" in result.stderr
     assert len(items_json(run)) == 10
 
 

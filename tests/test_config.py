@@ -300,7 +300,7 @@ def test_unknown_source_format_lists_the_known_ones(tmp_path: Path) -> None:
         load_error(path),
         path,
         line_of(path, "format ="),
-        "sources.x.format: unknown format 'rss'; known: listing",
+        "sources.x.format: unknown format 'rss'; known: auto, listing, feed, html, csv, json",
     )
 
 

@@ -95,7 +95,7 @@ def export_bundle(issue: Issue, email: RenderedEmail, newsletter: NewsletterConf
 
 def _local_images(email: RenderedEmail, newsletter: NewsletterConfig) -> dict[str, bytes]:
     """Images the email refers to by a path in the theme's folders, under their own names."""
-    from lxml import html as lxml_html  # type: ignore[import-untyped]
+    from lxml import html as lxml_html
 
     from newsletter.render.theme import theme_folders
 

@@ -1,44 +1,78 @@
-"""Ingest: read a source file, give each entry its identity and topics, store it in the pool.
+"""Ingest: read a source (a file, or a page or feed fetched from a URL), give each entry its
+identity and topics, and store it in the pool.
 
 Readers only read; identity, deduplication and topic tagging happen here, once, for every format.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from newsletter.config import Config, SourceConfig, is_language
 from newsletter.errors import NewsletterError, Notice
 from newsletter.ingest.dates import DEFAULT_LANGUAGES
+from newsletter.ingest.documents import Document
+from newsletter.ingest.formats import FORMATS, ReaderOptions
+from newsletter.ingest.identity import normalise_url
 from newsletter.ingest.preparing import ReadRequest, ReadSummary, prepare_anywhere
 from newsletter.ingest.tagging import TopicRules
 from newsletter.model import Source, TopicOrigin, WriteCounts
-from newsletter.pool import Pool
+
+if TYPE_CHECKING:  # the pool imports ingest's pure parts (identity, near-duplicates)
+    from newsletter.pool import Pool
+
+_URL = re.compile(r"^https?://", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
 class IngestReport:
-    """What ingesting one file did."""
+    """What ingesting one file or URL did."""
 
-    path: Path
+    location: Path | str  # the path, or the URL
     source: str
+    format: str
     heading: str | None
     entries: int
     counts: WriteCounts
-    duplicates: int  # entries repeated within the file itself
+    duplicates: int  # entries repeated within the document itself
     notices: tuple[Notice, ...] = ()
+    not_modified: bool = False  # a fetch the server answered with 304: nothing read
+
+
+@dataclass(frozen=True, slots=True)
+class IngestOptions:
+    """What the editor asked for on the command line, over the source's configuration."""
+
+    topics: tuple[str, ...] = ()  # given to every item, by hand
+    language: str | None = None
+    format: str | None = None  # None: the source's, else told from the content
+    refetch: bool = False  # fetch whole, without asking "only if changed"
+
+    def check(self, config: Config) -> None:
+        config.check_topics(self.topics)
+        if self.language is not None and not is_language(self.language):
+            raise NewsletterError(
+                f"--lang {self.language!r}: expected a language code such as 'en'"
+            )
+        if self.format is not None and self.format not in FORMATS:
+            known = ", ".join(FORMATS)
+            raise NewsletterError(f"unknown format {self.format!r}; known: {known}")
+
+
+def is_url(location: str) -> bool:
+    return bool(_URL.match(location))
 
 
 def source_for(config: Config, path: Path, name: str | None) -> SourceConfig:
     """The configured source a file belongs to: named, matched by path, or one made up for it."""
     if name is not None:
-        if name not in config.sources:
-            known = ", ".join(sorted(config.sources)) or "none configured"
-            raise NewsletterError(f"unknown source {name!r} (sources: {known})")
-        return config.sources[name]
+        return _named_source(config, name)
     configured = config.source_for_path(path)
     if configured:
         return configured
@@ -49,7 +83,27 @@ def source_for(config: Config, path: Path, name: str | None) -> SourceConfig:
         )
     if len(path.stem) > 200:
         raise NewsletterError("the file name (which names its source) is too long: give --source")
-    return SourceConfig(name=path.stem, format="listing", path=path)
+    return SourceConfig(name=path.stem, path=path)
+
+
+def source_for_url(config: Config, url: str, name: str | None) -> SourceConfig:
+    """The configured source of a URL: named, matched by its URL, or one named after the URL."""
+    if name is not None:
+        return _named_source(config, name)
+    wanted = normalise_url(url)
+    for source in config.sources.values():
+        if source.url and normalise_url(source.url) == wanted:
+            return source
+    parts = urlsplit(url)
+    slug = re.sub(r"[^a-z0-9]+", "-", f"{parts.hostname or ''}{parts.path}".lower()).strip("-")
+    return SourceConfig(name=slug[:80].rstrip("-") or "web", url=url)
+
+
+def _named_source(config: Config, name: str) -> SourceConfig:
+    if name not in config.sources:
+        known = ", ".join(sorted(config.sources)) or "none configured"
+        raise NewsletterError(f"unknown source {name!r} (sources: {known})")
+    return config.sources[name]
 
 
 def date_languages(config: Config) -> tuple[str, ...]:
@@ -66,44 +120,131 @@ def ingest_file(
     source_name: str | None = None,
     topics: Sequence[str] = (),
     language: str | None = None,
+    format: str | None = None,
     now: datetime | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> IngestReport:
-    """Store one listing file in one transaction: all of it, or (on an error) none of it."""
-    config.check_topics(topics)
-    if language is not None and not is_language(language):
-        raise NewsletterError(f"--lang {language!r}: expected a language code such as 'en'")
+    """Store one file in one transaction: all of it, or (on an error) none of it."""
+    options = IngestOptions(tuple(topics), language, format)
+    options.check(config)
     source = source_for(config, path, source_name)
-    request = ReadRequest(
-        path=path,
-        date_languages=date_languages(config),
-        language=language or source.language,
-        topics=tuple(config.topics.values()),
+    return _ingest(pool, config, source, Document.from_path(path), options, now, on_progress)
+
+
+def ingest_url(
+    pool: Pool,
+    config: Config,
+    url: str,
+    *,
+    source_name: str | None = None,
+    options: IngestOptions | None = None,
+    now: datetime | None = None,
+) -> IngestReport:
+    """Fetch a page or feed and store it like a file; a 304 (not changed) stores nothing."""
+    from newsletter.ingest.fetch import Validators, fetch
+
+    options = options or IngestOptions()
+    options.check(config)
+    source = source_for_url(config, url, source_name)
+    if source.url is None or normalise_url(source.url) != normalise_url(url):
+        source = replace(source, url=url, path=None)
+    record = _record(source, url, options)
+    known = None if options.refetch else pool.fetch_validators(source.name, url)
+    try:
+        fetched = fetch(
+            url,
+            validators=Validators(*known) if known else None,
+            settings=config.fetch,
+        )
+    except NewsletterError as error:
+        pool.record_source_status(record, "error", error.message, now)
+        raise
+    if fetched.document is None:
+        pool.record_source_status(record, "not modified", None, now)
+        return IngestReport(url, source.name, record.format, None, 0, WriteCounts(), 0, (), True)
+    record = replace(
+        record, etag=fetched.validators.etag, last_modified=fetched.validators.last_modified
     )
-    record = Source(
+    return _ingest(pool, config, source, fetched.document, options, now, None, record)
+
+
+def ingest_source(
+    pool: Pool, config: Config, source: SourceConfig, options: IngestOptions,
+    now: datetime | None = None, on_progress: Callable[[int], None] | None = None,
+) -> IngestReport:  # fmt: skip
+    """Read a configured source, from its file or its URL."""
+    if source.url is not None:
+        return ingest_url(pool, config, source.url, source_name=source.name, options=options,
+                          now=now)  # fmt: skip
+    assert source.path is not None
+    options.check(config)
+    return _ingest(pool, config, source, Document.from_path(source.path), options, now,
+                   on_progress)  # fmt: skip
+
+
+def _record(source: SourceConfig, location: str, options: IngestOptions) -> Source:
+    return Source(
         name=source.name,
-        format=source.format,
-        location=str(path),
+        format=options.format or source.format,
+        location=location,
         title=source.title,
         listing_url=source.listing_url,
         language=source.language,
     )
+
+
+def _ingest(
+    pool: Pool,
+    config: Config,
+    source: SourceConfig,
+    document: Document,
+    options: IngestOptions,
+    now: datetime | None,
+    on_progress: Callable[[int], None] | None,
+    record: Source | None = None,
+) -> IngestReport:
+    chosen = options.format or (None if source.format == "auto" else source.format)
+    request = ReadRequest(
+        document=document,
+        options=ReaderOptions(
+            format=chosen,
+            default_type=source.default_type,
+            date_format=source.date_format,
+            selectors=dict(source.selectors),
+            columns=dict(source.columns),
+        ),
+        date_languages=date_languages(config),
+        language=options.language or source.language,
+        topics=tuple(config.topics.values()),
+    )
+    record = record or _record(source, str(document.name), options)
     rules = TopicRules(config.topics.values())
     pool.ensure_topics({slug: topic.name for slug, topic in config.topics.items()})
     counts = WriteCounts()
-    with pool.writer(
-        record, source_topics=source.topics, manual_topics=topics, tagger=rules.match, now=now
-    ) as writer:
-        for element in prepare_anywhere(request):
-            if isinstance(element, ReadSummary):
-                summary = element
-                break
-            counts += writer.write(element.items)
-            if on_progress:
-                on_progress(element.bytes_read)
+    try:
+        with pool.writer(
+            record,
+            source_topics=source.topics,
+            manual_topics=options.topics,
+            tagger=rules.match,
+            dedupe=config.dedupe,
+            now=now,
+        ) as writer:
+            for element in prepare_anywhere(request):
+                if isinstance(element, ReadSummary):
+                    summary = element
+                    break
+                counts += writer.write(element.items)
+                if on_progress:
+                    on_progress(element.bytes_read)
+            writer.set_format(summary.format)
+    except NewsletterError as error:
+        pool.record_source_status(record, "error", str(error), now)
+        raise
     return IngestReport(
-        path=path,
+        location=document.name,
         source=source.name,
+        format=summary.format,
         heading=summary.heading,
         entries=summary.entries,
         counts=counts,

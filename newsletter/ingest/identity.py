@@ -56,6 +56,7 @@ def fingerprint(entry: Entry) -> str:
             entry.summary,
             entry.url or "",
             entry.language or "",
+            *((entry.image,) if entry.image else ()),  # so that digests of older items hold
         )
     )
     return hashlib.sha256(said.encode()).hexdigest()[:UID_LENGTH]

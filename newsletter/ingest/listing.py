@@ -24,6 +24,8 @@ from typing import BinaryIO
 
 from newsletter.errors import NewsletterError, Notice
 from newsletter.ingest.dates import DateError, DateReader, ReadDate
+from newsletter.ingest.documents import Document
+from newsletter.ingest.markup import summary_from_text
 from newsletter.model import Entry
 
 _ENTRY_START = re.compile(r"^(\d{1,7})\.\s+(\S.{0,79})$")
@@ -32,7 +34,7 @@ _SNIFF_BYTES = 8192
 _BLOCK_BYTES = 1 << 20  # read a MiB at a time, cut at a line end
 
 
-def _read_blocks(file: BinaryIO, path: Path, size: int | None = None) -> Iterator[bytes]:
+def _read_blocks(file: BinaryIO, path: Path | str, size: int | None = None) -> Iterator[bytes]:
     """Blocks of whole lines (or one block of `size` bytes); read errors name the file."""
     try:
         if size is not None:
@@ -91,19 +93,16 @@ class _Draft:
 class _Lines:
     """Numbered, stripped lines of a file with look-ahead; refuses binary and non-UTF-8 input."""
 
-    def __init__(self, path: Path):
-        self.path = path
+    def __init__(self, document: Document):
+        self.document = document
+        self.path = document.name
         self.bytes_read = 0
         self.last_line = 0
         self._lines = self._read()
         self._ahead: deque[tuple[int, str]] = deque()
 
     def _read(self) -> Iterator[tuple[int, str]]:
-        try:
-            file = self.path.open("rb")
-        except OSError as error:
-            raise NewsletterError(f"cannot read: {error.strerror or error}", self.path) from None
-        with file:
+        with self.document.open() as file:
             # Text never holds NUL: say "binary" before a decoding error can say anything else.
             self._refuse_binary(next(_read_blocks(file, self.path, _SNIFF_BYTES), b""), 0)
             file.seek(0)
@@ -167,14 +166,15 @@ class _Lines:
 class ListingReader:
     """Yields the entries of one listing file; `heading` and `notices` fill in as it reads."""
 
-    def __init__(self, path: Path, dates: DateReader, language: str | None = None):
-        self.path = path
+    def __init__(self, source: Path | Document, dates: DateReader, language: str | None = None):
+        document = source if isinstance(source, Document) else Document.from_path(source)
+        self.path = document.name
         self.dates = dates
         self.language = language
         self.heading: str | None = None
         self.notices: list[Notice] = []
         self.entries_read = 0
-        self._lines = _Lines(path)
+        self._lines = _Lines(document)
 
     @property
     def bytes_read(self) -> int:
@@ -324,7 +324,7 @@ class ListingReader:
             type=draft.type,
             title=draft.title,
             date=draft.date.value,
-            summary=summary,
+            summary=summary_from_text(summary),  # text: a '<' in it is not markup
             language=self.language or draft.date.language,
             line=draft.line,
         )

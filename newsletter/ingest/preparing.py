@@ -1,4 +1,4 @@
-"""Turn a listing file into batches of items ready for the pool: read, identified, tagged.
+"""Turn a source document into batches of items ready for the pool: read, identified, tagged.
 
 A big file is prepared in a second process, so that reading and hashing (pure Python) run on
 one core while the pool's writes run on the other; small files are not worth a process start.
@@ -10,14 +10,14 @@ import multiprocessing
 import queue
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, NamedTuple
 
 from newsletter.config import TopicConfig
 from newsletter.errors import NewsletterError, Notice
 from newsletter.ingest.dates import DateReader
+from newsletter.ingest.documents import Document
+from newsletter.ingest.formats import ReaderOptions, open_reader
 from newsletter.ingest.identity import fingerprint, item_uid
-from newsletter.ingest.listing import ListingReader
 from newsletter.ingest.tagging import TopicRules
 from newsletter.model import IncomingItem
 
@@ -30,7 +30,8 @@ _AHEAD = 4  # batches the second process may prepare before the writer takes the
 class ReadRequest:
     """Everything needed to prepare a file, in a form that crosses process boundaries."""
 
-    path: Path
+    document: Document
+    options: ReaderOptions
     date_languages: tuple[str, ...]
     language: str | None
     topics: tuple[TopicConfig, ...]
@@ -45,6 +46,7 @@ class PreparedBatch(NamedTuple):
 class ReadSummary:
     """What reading the whole file found, given after its last batch."""
 
+    format: str
     heading: str | None
     entries: int
     duplicates: int  # entries repeated within the file
@@ -53,7 +55,9 @@ class ReadSummary:
 
 def prepare(request: ReadRequest) -> Iterator[PreparedBatch | ReadSummary]:
     """Batches of the file's items, then its ReadSummary; NewsletterError on unreadable input."""
-    reader = ListingReader(request.path, DateReader(request.date_languages), request.language)
+    kind, reader = open_reader(
+        request.document, request.options, DateReader(request.date_languages), request.language
+    )
     rules = TopicRules(request.topics)
     seen: set[int] = set()
     batch: list[IncomingItem] = []
@@ -74,16 +78,12 @@ def prepare(request: ReadRequest) -> Iterator[PreparedBatch | ReadSummary]:
             batch = []
     if batch:
         yield PreparedBatch(batch, reader.bytes_read)
-    yield ReadSummary(reader.heading, entries, duplicates, tuple(reader.notices))
+    yield ReadSummary(kind, reader.heading, entries, duplicates, tuple(reader.notices))
 
 
 def prepare_anywhere(request: ReadRequest) -> Iterator[PreparedBatch | ReadSummary]:
     """`prepare`, in a second process when the file is big enough to gain from one."""
-    try:
-        size = request.path.stat().st_size
-    except OSError:
-        size = 0  # let the reader report the problem, in this process
-    if size < SECOND_PROCESS_FROM:
+    if request.document.size() < SECOND_PROCESS_FROM:
         return prepare(request)
     return _prepare_in_second_process(request)
 
@@ -99,7 +99,7 @@ def _second_process_main(request: ReadRequest, results: Any) -> None:
     except NewsletterError as error:
         results.put(_Failure(error))
     except Exception as error:  # an unexpected bug: carry its text across
-        results.put(_Failure(RuntimeError(f"reading {request.path} failed: {error!r}")))
+        results.put(_Failure(RuntimeError(f"reading {request.document.name} failed: {error!r}")))
 
 
 def _prepare_in_second_process(request: ReadRequest) -> Iterator[PreparedBatch | ReadSummary]:
@@ -120,7 +120,7 @@ def _prepare_in_second_process(request: ReadRequest) -> Iterator[PreparedBatch |
             except queue.Empty:
                 if not process.is_alive():
                     raise NewsletterError(
-                        "the process reading this file stopped unexpectedly", request.path
+                        "the process reading this file stopped unexpectedly", request.document.name
                     ) from None
                 continue
             if isinstance(element, _Failure):

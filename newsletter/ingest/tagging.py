@@ -7,6 +7,7 @@ import unicodedata
 from collections.abc import Iterable
 
 from newsletter.config import TopicConfig
+from newsletter.ingest.markup import summary_text
 
 _COMBINING_MARKS = re.compile(r"[\u0300-\u036f]")
 
@@ -63,6 +64,8 @@ class TopicRules:
                 self.patterns.append((topic.slug, re.compile(rf"(?:{alternatives})(?!\w)")))
 
     def match(self, title: str, summary: str = "") -> frozenset[str]:
+        if "<" in summary or "&" in summary:  # inline markup: match what readers see
+            summary = summary_text(summary)
         # One text for both; NUL keeps a phrase from running from the title into the summary,
         # as `\s+` does not match it.
         text = fold_for_matching(f"{title}\x00{summary}")

@@ -12,9 +12,18 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine, delete, insert, select, text
 
+from newsletter.config import DedupeConfig
 from newsletter.errors import NewsletterError
-from newsletter.model import Item, ItemQuery, Source, TopicOrigin, TopicSummary
-from newsletter.pool import database, ledger, publications, queries, store
+from newsletter.model import (
+    DuplicatePair,
+    Item,
+    ItemQuery,
+    Source,
+    SourceHealth,
+    TopicOrigin,
+    TopicSummary,
+)
+from newsletter.pool import database, dupes, ledger, publications, queries, sources, store
 from newsletter.pool.store import DerivedTopics, ItemWriter, Tagger
 
 
@@ -71,6 +80,7 @@ class Pool:
         source_topics: Iterable[str] = (),
         manual_topics: Iterable[str] = (),
         tagger: Tagger,
+        dedupe: DedupeConfig | None = None,
         now: datetime | None = None,
     ) -> Iterator[ItemWriter]:
         """An ItemWriter inside one transaction: committed if the block ends normally,
@@ -87,7 +97,47 @@ class Pool:
                 manual_topics=self.check_topics(manual_topics),
                 tagger=tagger,
                 now=now,
+                dedupe=dedupe,
             )
+
+    def record_source_status(
+        self, source: Source, status: str, error: str | None, now: datetime | None = None
+    ) -> None:
+        """Record an attempt to read a source that stored nothing (an error, a 304)."""
+        with database.for_writing(self.engine).begin() as connection:
+            sources.record_status(connection, source, status, error, now or datetime.now(UTC))
+
+    def fetch_validators(self, name: str, location: str) -> tuple[str, ...] | None:
+        """The ETag and Last-Modified of the source's last stored fetch of `location`."""
+        with self.engine.connect() as connection:
+            found = sources.validators(connection, name, location)
+        return tuple(v or "" for v in found) if any(found) else None
+
+    def source_health(self) -> list[SourceHealth]:
+        with self.engine.connect() as connection:
+            return sources.health(connection)
+
+    # Near-duplicates
+
+    def duplicate_pairs(self, status: str | None = "open") -> list[DuplicatePair]:
+        with self.engine.connect() as connection:
+            return dupes.listed(connection, status)
+
+    def merge_items(self, keep: str, other: str) -> Item:
+        """Merge item `other` into `keep` (uids or their prefixes); returns the merged item."""
+        with database.for_writing(self.engine).begin() as connection:
+            database.lock_for_writing(connection)
+            uid = dupes.merge(connection, keep, other)
+            return queries.get_item(connection, uid)
+
+    def keep_apart(self, first: str, second: str) -> None:
+        with database.for_writing(self.engine).begin() as connection:
+            dupes.keep_apart(connection, first, second, datetime.now(UTC))
+
+    def current_uids(self, uids: Iterable[str]) -> dict[str, str]:
+        """uid -> the uid of the item it was merged into, for merged ones among `uids`."""
+        with self.engine.connect() as connection:
+            return queries.current_uids(connection, list(uids))
 
     def tag(self, uid: str, slugs: Iterable[str]) -> Item:
         """Tag an item by hand; this also lifts an earlier `untag` of those topics."""

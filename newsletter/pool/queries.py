@@ -8,7 +8,7 @@ from sqlalchemy import Connection, Select, exists, func, or_, select
 
 from newsletter.errors import NewsletterError
 from newsletter.model import Item, ItemQuery, TopicSummary
-from newsletter.pool.store import item_sources, item_topics, items, sources, topics
+from newsletter.pool.store import aliases, item_sources, item_topics, items, sources, topics
 
 _TOPICS = (
     select(func.aggregate_strings(topics.c.slug, ","))
@@ -33,6 +33,7 @@ _COLUMNS = (
     items.c.url,
     items.c.language,
     _TOPICS.label("topic_slugs"),
+    items.c.image,
 )
 _PROVENANCE = (_SOURCES.label("source_names"), items.c.first_seen, items.c.updated)
 
@@ -71,14 +72,14 @@ def item_statement(query: ItemQuery) -> Select[Any]:
 def select_items(connection: Connection, query: ItemQuery) -> list[Item]:
     rows = connection.execute(item_statement(query)).all()
     if query.provenance:
-        return [_item(row)._replace(sources=_split(row[8]), first_seen=row[9], updated=row[10])
+        return [_item(row)._replace(sources=_split(row[9]), first_seen=row[10], updated=row[11])
                 for row in rows]  # fmt: skip
     return [_item(row) for row in rows]
 
 
 def _item(row: Any) -> Item:  # a row of _COLUMNS
-    uid, kind, title, day, summary, url, language, topic_slugs = row[:8]
-    return Item(uid, kind, title, day, summary, url, language, _split(topic_slugs))
+    uid, kind, title, day, summary, url, language, topic_slugs, image = row[:9]
+    return Item(uid, kind, title, day, summary, url, language, _split(topic_slugs), image)
 
 
 def _split(joined: str | None) -> tuple[str, ...]:
@@ -86,7 +87,8 @@ def _split(joined: str | None) -> tuple[str, ...]:
 
 
 def find_item_id(connection: Connection, uid: str) -> tuple[int, str]:
-    """The (id, full uid) of the one item whose uid is `uid` or starts with it."""
+    """The (id, full uid) of the one item whose uid is `uid` or starts with it; a uid that an
+    item had before a merge finds the item it was merged into."""
     uid = uid.strip().lower()
     if len(uid) < 4 or not all(c in "0123456789abcdef" for c in uid):
         raise NewsletterError(
@@ -95,6 +97,13 @@ def find_item_id(connection: Connection, uid: str) -> tuple[int, str]:
     matches = connection.execute(
         select(items.c.id, items.c.uid).where(items.c.uid.startswith(uid)).limit(2)
     ).all()
+    if not matches:
+        matches = connection.execute(
+            select(items.c.id, items.c.uid)
+            .join(aliases, aliases.c.item_id == items.c.id)
+            .where(aliases.c.uid.startswith(uid))
+            .limit(2)
+        ).all()
     if not matches:
         raise NewsletterError(f"no item with uid {uid!r}")
     if len(matches) > 1:
@@ -123,10 +132,27 @@ def count_items(connection: Connection) -> int:
 
 
 def known_uids(connection: Connection, uids: list[str]) -> set[str]:
+    """Those of `uids` that are items' uids, or were before a merge."""
     found: set[str] = set()
     for start in range(0, len(uids), 1000):
         chunk = uids[start : start + 1000]
+        for table in (items, aliases):
+            found.update(
+                connection.execute(select(table.c.uid).where(table.c.uid.in_(chunk))).scalars()
+            )
+    return found
+
+
+def current_uids(connection: Connection, uids: list[str]) -> dict[str, str]:
+    """uid -> the uid of the item it now belongs to, for those of `uids` merged into another."""
+    found: dict[str, str] = {}
+    for start in range(0, len(uids), 1000):
+        chunk = uids[start : start + 1000]
         found.update(
-            connection.execute(select(items.c.uid).where(items.c.uid.in_(chunk))).scalars()
+            connection.execute(
+                select(aliases.c.uid, items.c.uid)
+                .join(items, items.c.id == aliases.c.item_id)
+                .where(aliases.c.uid.in_(chunk))
+            ).all()
         )
     return found

@@ -4,13 +4,29 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Row, Table, and_, delete, func, insert, select, tuple_, update
+from sqlalchemy import (
+    Connection,
+    Row,
+    Table,
+    and_,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+    tuple_,
+    update,
+)
 
+from newsletter.config import DedupeConfig
+from newsletter.ingest.neardupes import Judgement, Story, Verdict, judge
 from newsletter.model import IncomingItem, Source, TopicOrigin, WriteCounts
 from newsletter.pool.tables import (
+    DuplicatePairRow,
+    ItemAliasRow,
     ItemRow,
     ItemSourceRow,
     ItemTopicRow,
@@ -26,13 +42,16 @@ topics = cast(Table, TopicRow.__table__)
 item_topics = cast(Table, ItemTopicRow.__table__)
 item_sources = cast(Table, ItemSourceRow.__table__)
 exclusions = cast(Table, TopicExclusionRow.__table__)
+aliases = cast(Table, ItemAliasRow.__table__)
+pairs = cast(Table, DuplicatePairRow.__table__)
 
 # (title, summary) -> topic slugs that the keyword rules give
 Tagger = Callable[[str, str], frozenset[str]]
 # (title, summary, source names) -> {(topic slug, origin)} that sources and rules give
 DerivedTopics = Callable[[str, str, Sequence[str]], set[tuple[str, str]]]
 
-_FIELDS = ("type", "title", "date", "summary", "url", "language")
+_FIELDS = ("type", "title", "date", "summary", "url", "language", "image")
+_ROW = (items.c.id, items.c.uid, *(items.c[name] for name in _FIELDS))
 
 
 def sync_topics(connection: Connection, names: Mapping[str, str]) -> dict[str, int]:
@@ -46,16 +65,26 @@ def sync_topics(connection: Connection, names: Mapping[str, str]) -> dict[str, i
     return dict(connection.execute(select(topics.c.slug, topics.c.id)).all())
 
 
-def save_source(connection: Connection, source: Source, now: datetime) -> int:
-    """Insert or refresh a source's description; returns its id."""
-    values = {
+def save_source(
+    connection: Connection, source: Source, now: datetime, status: str = "ok",
+    error: str | None = None,
+) -> int:  # fmt: skip
+    """Insert or refresh a source's description and health; returns its id.
+
+    `status` ok: its items are being stored now, with the fetch validators that came with them.
+    Anything else (not modified, error) records the attempt and keeps the last validators."""
+    values: dict[str, Any] = {
         "format": source.format,
         "location": source.location,
         "title": source.title,
         "listing_url": source.listing_url,
         "language": source.language,
-        "last_ingested": now,
+        "last_fetched": now,
+        "last_status": status,
+        "last_error": error,
     }
+    if status == "ok":
+        values.update(last_ingested=now, etag=source.etag, last_modified=source.last_modified)
     found = connection.execute(select(sources.c.id).where(sources.c.name == source.name)).scalar()
     if found is None:
         return int(
@@ -84,6 +113,7 @@ class ItemWriter:
         manual_topics: Iterable[str],
         tagger: Tagger,
         now: datetime,
+        dedupe: DedupeConfig | None = None,
     ):
         self.connection = connection
         self.source_id = source_id
@@ -95,27 +125,112 @@ class ItemWriter:
         }
         self.tagger = tagger
         self.now = now
+        self.dedupe = dedupe
+        self._others: bool | None = None  # whether the pool holds items of other sources
 
     def write(self, batch: Sequence[IncomingItem]) -> WriteCounts:
         """Store a batch whose uids are distinct."""
-        known = {
-            row.uid: row
-            for row in self.connection.execute(
-                select(items.c.id, *(items.c[name] for name in ("uid", *_FIELDS))).where(
-                    items.c.uid.in_([incoming.uid for incoming in batch])
+        by_uid = {incoming.uid: incoming for incoming in batch}
+        known = [
+            (row, by_uid[row.uid])
+            for row in self.connection.execute(select(*_ROW).where(items.c.uid.in_(by_uid)))
+        ]
+        missing = by_uid.keys() - {row.uid for row, _ in known}
+        if missing and self.has_aliases():
+            known += [
+                (row, by_uid[row.alias])
+                for row in self.connection.execute(
+                    select(*_ROW, aliases.c.uid.label("alias"))
+                    .join(items, items.c.id == aliases.c.item_id)
+                    .where(aliases.c.uid.in_(missing))
                 )
-            )
-        }
-        fresh = [incoming for incoming in batch if incoming.uid not in known]
-        counts = WriteCounts(new=len(fresh))
+            ]
+            missing -= {incoming.uid for _, incoming in known}
+        fresh = [incoming for incoming in batch if incoming.uid in missing]
+        same: list[tuple[Row[Any], IncomingItem]] = []
+        maybe: list[tuple[int, IncomingItem, Judgement]] = []
+        if fresh and self.dedupe is not None and self.pool_has_other_sources():
+            fresh, same, maybe = self.find_near_duplicates(fresh, self.dedupe)
+        counts = WriteCounts(new=len(fresh), listed=len(maybe))
         if fresh:
-            self.insert_new(fresh)
+            ids = self.insert_new(fresh)
+            if maybe:
+                self.list_pairs([(first, ids[i.uid], judged) for first, i, judged in maybe])
+        if same:
+            bulk_insert(self.connection, aliases, ("uid", "item_id"),
+                        [(incoming.uid, row.id) for row, incoming in same])  # fmt: skip
+            self.merge_known(same, fill_gaps_only=True)
+            counts += WriteCounts(merged=len(same))
         if known:
-            by_uid = {incoming.uid: incoming for incoming in batch}
-            counts += self.merge_known([(row, by_uid[row.uid]) for row in known.values()])
+            counts += self.merge_known(known)
         return counts
 
-    def insert_new(self, fresh: Sequence[IncomingItem]) -> None:
+    def set_format(self, kind: str) -> None:
+        """The format the source turned out to be in, once its content told."""
+        self.connection.execute(
+            update(sources).where(sources.c.id == self.source_id).values(format=kind)
+        )
+
+    def has_aliases(self) -> bool:
+        return self.connection.execute(select(aliases.c.uid).limit(1)).first() is not None
+
+    def pool_has_other_sources(self) -> bool:
+        """Near-duplicates are looked for among other sources' items: when there are none (a
+        first ingest, a pool of one source) the search is skipped. Asked once: no other source
+        can write while this transaction holds the write lock."""
+        if self._others is None:
+            other = select(item_sources.c.item_id).where(item_sources.c.source_id != self.source_id)
+            self._others = self.connection.execute(other.limit(1)).first() is not None
+        return self._others
+
+    def find_near_duplicates(
+        self, fresh: Sequence[IncomingItem], settings: DedupeConfig
+    ) -> tuple[
+        list[IncomingItem], list[tuple[Row[Any], IncomingItem]],
+        list[tuple[int, IncomingItem, Judgement]],
+    ]:  # fmt: skip
+        """Split new items into (still new, the same as an item of another source, possibly
+        the same as one: to be listed)."""
+        window = range(-settings.max_days_apart, settings.max_days_apart + 1)
+        days = sorted({i.entry.date + timedelta(days=d) for i in fresh for d in window})
+        by_day: dict[date, list[Row[Any]]] = defaultdict(list)
+        own = exists().where(
+            item_sources.c.item_id == items.c.id, item_sources.c.source_id == self.source_id
+        )
+        for start in range(0, len(days), 500):
+            for row in self.connection.execute(
+                select(*_ROW).where(items.c.date.in_(days[start : start + 500]), ~own)
+            ):
+                by_day[row.date].append(row)
+        still_new, same, maybe = [], [], []
+        for incoming in fresh:
+            entry = incoming.entry
+            story = Story(entry.title, entry.date, entry.url)
+            best: tuple[Judgement, Row[Any]] | None = None
+            for day in (entry.date + timedelta(days=d) for d in window):
+                for row in by_day.get(day, ()):
+                    judged = judge(Story(row.title, row.date, row.url), story, settings)
+                    if judged.verdict is not Verdict.DIFFERENT and (
+                        best is None or _rank(judged) > _rank(best[0])
+                    ):
+                        best = (judged, row)
+            if best is not None and best[0].verdict is Verdict.SAME:
+                same.append((best[1], incoming))
+                continue
+            still_new.append(incoming)
+            if best is not None:
+                maybe.append((best[1].id, incoming, best[0]))
+        return still_new, same, maybe
+
+    def list_pairs(self, found: Sequence[tuple[int, int, Judgement]]) -> None:
+        bulk_insert(
+            self.connection,
+            pairs,
+            ("item_id", "other_id", "score", "reason", "status", "found"),
+            [(first, second, j.score, j.reason, "open", self.now) for first, second, j in found],
+        )
+
+    def insert_new(self, fresh: Sequence[IncomingItem]) -> dict[str, int]:
         now = self.now
         last_id = self.connection.execute(select(func.max(items.c.id))).scalar()
         bulk_insert(
@@ -123,7 +238,7 @@ class ItemWriter:
             items,
             ("uid", *_FIELDS, "first_seen", "updated"),
             [
-                (i.uid, e.type, e.title, e.date, e.summary, e.url, e.language, now, now)
+                (i.uid, e.type, e.title, e.date, e.summary, e.url, e.language, e.image, now, now)
                 for i in fresh
                 for e in (i.entry,)
             ],
@@ -146,6 +261,7 @@ class ItemWriter:
                 for slug, origin in self.with_given_topics(i.rule_topics)
             ],
         )
+        return ids
 
     def new_item_ids(self, fresh: Sequence[IncomingItem], last_id: int | None) -> dict[str, int]:
         """The ids the database gave to the rows just inserted, uid -> id.
@@ -169,8 +285,12 @@ class ItemWriter:
             return self.given_topics
         return self.given_topics | {(slug, str(TopicOrigin.RULE)) for slug in rule_topics}
 
-    def merge_known(self, pairs: Sequence[tuple[Row[Any], IncomingItem]]) -> WriteCounts:
-        ids = [row.id for row, _ in pairs]
+    def merge_known(
+        self, known: Sequence[tuple[Row[Any], IncomingItem]], fill_gaps_only: bool = False
+    ) -> WriteCounts:
+        """Store what this source says of items the pool has. `fill_gaps_only`: the items are
+        near-duplicates of this source's, which may only add what the pool lacks."""
+        ids = [row.id for row, _ in known]
         said_before: dict[int, str] = dict(
             self.connection.execute(
                 select(item_sources.c.item_id, item_sources.c.fingerprint).where(
@@ -181,8 +301,13 @@ class ItemWriter:
         updated = unchanged = 0
         retopic: dict[int, set[tuple[str, str]]] = {}
         manual_only: dict[int, set[tuple[str, str]]] = {}  # unchanged items: add, remove nothing
-        for row, incoming in pairs:
+        done: set[int] = set()
+        for row, incoming in known:
             before = said_before.get(row.id)
+            if row.id in done:  # two entries of this source for one item: the first counts
+                unchanged += 1
+                continue
+            done.add(row.id)
             if before == incoming.fingerprint:
                 unchanged += 1
                 if self.manual_topics:
@@ -203,7 +328,7 @@ class ItemWriter:
                     )
                     .values(**link)
                 )
-            merged = _merge(row, incoming)
+            merged = _fill_gaps(row, incoming) if fill_gaps_only else _merge(row, incoming)
             if merged:
                 self.connection.execute(
                     update(items).where(items.c.id == row.id).values(**merged, updated=self.now)
@@ -234,8 +359,21 @@ def _merge(row: Row[Any], incoming: IncomingItem) -> dict[str, Any]:
         "summary": entry.summary or row.summary,
         "url": entry.url or row.url,
         "language": entry.language or row.language,
+        "image": entry.image or row.image,
     }
     return {name: value for name, value in wanted.items() if getattr(row, name) != value}
+
+
+def _fill_gaps(row: Row[Any], incoming: IncomingItem) -> dict[str, Any]:
+    """What a near-duplicate may add: the fields the pool's item lacks."""
+    entry = incoming.entry
+    offered = {"summary": entry.summary, "url": entry.url, "language": entry.language,
+               "image": entry.image}  # fmt: skip
+    return {name: value for name, value in offered.items() if value and not getattr(row, name)}
+
+
+def _rank(judged: Judgement) -> tuple[bool, float]:
+    return (judged.verdict is Verdict.SAME, judged.score)
 
 
 def bulk_insert(

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import (
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     MetaData,
@@ -55,7 +56,14 @@ class SourceRow(Base):
     title: Mapped[str | None] = mapped_column(Text)
     listing_url: Mapped[str | None] = mapped_column(Text)
     language: Mapped[str | None] = mapped_column(String(35))
-    last_ingested: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_ingested: Mapped[datetime | None] = mapped_column(UTCDateTime)  # last stored
+    # Its health: the last attempt to read it, how that went, and what a fetch must send for
+    # the server to answer 304 when nothing changed.
+    last_fetched: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_status: Mapped[str | None] = mapped_column(String(20))  # ok | not modified | error
+    last_error: Mapped[str | None] = mapped_column(Text)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
 
 
 class ItemRow(Base):
@@ -72,6 +80,37 @@ class ItemRow(Base):
     language: Mapped[str | None] = mapped_column(String(35))
     first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
     updated: Mapped[datetime] = mapped_column(UTCDateTime)
+    image: Mapped[str | None] = mapped_column(Text)
+
+
+class ItemAliasRow(Base):
+    """Another uid of an item: one it had before a merge, or a near-duplicate's merged into it.
+
+    Ingest finds items by these as by their own uid, so a merged story stays merged."""
+
+    __tablename__ = "item_aliases"
+    __table_args__ = (Index("ix_item_aliases_item_id", "item_id"),)
+
+    uid: Mapped[str] = mapped_column(String(16), primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+
+
+class DuplicatePairRow(Base):
+    """Two items that may tell the same story, for the editor to merge or keep apart."""
+
+    __tablename__ = "duplicate_pairs"
+    __table_args__ = (Index("ix_duplicate_pairs_other_id", "other_id"),)
+
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), primary_key=True
+    )  # the one that was in the pool first
+    other_id: Mapped[int] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), primary_key=True
+    )
+    score: Mapped[float] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10))  # open | apart
+    found: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class TopicRow(Base):

@@ -27,7 +27,7 @@ class Check:
 
 def check_email(issue: Issue, email: RenderedEmail) -> list[Check]:
     """Everything that would make the email clipped, broken, unreadable or unlawful to send."""
-    from lxml import html as lxml_html  # type: ignore[import-untyped]
+    from lxml import html as lxml_html
 
     found: list[Check] = []
 

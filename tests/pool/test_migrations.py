@@ -24,6 +24,8 @@ TABLES = {
     "sends",
     "suppressions",
     "publications",
+    "item_aliases",
+    "duplicate_pairs",
 }
 
 

@@ -1,0 +1,181 @@
+"""Fetch a source's page or feed over HTTP(S) with httpx: politely, within limits, and only when
+it changed (the ETag and Last-Modified of the last fetch are sent back; 304 means no change).
+
+Temporary failures (a connection refused or reset, a timeout, 429 and 5xx answers) are retried
+with a doubling pause, honouring Retry-After; anything else fails at once with one clear line.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.message import Message
+from importlib.metadata import PackageNotFoundError, version
+
+import httpx
+
+from newsletter.config import FetchConfig
+from newsletter.errors import NewsletterError
+from newsletter.ingest.documents import Document
+
+_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+_MAX_RETRY_AFTER = 60.0  # seconds: a longer wish is a reason to fail, not to wait
+
+
+def _version() -> str:
+    try:
+        return version("newsletter")
+    except PackageNotFoundError:
+        return "0"
+
+
+DEFAULT_USER_AGENT = f"newsletter/{_version()} (email newsletter builder; polite, conditional)"
+
+
+@dataclass(frozen=True, slots=True)
+class Validators:
+    """What a server said of a page, to ask next time for it only if it changed."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """A fetch's outcome: the page (None when the server said it has not changed)."""
+
+    url: str  # after redirects
+    status: int
+    document: Document | None
+    validators: Validators
+    attempts: int
+
+
+class _Retry(Exception):
+    def __init__(self, reason: str, wait: float | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.wait = wait
+
+
+def fetch(
+    url: str,
+    *,
+    validators: Validators | None = None,
+    settings: FetchConfig | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    transport: httpx.BaseTransport | None = None,
+) -> Fetched:
+    """GET `url`; NewsletterError (naming the URL) when it cannot be had."""
+    settings = settings or FetchConfig()
+    headers = {"User-Agent": settings.user_agent or DEFAULT_USER_AGENT, "Accept": "*/*"}
+    if validators and validators.etag:
+        headers["If-None-Match"] = validators.etag
+    if validators and validators.last_modified:
+        headers["If-Modified-Since"] = validators.last_modified
+    with httpx.Client(
+        headers=headers,
+        timeout=settings.timeout,
+        follow_redirects=True,
+        max_redirects=settings.max_redirects,
+        transport=transport,
+    ) as client:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return _attempt(client, url, settings, attempt)
+            except _Retry as retry:
+                if attempt > settings.retries:
+                    tries = f"{attempt} attempt{'s' if attempt > 1 else ''}"
+                    raise NewsletterError(f"cannot fetch: {retry.reason} ({tries})", url) from None
+                pause = settings.backoff * 2 ** (attempt - 1)
+                sleep(retry.wait if retry.wait is not None else pause)
+
+
+def _attempt(client: httpx.Client, url: str, settings: FetchConfig, attempt: int) -> Fetched:
+    started = time.monotonic()
+    try:
+        with client.stream("GET", url) as response:
+            if response.status_code == 304:
+                return Fetched(str(response.url), 304, None, _validators(response), attempt)
+            if response.status_code in _RETRY_STATUSES:
+                raise _Retry(_status_text(response), _retry_after(response))
+            if response.status_code >= 400:
+                raise NewsletterError(f"cannot fetch: {_status_text(response)}", url)
+            body = _read_capped(response, settings, started, url)
+            media_type, charset = _content_type(response.headers.get("content-type", ""))
+            document = Document(
+                name=str(response.url),
+                content=body,
+                url=str(response.url),
+                media_type=media_type,
+                charset=charset,
+            )
+            return Fetched(
+                str(response.url), response.status_code, document, _validators(response), attempt
+            )
+    except httpx.TooManyRedirects:
+        raise NewsletterError(
+            f"cannot fetch: more than {settings.max_redirects} redirects (a redirect loop?)", url
+        ) from None
+    except httpx.UnsupportedProtocol:
+        raise NewsletterError(
+            "cannot fetch: only http and https addresses are fetched", url
+        ) from None
+    except httpx.TimeoutException:
+        raise _Retry(f"no answer within {settings.timeout:g} s") from None
+    except httpx.TransportError as error:
+        raise _Retry(str(error) or type(error).__name__) from None
+    except httpx.InvalidURL as error:
+        raise NewsletterError(f"not a URL that can be fetched: {error}", url) from None
+
+
+def _read_capped(
+    response: httpx.Response, settings: FetchConfig, started: float, url: str
+) -> bytes:
+    """The body, refused as soon as it passes the size cap or the time limit."""
+    limit = settings.max_bytes
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise NewsletterError(f"cannot fetch: {_size(int(declared))} is over the {_size(limit)} "
+                              "limit (raise [fetch] max_bytes)", url)  # fmt: skip
+    chunks, total = [], 0
+    for chunk in response.iter_bytes():  # decoded: a compressed bomb counts at its real size
+        total += len(chunk)
+        if total > limit:
+            raise NewsletterError(f"cannot fetch: the response is over the {_size(limit)} limit "
+                                  "(raise [fetch] max_bytes)", url)  # fmt: skip
+        if time.monotonic() - started > settings.timeout:
+            raise _Retry(f"the response took longer than {settings.timeout:g} s")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _validators(response: httpx.Response) -> Validators:
+    return Validators(response.headers.get("etag"), response.headers.get("last-modified"))
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after", "")
+    if value.isdigit():
+        return min(float(value), _MAX_RETRY_AFTER)
+    return None
+
+
+def _status_text(response: httpx.Response) -> str:
+    return f"the server answered {response.status_code} {response.reason_phrase}".rstrip()
+
+
+def _content_type(value: str) -> tuple[str | None, str | None]:
+    if not value:
+        return None, None
+    message = Message()
+    message["content-type"] = value
+    charset = message.get_param("charset")
+    return message.get_content_type(), str(charset) if isinstance(charset, str) else None
+
+
+def _size(count: int) -> str:
+    return f"{count / 1024 / 1024:.1f} MiB" if count >= 1024 * 1024 else f"{count} bytes"

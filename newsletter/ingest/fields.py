@@ -1,0 +1,164 @@
+"""From what a feed, a page or a spreadsheet row says to an Entry: the part all of them share.
+
+A record that cannot become an entry (no title, no date, an unreadable date) is left out with a
+notice naming where it is; the rest of its document is kept. Links and images are made absolute
+against the document's URL, and only http(s) ones are kept.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import NamedTuple
+from urllib.parse import urljoin, urlsplit
+
+from newsletter.errors import Notice
+from newsletter.ingest.dates import DateError, DateReader
+from newsletter.ingest.markup import summary_from_html, summary_from_text, text_from_html
+from newsletter.model import Entry
+
+MAX_NOTICES = 50
+DEFAULT_TYPE = "News"
+
+
+class RawEntry(NamedTuple):
+    """One record as its format gives it, before checking: texts as found, or None."""
+
+    where: str  # how messages point at it when there is no line: 'entry 3', 'row 12'
+    line: int | None = None
+    title: str | None = None
+    date: str | date | None = None
+    type: str | None = None
+    summary: str | None = None
+    summary_is_html: bool = False
+    url: str | None = None
+    image: str | None = None
+    language: str | None = None
+
+
+class Notices(list[Notice]):
+    """A document's notices, capped so that a broken file of a million rows stays readable."""
+
+    def __init__(self, name: Path | str):
+        super().__init__()
+        self.name = name
+
+    def add(self, message: str, line: int | None = None) -> None:
+        if len(self) < MAX_NOTICES:
+            self.append(Notice(message, self.name, line))
+        elif len(self) == MAX_NOTICES:
+            self.append(Notice("more notices left out", self.name, line))
+
+
+def read_date(text: str, dates: DateReader, date_format: str | None = None) -> date:
+    """A date as sources write it: the source's own strptime format, then the listing forms
+    ('9 November 2020', '9 de noviembre de 2020'), ISO 8601 and RFC 2822 ('Mon, 09 Nov 2020
+    10:00:00 +0100'). A time's own date is kept, not converted to UTC: it is the day the
+    publisher meant. DateError if none fits."""
+    text = " ".join(text.split())
+    if date_format:
+        try:
+            return datetime.strptime(text, date_format).date()
+        except ValueError:
+            raise DateError(f"date {text!r} does not match the format {date_format!r}") from None
+    found = dates.read(text)
+    if found is not None:
+        return found.value
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).date()
+    except ValueError:
+        pass
+    try:
+        return parsedate_to_datetime(text).date()
+    except (TypeError, ValueError, IndexError):
+        pass
+    raise DateError(f"unrecognised date {text!r}")
+
+
+def web_url(url: str | None, base: str | None) -> str | None:
+    """An absolute http(s) URL, or None: relative ones resolve against `base`."""
+    if not url or not url.strip():
+        return None
+    url = url.strip()
+    if base:
+        url = urljoin(base, url)
+    return url if urlsplit(url).scheme.lower() in ("http", "https") and "://" in url else None
+
+
+class EntryBuilder:
+    """Checks raw records and makes entries of them, with a document's defaults."""
+
+    def __init__(
+        self,
+        notices: Notices,
+        dates: DateReader,
+        *,
+        base_url: str | None = None,
+        default_type: str | None = None,
+        language: str | None = None,
+        date_format: str | None = None,
+    ):
+        self.notices = notices
+        self.dates = dates
+        self.base_url = base_url
+        self.default_type = default_type or DEFAULT_TYPE
+        self.language = language
+        self.date_format = date_format
+
+    def skip(self, raw: RawEntry, reason: str) -> None:
+        title = f" ({_quote(raw.title)})" if raw.title else ""
+        self.notices.add(f"{raw.where}{title}: {reason}; left out", raw.line)
+
+    def build(self, raw: RawEntry) -> Entry | None:
+        """The entry, or None (with a notice) when the record cannot be one."""
+        title = text_from_html(raw.title or "")
+        if not title:
+            self.skip(raw, "no title")
+            return None
+        raw = raw._replace(title=title)
+        if isinstance(raw.date, date):
+            day = raw.date
+        elif raw.date is None or not raw.date.strip():
+            self.skip(raw, "no date")
+            return None
+        else:
+            try:
+                day = read_date(raw.date, self.dates, self.date_format)
+            except DateError as error:
+                self.skip(raw, str(error))
+                return None
+        url = web_url(raw.url, self.base_url)
+        if raw.url and url is None:
+            self.notices.add(f"link {_quote(raw.url)} is not a web address; left out", raw.line)
+        if raw.summary_is_html:
+            summary = summary_from_html(raw.summary or "", self.base_url)
+        else:
+            summary = summary_from_text(_paragraphs(raw.summary or ""))
+        return Entry(
+            type=text_from_html(raw.type or "") or self.default_type,
+            title=title,
+            date=day,
+            summary=summary,
+            url=url,
+            language=(raw.language or "").strip() or self.language,
+            line=raw.line,
+            image=web_url(raw.image, self.base_url),
+        )
+
+
+def _paragraphs(text: str) -> str:
+    """Plain text with its lines joined and its paragraphs kept apart by one blank line."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    paragraphs: list[list[str]] = [[]]
+    for line in lines:
+        if line.strip():
+            paragraphs[-1].append(line.strip())
+        elif paragraphs[-1]:
+            paragraphs.append([])
+    return "\n\n".join(" ".join(p) for p in paragraphs if p)
+
+
+def _quote(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")

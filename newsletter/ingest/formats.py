@@ -1,0 +1,160 @@
+"""Which format a document is in, told from its content; and the reader for each format."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Protocol
+from urllib.parse import urlsplit
+
+from newsletter.errors import NewsletterError, Notice
+from newsletter.ingest.dates import DateReader
+from newsletter.ingest.documents import Document
+from newsletter.model import Entry
+
+FORMATS = ("listing", "feed", "html", "csv", "json")
+
+_SNIFF_BYTES = 16384
+_FEED_ROOT = re.compile(rb"<(?:rss|feed|rdf:RDF|RDF)[\s>]", re.IGNORECASE)
+_HTML_ROOT = re.compile(rb"<(?:!doctype\s+html|html|head|body)[\s>]", re.IGNORECASE)
+_LISTING_ENTRY = re.compile(rb"^[ \t]*\d{1,7}\.[ \t]+\S", re.MULTILINE)
+_BY_MEDIA_TYPE = {
+    "application/rss+xml": "feed",
+    "application/atom+xml": "feed",
+    "application/rdf+xml": "feed",
+    "text/html": "html",
+    "application/xhtml+xml": "html",
+    "text/csv": "csv",
+    "application/json": "json",
+    "application/x-ndjson": "json",
+    "application/jsonl": "json",
+}
+_BY_SUFFIX = {
+    ".txt": "listing",
+    ".xml": "feed",
+    ".rss": "feed",
+    ".atom": "feed",
+    ".html": "html",
+    ".htm": "html",
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".json": "json",
+    ".jsonl": "json",
+    ".ndjson": "json",
+}
+
+
+class EntryReader(Protocol):
+    """What every format's reader is: entries, then what it noticed on the way."""
+
+    heading: str | None
+
+    @property
+    def notices(self) -> Sequence[Notice]: ...
+
+    @property
+    def bytes_read(self) -> int: ...
+
+    def __iter__(self) -> Iterator[Entry]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ReaderOptions:
+    """How a source is read, from its configuration."""
+
+    format: str | None = None  # None: told from the content
+    default_type: str | None = None
+    date_format: str | None = None
+    selectors: dict[str, str] = field(default_factory=dict)
+    columns: dict[str, str] = field(default_factory=dict)
+
+
+def detect_format(document: Document) -> str:
+    """The document's format, from its first bytes; its media type and name break ties."""
+    with document.open() as file:
+        head = file.read(_SNIFF_BYTES)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16, as some XML feeds are
+        head = head.decode("utf-16", errors="ignore").encode()
+    elif b"\x00" in head:
+        line = head[: head.index(b"\x00")].count(b"\n") + 1
+        raise NewsletterError(
+            "binary data, not a listing, feed, page or table", document.name, line
+        )
+    start = head.removeprefix(b"\xef\xbb\xbf").lstrip()
+    if start.startswith((b"{", b"[")):
+        return "json"
+    if start.startswith(b"<"):
+        html, feed = _HTML_ROOT.search(head), _FEED_ROOT.search(head)
+        if feed and (not html or feed.start() < html.start()):
+            return "feed"
+        if html:
+            return "html"
+        if start.startswith(b"<?xml"):
+            return "feed"
+    hinted = _BY_MEDIA_TYPE.get(document.media_type or "") or _BY_SUFFIX.get(_suffix(document))
+    if hinted in ("csv", "listing"):
+        return hinted
+    if _LISTING_ENTRY.search(head):
+        return "listing"
+    if _looks_like_csv(head):
+        return "csv"
+    if hinted:
+        return hinted
+    raise NewsletterError(
+        "cannot tell what format this is; give --format "
+        f"({', '.join(FORMATS)}) or set the source's format",
+        document.name,
+    )
+
+
+def _suffix(document: Document) -> str:
+    name = urlsplit(document.url).path if document.url else str(document.name)
+    return PurePosixPath(name).suffix.lower()
+
+
+def _looks_like_csv(head: bytes) -> bool:
+    lines = [line for line in head.splitlines()[:5] if line.strip()]
+    if len(lines) < 2:
+        return False
+    return any(
+        lines[0].count(d) >= 1 and all(line.count(d) >= lines[0].count(d) for line in lines[1:])
+        for d in (b",", b";", b"\t", b"|")
+    )
+
+
+def open_reader(
+    document: Document,
+    options: ReaderOptions,
+    dates: DateReader,
+    language: str | None,
+) -> tuple[str, EntryReader]:
+    """(the format, a reader of the document in it)."""
+    kind = options.format or detect_format(document)
+    common = {"default_type": options.default_type, "language": language,
+              "date_format": options.date_format}  # fmt: skip
+    reader: EntryReader
+    if kind == "listing":
+        from newsletter.ingest.listing import ListingReader
+
+        reader = ListingReader(document, dates, language)
+    elif kind == "feed":
+        from newsletter.ingest.feeds import FeedReader
+
+        reader = FeedReader(document, dates, **common)
+    elif kind == "html":
+        from newsletter.ingest.pages import PageReader
+
+        reader = PageReader(document, dates, options.selectors, **common)
+    elif kind == "csv":
+        from newsletter.ingest.tabular import CsvReader
+
+        reader = CsvReader(document, dates, options.columns, **common)
+    elif kind == "json":
+        from newsletter.ingest.tabular import JsonReader
+
+        reader = JsonReader(document, dates, options.columns, **common)
+    else:
+        raise NewsletterError(f"unknown format {kind!r}; known: {', '.join(FORMATS)}")
+    return kind, reader

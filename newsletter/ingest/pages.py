@@ -1,0 +1,149 @@
+"""Read HTML listing pages with the CSS selectors configured for their source.
+
+    [sources.ilo-news-page.selectors]
+    item = "div.views-row"          # one element per item
+    title = "h3"                    # the others are looked up inside each item
+    link = "h3 a"                   # its href; default: the title's own link
+    date = "time"                   # a <time datetime> first, else the text
+    type = ".type"
+    summary = ".summary"            # kept as inline HTML
+    image = "img"                   # src, data-src or the first srcset candidate
+
+A page whose item selector matches nothing is an error (its layout has likely changed), so an
+ingest never quietly reads zero items from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from newsletter.errors import NewsletterError
+from newsletter.ingest.dates import DateReader
+from newsletter.ingest.documents import Document
+from newsletter.ingest.fields import EntryBuilder, Notices, RawEntry
+from newsletter.model import Entry
+
+REQUIRED_SELECTORS = ("item", "title")
+
+
+def compile_selector(selector: str) -> Any:
+    """An lxml CSSSelector; cssselect's SelectorError if the selector is not valid CSS."""
+    from lxml.cssselect import CSSSelector
+
+    return CSSSelector(selector, translator="html")
+
+
+class PageReader:
+    """Yields the entries of an HTML listing page; `heading` and `notices` fill in."""
+
+    def __init__(
+        self,
+        document: Document,
+        dates: DateReader,
+        selectors: Mapping[str, str],
+        *,
+        default_type: str | None = None,
+        language: str | None = None,
+        date_format: str | None = None,
+    ):
+        missing = [name for name in REQUIRED_SELECTORS if not selectors.get(name)]
+        if missing:
+            raise NewsletterError(
+                "an HTML listing page is read with CSS selectors; configure "
+                f"{' and '.join(missing)} in the source's [selectors] table",
+                document.name,
+            )
+        self.document = document
+        self.selectors = {name: compile_selector(css) for name, css in selectors.items()}
+        self.notices = Notices(document.name)
+        self.heading: str | None = None
+        self.bytes_read = 0
+        self.builder = EntryBuilder(
+            self.notices,
+            dates,
+            base_url=document.url,
+            default_type=default_type,
+            language=language,
+            date_format=date_format,
+        )
+
+    def __iter__(self) -> Iterator[Entry]:
+        from lxml import etree, html
+
+        data = self.document.read()
+        self.bytes_read = len(data)
+        parser = html.HTMLParser(encoding=self.document.charset) if self.document.charset else None
+        try:
+            root = html.document_fromstring(data, parser=parser)
+        except (etree.ParserError, ValueError) as error:
+            message = f"not a readable HTML page: {error}"
+            raise NewsletterError(message, self.document.name) from None
+        if self.builder.language is None:
+            self.builder.language = root.get("lang") or None
+        title = root.find(".//title")
+        self.heading = " ".join((title.text_content() if title is not None else "").split()) or None
+        items = self.selectors["item"](root)
+        if not items:
+            raise NewsletterError(
+                f"the item selector {self.selectors['item'].css!r} matches nothing on this page",
+                self.document.name,
+            )
+        for number, element in enumerate(items, start=1):
+            entry = self.builder.build(self.raw(element, number))
+            if entry is not None:
+                yield entry
+
+    def first(self, name: str, element: Any) -> Any | None:
+        selector = self.selectors.get(name)
+        if selector is None:
+            return None
+        found = selector(element)
+        return found[0] if found else None
+
+    def raw(self, element: Any, number: int) -> RawEntry:
+        from lxml import html
+
+        title = self.first("title", element)
+        link = self.first("link", element)
+        if link is None and title is not None:
+            link = title if title.tag == "a" else title.find(".//a")
+        date = self.first("date", element)
+        summary = self.first("summary", element)
+        kind = self.first("type", element)
+        return RawEntry(
+            where=f"item {number}",
+            line=element.sourceline,
+            title=_text(title),
+            date=(date.get("datetime") or _text(date)) if date is not None else None,
+            type=_text(kind),
+            summary=_inner_html(summary, html) if summary is not None else None,
+            summary_is_html=True,
+            url=link.get("href") if link is not None else None,
+            image=_image_source(self.first("image", element)),
+            language=element.get("lang"),
+        )
+
+
+def _text(element: Any | None) -> str | None:
+    return None if element is None else " ".join(element.text_content().split()) or None
+
+
+def _inner_html(element: Any, html: Any) -> str:
+    parts = [element.text or ""]
+    parts += [html.tostring(child, encoding="unicode", with_tail=True) for child in element]
+    return "".join(parts)
+
+
+def _image_source(element: Any | None) -> str | None:
+    if element is None:
+        return None
+    if element.tag != "img":
+        element = element.find(".//img")
+        if element is None:
+            return None
+    for attribute in ("src", "data-src"):
+        if element.get(attribute):
+            return str(element.get(attribute))
+    srcset = element.get("srcset", "").strip()
+    return srcset.split(",")[0].split()[0] if srcset else None

@@ -1,0 +1,218 @@
+"""Read spreadsheets (CSV) and exports of other systems (JSON, JSON Lines) with a column mapping.
+
+The mapping names, per field, the column (or JSON key) that holds it:
+
+    [sources.coop-spreadsheet.columns]
+    title = "Headline"
+    date = "Published on"
+
+Unmapped fields are found by their usual names (title, date, type, summary, url or link, image,
+language), in any case. CSV files may start with a BOM and use ',', ';', tab or '|' between
+fields. A row or line that cannot be an item is left out with a warning naming its line.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from newsletter.config import COLUMN_FIELDS
+from newsletter.errors import NewsletterError
+from newsletter.ingest.dates import DateReader
+from newsletter.ingest.documents import Document
+from newsletter.ingest.fields import EntryBuilder, Notices, RawEntry
+from newsletter.model import Entry
+
+_USUAL_NAMES = {
+    "title": ("title", "headline", "name"),
+    "date": ("date", "published", "pubdate", "published_at", "publication_date"),
+    "type": ("type", "kind", "category"),
+    "summary": ("summary", "description", "abstract", "teaser"),
+    "url": ("url", "link", "href"),
+    "image": ("image", "image_url", "picture", "thumbnail"),
+    "language": ("language", "lang"),
+}
+_RECORD_LISTS = ("items", "entries", "data", "results", "records")
+_DELIMITERS = ",;\t|"
+_BOM = "\ufeff"
+_TAG = re.compile(r"</?[A-Za-z][^<>]*>")  # a summary holding tags is HTML
+
+
+def _column_for(field: str, columns: Iterable[str], mapping: Mapping[str, str]) -> str | None:
+    if field in mapping:
+        return mapping[field]
+    by_name = {column.strip().casefold(): column for column in columns}
+    return next((by_name[name] for name in _USUAL_NAMES[field] if name in by_name), None)
+
+
+class _TabularReader:
+    """What CSV and JSON readers share: the mapping, the builder, the notices."""
+
+    def __init__(
+        self,
+        document: Document,
+        dates: DateReader,
+        columns: Mapping[str, str] | None = None,
+        *,
+        default_type: str | None = None,
+        language: str | None = None,
+        date_format: str | None = None,
+    ):
+        self.document = document
+        self.mapping = dict(columns or {})
+        self.notices = Notices(document.name)
+        self.heading: str | None = None
+        self.bytes_read = 0
+        self.builder = EntryBuilder(
+            self.notices,
+            dates,
+            base_url=document.url,
+            default_type=default_type,
+            language=language,
+            date_format=date_format,
+        )
+
+    def fields(self, names: Iterable[str], line: int | None) -> dict[str, str]:
+        """field -> column, checked: title and date must be there."""
+        names = list(names)
+        found = {field: _column_for(field, names, self.mapping) for field in COLUMN_FIELDS}
+        for field in ("title", "date"):
+            column = found[field]
+            if column is None or (field in self.mapping and column not in names):
+                shown = ", ".join(repr(name) for name in names) or "none"
+                wanted = repr(column) if column else f"a {field!r} column"
+                raise NewsletterError(
+                    f"no {wanted} (columns: {shown}); map one in the source's [columns] table",
+                    self.document.name,
+                    line,
+                )
+        return {field: column for field, column in found.items() if column is not None}
+
+    def raw(self, record: Mapping[str, Any], fields: Mapping[str, str], where: str,
+            line: int | None) -> RawEntry:  # fmt: skip
+        values = {field: _text(record.get(column)) for field, column in fields.items()}
+        summary = values.get("summary") or ""
+        return RawEntry(where=where, line=line, summary_is_html=bool(_TAG.search(summary)),
+                        **values)  # fmt: skip
+
+    def decode(self, data: bytes) -> str:
+        charset = self.document.charset or "utf-8"
+        try:
+            text = data.decode(charset)
+        except (UnicodeDecodeError, LookupError) as error:
+            line = data[: getattr(error, "start", 0)].count(b"\n") + 1
+            raise NewsletterError(
+                f"not {charset} text; save the file as UTF-8", self.document.name, line
+            ) from None
+        return text.removeprefix(_BOM)
+
+
+class CsvReader(_TabularReader):
+    """Yields the entries of a CSV file with a header row."""
+
+    def __iter__(self) -> Iterator[Entry]:
+        data = self.document.read()
+        self.bytes_read = len(data)
+        text = self.decode(data)
+        try:
+            dialect: Any = csv.Sniffer().sniff(text[:8192], delimiters=_DELIMITERS)
+        except csv.Error:
+            dialect = csv.excel
+        lines = io.StringIO(text, newline="")
+        reader = csv.reader(lines, dialect)
+        try:
+            header = next(reader, None)
+            if header is None:
+                raise NewsletterError("empty file: expected a header row", self.document.name)
+            fields = self.fields(header, 1)
+            line = reader.line_num + 1
+            for number, row in enumerate(reader, start=1):
+                if any(cell.strip() for cell in row):
+                    record = dict(zip(header, row, strict=False))
+                    entry = self.builder.build(self.raw(record, fields, f"row {number}", line))
+                    if entry is not None:
+                        yield entry
+                line = reader.line_num + 1
+        except csv.Error as error:
+            raise NewsletterError(f"not readable CSV: {error}", self.document.name,
+                                  reader.line_num) from None  # fmt: skip
+
+
+class JsonReader(_TabularReader):
+    """Yields the entries of a JSON array of objects (or an object holding one), or of JSON
+    Lines (one object per line; a line that is not JSON is left out with a warning)."""
+
+    def __iter__(self) -> Iterator[Entry]:
+        data = self.document.read()
+        self.bytes_read = len(data)
+        text = self.decode(data)
+        try:
+            whole = json.loads(text)
+        except json.JSONDecodeError as error:
+            if text.lstrip().startswith("{") and _more_than_one_line(text):
+                yield from self.lines(text)
+                return
+            raise NewsletterError(
+                f"not valid JSON: {error.msg} at column {error.colno}",
+                self.document.name,
+                error.lineno,
+            ) from None
+        records = _records(whole)
+        if records is None:
+            raise NewsletterError(
+                "expected a list of objects, or an object with one under "
+                + " or ".join(repr(key) for key in _RECORD_LISTS),
+                self.document.name,
+            )
+        fields: dict[str, str] | None = None
+        for number, record in enumerate(records, start=1):
+            if not isinstance(record, dict):
+                self.notices.add(f"record {number} is not an object; left out")
+                continue
+            fields = fields or self.fields(record.keys(), None)
+            entry = self.builder.build(self.raw(record, fields, f"record {number}", None))
+            if entry is not None:
+                yield entry
+
+    def lines(self, text: str) -> Iterator[Entry]:
+        fields: dict[str, str] | None = None
+        for line, content in enumerate(text.splitlines(), start=1):
+            if not content.strip():
+                continue
+            try:
+                record = json.loads(content)
+            except json.JSONDecodeError as error:
+                self.notices.add(f"not valid JSON ({error.msg} at column {error.colno}); "
+                                 "line left out", line)  # fmt: skip
+                continue
+            if not isinstance(record, dict):
+                self.notices.add("not a JSON object; line left out", line)
+                continue
+            fields = fields or self.fields(record.keys(), line)
+            entry = self.builder.build(self.raw(record, fields, f"line {line}", line))
+            if entry is not None:
+                yield entry
+
+
+def _records(whole: Any) -> list[Any] | None:
+    if isinstance(whole, list):
+        return whole
+    if isinstance(whole, dict):
+        for key in _RECORD_LISTS:
+            if isinstance(whole.get(key), list):
+                return list(whole[key])
+    return None
+
+
+def _more_than_one_line(text: str) -> bool:
+    return sum(1 for line in text.splitlines() if line.strip()) > 1
+
+
+def _text(value: Any) -> str | None:
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    return str(value)

@@ -1,0 +1,53 @@
+"""Sources as the pool records them: their health, and the validators of their last fetch."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Connection, func, select
+
+from newsletter.model import Source, SourceHealth
+from newsletter.pool.store import item_sources, save_source, sources
+
+
+def validators(connection: Connection, name: str, location: str) -> tuple[str | None, str | None]:
+    """(ETag, Last-Modified) of the source's last stored fetch of `location`; (None, None) if
+    it has none, or was last read from elsewhere."""
+    row = connection.execute(
+        select(sources.c.etag, sources.c.last_modified).where(
+            sources.c.name == name, sources.c.location == location
+        )
+    ).first()
+    return (row.etag, row.last_modified) if row else (None, None)
+
+
+def record_status(
+    connection: Connection, source: Source, status: str, error: str | None, now: datetime
+) -> None:
+    save_source(connection, source, now, status=status, error=error)
+
+
+def health(connection: Connection) -> list[SourceHealth]:
+    counted = (
+        select(item_sources.c.source_id, func.count().label("items"))
+        .group_by(item_sources.c.source_id)
+        .subquery()
+    )
+    rows = connection.execute(
+        select(sources, func.coalesce(counted.c.items, 0).label("items"))
+        .outerjoin(counted, counted.c.source_id == sources.c.id)
+        .order_by(sources.c.name)
+    )
+    return [
+        SourceHealth(
+            name=row.name,
+            format=row.format,
+            location=row.location,
+            items=int(row.items),
+            last_fetched=row.last_fetched,
+            last_ingested=row.last_ingested,
+            status=row.last_status,
+            error=row.last_error,
+        )
+        for row in rows
+    ]
