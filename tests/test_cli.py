@@ -50,8 +50,8 @@ def test_items_of_a_month_and_topic(ingested: Run) -> None:
     colombia = next(i for i in october if "Colombia" in str(i["title"]))
     assert colombia["sources"] == ["ilo-whats-new"]  # found by keyword, not by its source
     assert set(november[0]) == {
-        "uid", "date", "type", "title", "summary", "url", "language", "topics", "sources",
-        "first_seen", "updated",
+        "uid", "date", "type", "title", "summary", "url", "language", "image", "topics",
+        "sources", "first_seen", "updated",
     }  # fmt: skip
 
 
