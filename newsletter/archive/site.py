@@ -21,8 +21,9 @@ from typing import Any
 
 from newsletter.archive.publish import FrozenIssue
 from newsletter.config import Config
+from newsletter.ingest.markup import summary_text
 from newsletter.issue import IssueItem
-from newsletter.render import format_day, link_of, paragraphs
+from newsletter.render import format_day, inline_paragraphs, link_of
 from newsletter.render.theme import Theme
 
 FEED_ENTRIES = 50
@@ -163,7 +164,7 @@ def issue_data(frozen: FrozenIssue, config: Config, source_digest: str) -> Issue
         for topic in frozen.topics.get(item.uid, issue.topics):
             if safe_name(topic):
                 found[topic][day[:4]].append([day, anchor, item.title, item.type, label])
-        search.append([anchor, day, item.title, item.summary[:SEARCH_SUMMARY]])
+        search.append([anchor, day, item.title, summary_text(item.summary)[:SEARCH_SUMMARY]])
     return {
         "folder": str(frozen.folder),
         "digest": source_digest,
@@ -385,7 +386,7 @@ class SitePlan:
                 title=entry.title,
                 date=entry.date.isoformat(),
                 date_label=format_day(entry.date, language, pattern),
-                summary=paragraphs(entry.summary),
+                summary=inline_paragraphs(entry.summary),
                 link=link_of(entry),  # http(s) only: anything else is dropped
                 topics=tuple(TopicLink(t, self.topic_name(t)) for t in topics if safe_name(t)),
             )
@@ -397,7 +398,7 @@ class SitePlan:
             number=frozen.number,
             published=frozen.published.isoformat(),
             published_label=format_day(frozen.published, language, pattern),
-            intro=paragraphs(issue.intro),
+            intro=inline_paragraphs(issue.intro),
             lead=item(issue.lead) if issue.lead else None,
             sections=tuple(
                 ArchiveSection(s.title, tuple(item(i) for i in s.items)) for s in issue.sections

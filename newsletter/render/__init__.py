@@ -7,6 +7,7 @@ config, never the database.
 from __future__ import annotations
 
 import calendar
+import html
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -14,8 +15,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup
+
 from newsletter.config import BrandConfig, Config, NewsletterConfig
 from newsletter.errors import NewsletterError
+from newsletter.ingest.markup import clean_inline, text_from_html
 from newsletter.issue import Issue, IssueItem
 from newsletter.model import RenderedEmail, merge_tag
 from newsletter.render.inline import inline_css
@@ -26,6 +30,7 @@ from newsletter.render.theme import Theme, load_theme, theme_folders
 # no-break space), so that inboxes show nothing of the body after it.
 PREHEADER_PADDING = "\u034f\u200c\u00a0" * 40
 _LINK = re.compile(r"^https?://[^\s/]+\S*$")
+_ANCHOR = re.compile(r'<a href="([^"]*)">(.*?)</a>', re.DOTALL)  # as clean_inline writes them
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,9 +89,25 @@ class References:
     def all(self) -> list[tuple[str, str]]:
         return [(f"[{number}]", url) for url, number in self.numbers.items()]
 
+    def text(self, paragraph: str) -> str:
+        """A paragraph of inline markup as plain text, its links as numbered references."""
+
+        def reference(anchor: re.Match[str]) -> str:
+            url = html.unescape(anchor[1])
+            return f"{anchor[2]} {self.number(url)}" if _LINK.match(url) else anchor[2]
+
+        return text_from_html(_ANCHOR.sub(reference, paragraph))
+
 
 def paragraphs(text: str) -> tuple[str, ...]:
     return tuple(" ".join(part.split()) for part in re.split(r"\n\s*\n", text) if part.strip())
+
+
+def inline_paragraphs(text: str) -> tuple[Markup, ...]:
+    """Paragraphs of a summary or intro as safe markup: its inline tags kept (links absolute
+    http(s) or mailto only), anything else removed, text escaped. Drafts are edited by hand,
+    so this is done at every render, not trusted from the pool."""
+    return tuple(Markup(clean_inline(paragraph)) for paragraph in paragraphs(text))
 
 
 def link_of(item: IssueItem) -> str | None:
@@ -130,7 +151,7 @@ def issue_view(issue: Issue, newsletter: NewsletterConfig) -> IssueView:
             type=item.type,
             date_label=format_day(item.date, issue.language, newsletter.date_format),
             title=item.title,
-            summary=paragraphs(item.summary),
+            summary=inline_paragraphs(item.summary),
             link=link_of(item),
             new=item.new,
         )
@@ -141,7 +162,7 @@ def issue_view(issue: Issue, newsletter: NewsletterConfig) -> IssueView:
         language=issue.language,
         direction="rtl" if _locale(issue.language).character_order == "right-to-left" else "ltr",
         date_label=period_label(issue.start, issue.end, issue.language),
-        intro=paragraphs(issue.intro),
+        intro=inline_paragraphs(issue.intro),
         lead=view(issue.lead) if issue.lead else None,
         sections=tuple(
             SectionView(section.title, tuple(view(item) for item in section.items))

@@ -151,8 +151,9 @@ def test_script_payloads_stay_text(
                 watched.page.wait_for_selector("#search-results li")
             assert watched.page.get_by_text(PAYLOADS["title"]).first.is_visible(), page_path
         watched.page.goto(url + "ilo-coop-enews/2020-10/index.html")
-        for payload in PAYLOADS.values():
-            assert watched.page.get_by_text(payload).first.is_visible()
+        # Titles are text; summaries and intros may hold inline markup, so the payloads there
+        # are removed rather than shown.
+        assert watched.page.get_by_text(PAYLOADS["title"]).first.is_visible()
         watched.page.screenshot(path=str(artifacts / "payloads.png"), full_page=True)
         assert watched.dialogs == []
         assert watched.page.locator("svg, main img").count() == 0

@@ -111,23 +111,43 @@ def test_an_item_without_any_link_has_an_unlinked_title(sample_config: Config) -
     assert "No link anywhere\n" in email.text  # and no reference number
 
 
-def test_item_text_is_escaped_in_html_and_plain_in_text(sample_config: Config) -> None:
+def test_titles_are_escaped_and_summaries_keep_only_safe_inline_markup(
+    sample_config: Config,
+) -> None:
     nasty = IssueItem(
         "2" * 16, "News<i>", 'A title with <b>&"\'', date(2020, 11, 3),
-        "A summary with <script>alert('x')</script> in it.", url="https://ilo.org/a?b=1&c=2",
+        "A summary with <script>alert('x')</script><em>stress</em>, a "
+        '<a href="javascript:alert(1)">bad link</a>, a <a href="https://ilo.org/r">good one</a>'
+        ", a <a href=\"/relative\">relative one</a> and AT&T.",
+        url="https://ilo.org/a?b=1&c=2",
     )  # fmt: skip
     email = render_issue(
-        synthetic_issue((nasty,), intro="Intro <em>not</em> markup"), sample_config
+        synthetic_issue((nasty,), intro="Intro <strong>is</strong> <img src=x onerror=alert(1)>"),
+        sample_config,
     )
     document = parsed(email.html)
-    assert not document.xpath("//script | //b | //em | //i")
+    assert not document.xpath("//script | //img[@src='x'] | //b | //i")
     title = document.xpath("//h3[@class='ti']")[0]
     assert title.text_content() == "A title with <b>&\"'"
-    assert "A summary with <script>alert('x')</script> in it." in document.text_content()
+    summary = document.xpath("//p[@class='su']")[0]
+    assert summary.text_content() == (
+        "A summary with stress, a bad link, a good one, a relative one and AT&T."
+    )
+    assert [e.text for e in summary.iter("em")] == ["stress"]
+    assert [a.get("href") for a in summary.iter("a")] == [None, "https://ilo.org/r", None]
+    assert "javascript:" not in email.html
+    assert "alert" not in email.html
+    assert document.xpath("//p[@class='intro']/strong")[0].text == "is"
     assert 'href="https://ilo.org/a?b=1&amp;c=2"' in email.html
     assert "A title with <b>&\"'" in email.text
-    assert "<script>alert('x')</script>" in email.text
-    assert "Intro <em>not</em> markup" in email.text
+    assert "alert" not in email.text
+    text = " ".join(email.text.split())
+    number = re.search(
+        r"A summary with stress, a bad link, a good one (\[\d+\]), a relative one and AT&T\.", text
+    )
+    assert number, email.text
+    assert f"{number[1]} https://ilo.org/r" in email.text
+    assert "Intro is" in email.text
 
 
 def test_the_text_part_wraps_at_72_and_numbers_its_links(sample_config: Config) -> None:
