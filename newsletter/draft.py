@@ -414,6 +414,7 @@ def refresh_draft(pool: Pool, config: Config, path: Path) -> RefreshReport:
     for uid in newly_excluded:
         _append_uid(document, "excluded", uid)
     skip = present | set(issue.offered) | set(issue.excluded)
+    skip |= set(pool.current_uids(skip).values())  # an item merged since is the one it joined
     found, _ = select_for_issue(pool, newsletter, issue.start, issue.end, issue.topics)
     added = []
     for item in reversed([item for item in found if item.uid not in skip]):  # oldest first
@@ -439,7 +440,8 @@ def add_to_draft(
     issue, document = _editable(path, config)
     newsletter = _newsletter(config, issue.newsletter)
     found = pool.item(uid)
-    if found.uid in {item.uid for item in issue.items}:
+    present = {item.uid for item in issue.items}
+    if found.uid in present | set(pool.current_uids(present).values()):
         raise NewsletterError(f"{found.uid} ({found.title!r}) is already in the issue", path)
     item = snapshot(found, config)
     section_title = section or section_for(found, found.topics, newsletter)

@@ -208,6 +208,7 @@ def _ingest(
         document=document,
         options=ReaderOptions(
             format=chosen,
+            base_url=source.listing_url,
             default_type=source.default_type,
             date_format=source.date_format,
             selectors=dict(source.selectors),

@@ -35,6 +35,7 @@ class FeedReader:
         default_type: str | None = None,
         language: str | None = None,
         date_format: str | None = None,
+        base_url: str | None = None,
     ):
         self.document = document
         self.notices = Notices(document.name)
@@ -43,7 +44,7 @@ class FeedReader:
         self.builder = EntryBuilder(
             self.notices,
             dates,
-            base_url=document.url,
+            base_url=base_url,
             default_type=default_type,
             language=language,
             date_format=date_format,
@@ -68,13 +69,15 @@ class FeedReader:
             )
         if parsed.get("version", "") == "" and not entries:
             raise NewsletterError("not an RSS or Atom feed", self.document.name)
-        if parsed.get("bozo"):
+        if parsed.get("bozo") and not _harmless(parsed["bozo_exception"]):
             self.notices.add(
                 f"the feed is not well-formed ({_problem(parsed['bozo_exception'])}); "
                 "its readable entries are kept",
                 _line_of(parsed["bozo_exception"]),
             )
         self.heading = feed.get("title") or None
+        if self.builder.base_url is None and feed.get("link"):
+            self.builder.base_url = str(feed["link"])  # a saved feed: its site's address
         if self.builder.language is None and feed.get("language"):
             self.builder.language = str(feed["language"]).strip() or None
         lines = [data.count(b"\n", 0, m.start()) + 1 for m in _ENTRY_TAG.finditer(data)]
@@ -135,6 +138,13 @@ def _image(item: Any, summary_html: str) -> str | None:
             return str(link.get("href"))
     found = _IMG_SRC.search(summary_html)
     return found.group(1) if found else None
+
+
+def _harmless(error: Exception) -> bool:
+    """A server's odd Content-Type (or none, for a file) says nothing about the feed itself."""
+    import feedparser
+
+    return isinstance(error, feedparser.NonXMLContentType | feedparser.CharacterEncodingOverride)
 
 
 def _problem(error: Exception) -> str:

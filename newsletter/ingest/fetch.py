@@ -101,7 +101,11 @@ def _attempt(client: httpx.Client, url: str, settings: FetchConfig, attempt: int
             if response.status_code == 304:
                 return Fetched(str(response.url), 304, None, _validators(response), attempt)
             if response.status_code in _RETRY_STATUSES:
-                raise _Retry(_status_text(response), _retry_after(response))
+                wait = _retry_after(response)
+                if wait is not None and wait > _MAX_RETRY_AFTER:
+                    raise NewsletterError(f"cannot fetch: {_status_text(response)}, and it asks "
+                                          f"to wait {wait:g} s before trying again", url)  # fmt: skip
+                raise _Retry(_status_text(response), wait)
             if response.status_code >= 400:
                 raise NewsletterError(f"cannot fetch: {_status_text(response)}", url)
             body = _read_capped(response, settings, started, url)
@@ -159,9 +163,7 @@ def _validators(response: httpx.Response) -> Validators:
 
 def _retry_after(response: httpx.Response) -> float | None:
     value = response.headers.get("retry-after", "")
-    if value.isdigit():
-        return min(float(value), _MAX_RETRY_AFTER)
-    return None
+    return float(value) if value.isdigit() else None
 
 
 def _status_text(response: httpx.Response) -> str:

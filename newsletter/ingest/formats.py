@@ -65,6 +65,7 @@ class ReaderOptions:
     """How a source is read, from its configuration."""
 
     format: str | None = None  # None: told from the content
+    base_url: str | None = None  # where a saved file's relative links point (its listing page)
     default_type: str | None = None
     date_format: str | None = None
     selectors: dict[str, str] = field(default_factory=dict)
@@ -133,7 +134,8 @@ def open_reader(
     """(the format, a reader of the document in it)."""
     kind = options.format or detect_format(document)
     common = {"default_type": options.default_type, "language": language,
-              "date_format": options.date_format}  # fmt: skip
+              "date_format": options.date_format,
+              "base_url": document.url or options.base_url}  # fmt: skip
     reader: EntryReader
     if kind == "listing":
         from newsletter.ingest.listing import ListingReader

@@ -46,6 +46,7 @@ class PageReader:
         default_type: str | None = None,
         language: str | None = None,
         date_format: str | None = None,
+        base_url: str | None = None,
     ):
         missing = [name for name in REQUIRED_SELECTORS if not selectors.get(name)]
         if missing:
@@ -62,7 +63,7 @@ class PageReader:
         self.builder = EntryBuilder(
             self.notices,
             dates,
-            base_url=document.url,
+            base_url=base_url,
             default_type=default_type,
             language=language,
             date_format=date_format,

@@ -61,6 +61,7 @@ class _TabularReader:
         default_type: str | None = None,
         language: str | None = None,
         date_format: str | None = None,
+        base_url: str | None = None,
     ):
         self.document = document
         self.mapping = dict(columns or {})
@@ -70,7 +71,7 @@ class _TabularReader:
         self.builder = EntryBuilder(
             self.notices,
             dates,
-            base_url=document.url,
+            base_url=base_url,
             default_type=default_type,
             language=language,
             date_format=date_format,
