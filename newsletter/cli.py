@@ -616,7 +616,7 @@ def dupes(ctx: click.Context, show_all: bool, output: str) -> None:
         return
     for pair in pairs:
         console.print(
-            f"[bold]{pair.score:.0f}[/] [dim]{_escape(pair.reason)}"
+            f"[bold]{pair.score:.0f}/100[/] [dim]{_escape(pair.reason)}"
             f"{' (kept apart)' if pair.status == 'apart' else ''}[/]"
         )
         for item in (pair.first, pair.second):

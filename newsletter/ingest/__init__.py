@@ -141,45 +141,41 @@ def ingest_url(
     now: datetime | None = None,
 ) -> IngestReport:
     """Fetch a page or feed and store it like a file; a 304 (not changed) stores nothing."""
-    from newsletter.ingest.fetch import Validators, fetch
-
-    options = options or IngestOptions()
-    options.check(config)
-    source = source_for_url(config, url, source_name)
-    if source.url is None or normalise_url(source.url) != normalise_url(url):
-        source = replace(source, url=url, path=None)
-    record = _record(source, url, options)
-    known = None if options.refetch else pool.fetch_validators(source.name, url)
-    try:
-        fetched = fetch(
-            url,
-            validators=Validators(*known) if known else None,
-            settings=config.fetch,
-        )
-    except NewsletterError as error:
-        pool.record_source_status(record, "error", error.message, now)
-        raise
-    if fetched.document is None:
-        pool.record_source_status(record, "not modified", None, now)
-        return IngestReport(url, source.name, record.format, None, 0, WriteCounts(), 0, (), True)
-    record = replace(
-        record, etag=fetched.validators.etag, last_modified=fetched.validators.last_modified
-    )
-    return _ingest(pool, config, source, fetched.document, options, now, None, record)
+    source = replace(source_for_url(config, url, source_name), url=url, path=None)
+    return ingest_source(pool, config, source, options or IngestOptions(), now)
 
 
 def ingest_source(
     pool: Pool, config: Config, source: SourceConfig, options: IngestOptions,
     now: datetime | None = None, on_progress: Callable[[int], None] | None = None,
 ) -> IngestReport:  # fmt: skip
-    """Read a configured source, from its file or its URL."""
-    if source.url is not None:
-        return ingest_url(pool, config, source.url, source_name=source.name, options=options,
-                          now=now)  # fmt: skip
-    assert source.path is not None
+    """Read a source, from its file or its URL."""
     options.check(config)
-    return _ingest(pool, config, source, Document.from_path(source.path), options, now,
-                   on_progress)  # fmt: skip
+    if source.url is None:
+        assert source.path is not None
+        document = Document.from_path(source.path)
+        return _ingest(pool, config, source, document, options, now, on_progress)
+    from newsletter.ingest.fetch import Validators, fetch
+
+    record = _record(source, source.url, options)
+    known = None if options.refetch else pool.fetch_validators(source.name, source.url)
+    try:
+        fetched = fetch(
+            source.url,
+            validators=Validators(*known) if known else None,
+            settings=config.fetch,
+        )
+    except NewsletterError as error:
+        pool.record_source_status(record, "error", str(error), now)
+        raise
+    if fetched.document is None:
+        pool.record_source_status(record, "not modified", None, now)
+        return IngestReport(source.url, source.name, record.format, None, 0, WriteCounts(), 0,
+                            not_modified=True)  # fmt: skip
+    record = replace(
+        record, etag=fetched.validators.etag, last_modified=fetched.validators.last_modified
+    )
+    return _ingest(pool, config, source, fetched.document, options, now, None, record)
 
 
 def _record(source: SourceConfig, location: str, options: IngestOptions) -> Source:

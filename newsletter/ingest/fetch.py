@@ -103,8 +103,8 @@ def _attempt(client: httpx.Client, url: str, settings: FetchConfig, attempt: int
             if response.status_code in _RETRY_STATUSES:
                 wait = _retry_after(response)
                 if wait is not None and wait > _MAX_RETRY_AFTER:
-                    raise NewsletterError(f"cannot fetch: {_status_text(response)}, and it asks "
-                                          f"to wait {wait:g} s before trying again", url)  # fmt: skip
+                    asks = f"and it asks to wait {wait:g} s before trying again"
+                    raise NewsletterError(f"cannot fetch: {_status_text(response)}, {asks}", url)
                 raise _Retry(_status_text(response), wait)
             if response.status_code >= 400:
                 raise NewsletterError(f"cannot fetch: {_status_text(response)}", url)

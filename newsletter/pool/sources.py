@@ -29,12 +29,12 @@ def record_status(
 
 def health(connection: Connection) -> list[SourceHealth]:
     counted = (
-        select(item_sources.c.source_id, func.count().label("items"))
+        select(item_sources.c.source_id, func.count().label("item_count"))
         .group_by(item_sources.c.source_id)
         .subquery()
     )
     rows = connection.execute(
-        select(sources, func.coalesce(counted.c.items, 0).label("items"))
+        select(sources, func.coalesce(counted.c.item_count, 0).label("item_count"))
         .outerjoin(counted, counted.c.source_id == sources.c.id)
         .order_by(sources.c.name)
     )
@@ -43,7 +43,7 @@ def health(connection: Connection) -> list[SourceHealth]:
             name=row.name,
             format=row.format,
             location=row.location,
-            items=int(row.items),
+            items=int(row.item_count),
             last_fetched=row.last_fetched,
             last_ingested=row.last_ingested,
             status=row.last_status,
