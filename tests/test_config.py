@@ -644,3 +644,85 @@ def test_more_invalid_values(tmp_path: Path, table: str, message: str) -> None:
 def test_a_title_pattern_may_format_the_year(tmp_path: Path) -> None:
     path = write(tmp_path, '[newsletters.enews]\nname = "eNews"\ntitle_pattern = "{year:04d}"\n')
     assert load(path).newsletters["enews"].title_pattern == "{year:04d}"
+
+
+def test_sources_of_every_format_read_their_options(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        TOPICS,
+        """
+        [sources.feed]
+        url = "https://www.ilo.org/rss/news"
+        default_type = "News"
+
+        [sources.page]
+        url = "https://www.ilo.org/global/topics/cooperatives/news/lang--en/index.htm"
+        format = "html"
+        selectors = { item = "div.views-row", title = "h3", date = "time" }
+
+        [sources.sheet]
+        path = "partners.csv"
+        columns = { title = "Headline", date = "Published on" }
+        date_format = "%d/%m/%Y"
+
+        [fetch]
+        timeout = 5
+        retries = 0
+
+        [dedupe]
+        merge_at = 95
+        review_at = 80
+        max_days_apart = 2
+        """,
+    )
+    config = load(path)
+    feed, page, sheet = config.sources.values()
+    assert (feed.format, feed.url, feed.default_type) == (
+        "auto",
+        "https://www.ilo.org/rss/news",
+        "News",
+    )
+    assert page.selectors == {"item": "div.views-row", "title": "h3", "date": "time"}
+    assert sheet.columns == {"title": "Headline", "date": "Published on"}
+    assert sheet.path == tmp_path / "partners.csv"
+    assert (config.fetch.timeout, config.fetch.retries, config.fetch.max_bytes) == (
+        5.0,
+        0,
+        10485760,
+    )
+    assert (config.dedupe.merge_at, config.dedupe.review_at, config.dedupe.max_days_apart) == (
+        95.0, 80.0, 2,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("table", "fragment", "message"),
+    [
+        (
+            '[sources.page]\nurl = "https://a.org/"\nformat = "html"\n'
+            'selectors = { title = "h3" }\n',
+            "selectors =",
+            "sources.page.selectors: an HTML source needs an 'item' selector",
+        ),
+        (
+            '[sources.page]\nurl = "https://a.org/"\nformat = "html"\n'
+            'selectors = { item = "div[", title = "h3" }\n',
+            "selectors =",
+            "sources.page.selectors.item: not a CSS selector",
+        ),
+        (
+            '[sources.sheet]\npath = "a.csv"\ncolumns = { headline = "Title" }\n',
+            "columns =",
+            "sources.sheet.columns.headline: unknown key",
+        ),
+        ("[dedupe]\nmerge_at = 80\nreview_at = 90\n", "review_at", "dedupe.review_at: must not"),
+        ("[dedupe]\nmerge_at = 120\n", "merge_at", "dedupe.merge_at: expected a score from 0"),
+        ("[fetch]\ntimeout = -1\n", "timeout", "fetch.timeout: expected a positive number"),
+        ("[fetch]\nretries = 1.5\n", "retries", "fetch.retries: expected a whole number"),
+    ],
+)
+def test_bad_source_fetch_and_dedupe_settings_name_their_key(
+    tmp_path: Path, table: str, fragment: str, message: str
+) -> None:
+    path = write(tmp_path, TOPICS, "\n" + table)
+    assert_error(load_error(path), path, line_of(path, fragment), message)
