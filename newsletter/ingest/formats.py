@@ -116,13 +116,18 @@ def _suffix(document: Document) -> str:
 
 
 def _looks_like_csv(head: bytes) -> bool:
-    lines = [line for line in head.splitlines()[:5] if line.strip()]
-    if len(lines) < 2:
+    """At least two whole rows with the same number (two or more) of fields, quotes minded."""
+    import csv
+    import io
+
+    text = head.decode("utf-8", errors="replace").removeprefix("\ufeff")
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
+    except csv.Error:
         return False
-    return any(
-        lines[0].count(d) >= 1 and all(line.count(d) >= lines[0].count(d) for line in lines[1:])
-        for d in (b",", b";", b"\t", b"|")
-    )
+    rows = list(csv.reader(io.StringIO(text, newline=""), dialect))[:-1]  # the last may be cut
+    rows = [row for row in rows if any(cell.strip() for cell in row)][:5]
+    return len(rows) >= 2 and len({len(row) for row in rows}) == 1 and len(rows[0]) >= 2
 
 
 def open_reader(

@@ -15,6 +15,8 @@ ingest never quietly reads zero items from it.
 
 from __future__ import annotations
 
+import contextlib
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -25,6 +27,7 @@ from newsletter.ingest.fields import EntryBuilder, Notices, RawEntry
 from newsletter.model import Entry
 
 REQUIRED_SELECTORS = ("item", "title")
+_META_CHARSET = re.compile(rb"<meta[^>]+charset", re.IGNORECASE)
 
 
 def compile_selector(selector: str) -> Any:
@@ -74,9 +77,13 @@ class PageReader:
 
         data = self.document.read()
         self.bytes_read = len(data)
+        markup: bytes | str = data
         parser = html.HTMLParser(encoding=self.document.charset) if self.document.charset else None
+        if parser is None and not _META_CHARSET.search(data[:4096]):
+            with contextlib.suppress(UnicodeDecodeError):  # a saved page: UTF-8, not Latin-1
+                markup = data.decode("utf-8")
         try:
-            root = html.document_fromstring(data, parser=parser)
+            root = html.document_fromstring(markup, parser=parser)
         except (etree.ParserError, ValueError) as error:
             message = f"not a readable HTML page: {error}"
             raise NewsletterError(message, self.document.name) from None

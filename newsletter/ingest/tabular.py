@@ -77,21 +77,26 @@ class _TabularReader:
             date_format=date_format,
         )
 
-    def fields(self, names: Iterable[str], line: int | None) -> dict[str, str]:
-        """field -> column, checked: title and date must be there."""
+    def fields(self, names: Iterable[str]) -> dict[str, str]:
+        """field -> column, for the fields these columns (or keys) hold."""
         names = list(names)
         found = {field: _column_for(field, names, self.mapping) for field in COLUMN_FIELDS}
+        return {field: column for field, column in found.items() if column is not None}
+
+    def header_fields(self, header: list[str]) -> dict[str, str]:
+        """A CSV header's fields, checked: a file without a title or date column is an error."""
+        fields = self.fields(header)
         for field in ("title", "date"):
-            column = found[field]
-            if column is None or (field in self.mapping and column not in names):
-                shown = ", ".join(repr(name) for name in names) or "none"
-                wanted = repr(column) if column else f"a {field!r} column"
+            column = fields.get(field)
+            if column is None or column not in header:
+                shown = ", ".join(repr(name) for name in header) or "none"
+                wanted = f"column {column!r} for the {field}" if column else f"{field!r} column"
                 raise NewsletterError(
                     f"no {wanted} (columns: {shown}); map one in the source's [columns] table",
                     self.document.name,
-                    line,
+                    1,
                 )
-        return {field: column for field, column in found.items() if column is not None}
+        return fields
 
     def raw(self, record: Mapping[str, Any], fields: Mapping[str, str], where: str,
             line: int | None) -> RawEntry:  # fmt: skip
@@ -129,7 +134,7 @@ class CsvReader(_TabularReader):
             header = next(reader, None)
             if header is None:
                 raise NewsletterError("empty file: expected a header row", self.document.name)
-            fields = self.fields(header, 1)
+            fields = self.header_fields(header)
             line = reader.line_num + 1
             for number, row in enumerate(reader, start=1):
                 if any(cell.strip() for cell in row):
@@ -169,18 +174,16 @@ class JsonReader(_TabularReader):
                 + " or ".join(repr(key) for key in _RECORD_LISTS),
                 self.document.name,
             )
-        fields: dict[str, str] | None = None
         for number, record in enumerate(records, start=1):
             if not isinstance(record, dict):
                 self.notices.add(f"record {number} is not an object; left out")
                 continue
-            fields = fields or self.fields(record.keys(), None)
+            fields = self.fields(record.keys())  # each record has the keys it has
             entry = self.builder.build(self.raw(record, fields, f"record {number}", None))
             if entry is not None:
                 yield entry
 
     def lines(self, text: str) -> Iterator[Entry]:
-        fields: dict[str, str] | None = None
         for line, content in enumerate(text.splitlines(), start=1):
             if not content.strip():
                 continue
@@ -193,7 +196,7 @@ class JsonReader(_TabularReader):
             if not isinstance(record, dict):
                 self.notices.add("not a JSON object; line left out", line)
                 continue
-            fields = fields or self.fields(record.keys(), line)
+            fields = self.fields(record.keys())
             entry = self.builder.build(self.raw(record, fields, f"line {line}", line))
             if entry is not None:
                 yield entry
