@@ -179,7 +179,7 @@ def test_invalid_config_names_file_line_and_key(run: Run, workspace: Path) -> No
     toml.write_text(toml.read_text().replace('format = "listing"', 'format = "rss"', 1), "utf-8")
     result = run("items")
     assert result.exit_code == 1
-    line = next(n for n, t in enumerate(toml.read_text().splitlines(), 1) if "rss" in t)
+    line = next(n for n, t in enumerate(toml.read_text().splitlines(), 1) if t == 'format = "rss"')
     assert result.stderr.startswith(
         f"Error: {toml}:{line}: sources.ilo-cooperatives.format: unknown format 'rss'"
     )
