@@ -166,7 +166,7 @@ def ingest_source(
             settings=config.fetch,
         )
     except NewsletterError as error:
-        pool.record_source_status(record, "error", str(error), now)
+        pool.record_source_status(record, "error", _problem(error), now)
         raise
     if fetched.document is None:
         pool.record_source_status(record, "not modified", None, now)
@@ -176,6 +176,11 @@ def ingest_source(
         record, etag=fetched.validators.etag, last_modified=fetched.validators.last_modified
     )
     return _ingest(pool, config, source, fetched.document, options, now, None, record)
+
+
+def _problem(error: NewsletterError) -> str:
+    """An error as a source's health shows it: the source says where; the line, what."""
+    return error.message if error.line is None else f"line {error.line}: {error.message}"
 
 
 def _record(source: SourceConfig, location: str, options: IngestOptions) -> Source:
@@ -236,7 +241,7 @@ def _ingest(
                     on_progress(element.bytes_read)
             writer.set_format(summary.format)
     except NewsletterError as error:
-        pool.record_source_status(record, "error", str(error), now)
+        pool.record_source_status(record, "error", _problem(error), now)
         raise
     return IngestReport(
         location=document.name,

@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 
 from newsletter.config import DedupeConfig
-from newsletter.ingest.neardupes import Judgement, Story, Verdict, judge
+from newsletter.ingest.neardupes import Judgement, Keyed, Story, Verdict, best_match, keyed
 from newsletter.model import IncomingItem, Source, TopicOrigin, WriteCounts
 from newsletter.pool.tables import (
     DuplicatePairRow,
@@ -127,6 +127,7 @@ class ItemWriter:
         self.now = now
         self.dedupe = dedupe
         self._others: bool | None = None  # whether the pool holds items of other sources
+        self._candidates: dict[date, list[tuple[Row[Any], Keyed]]] = {}  # by day, see below
 
     def write(self, batch: Sequence[IncomingItem]) -> WriteCounts:
         """Store a batch whose uids are distinct."""
@@ -191,35 +192,42 @@ class ItemWriter:
     ]:  # fmt: skip
         """Split new items into (still new, the same as an item of another source, possibly
         the same as one: to be listed)."""
-        window = range(-settings.max_days_apart, settings.max_days_apart + 1)
-        days = sorted({i.entry.date + timedelta(days=d) for i in fresh for d in window})
-        by_day: dict[date, list[Row[Any]]] = defaultdict(list)
+        window_days = range(-settings.max_days_apart, settings.max_days_apart + 1)
+        by_day = self._candidates
+        days = sorted(
+            {i.entry.date + timedelta(days=d) for i in fresh for d in window_days} - by_day.keys()
+        )
         own = exists().where(
             item_sources.c.item_id == items.c.id, item_sources.c.source_id == self.source_id
         )
+        # Other sources' items by day, loaded once per day for the whole file: nobody else
+        # writes while this transaction holds the lock, and this source's new items are its own.
+        for day in days:
+            by_day[day] = []
         for start in range(0, len(days), 500):
             for row in self.connection.execute(
                 select(*_ROW).where(items.c.date.in_(days[start : start + 500]), ~own)
             ):
-                by_day[row.date].append(row)
+                by_day[row.date].append((row, keyed(Story(row.title, row.date, row.url))))
         still_new, same, maybe = [], [], []
         for incoming in fresh:
             entry = incoming.entry
-            story = Story(entry.title, entry.date, entry.url)
-            best: tuple[Judgement, Row[Any]] | None = None
-            for day in (entry.date + timedelta(days=d) for d in window):
-                for row in by_day.get(day, ()):
-                    judged = judge(Story(row.title, row.date, row.url), story, settings)
-                    if judged.verdict is not Verdict.DIFFERENT and (
-                        best is None or _rank(judged) > _rank(best[0])
-                    ):
-                        best = (judged, row)
-            if best is not None and best[0].verdict is Verdict.SAME:
-                same.append((best[1], incoming))
+            window = [
+                candidate
+                for day in (entry.date + timedelta(days=d) for d in window_days)
+                for candidate in by_day.get(day, ())
+            ]
+            found = best_match(
+                Story(entry.title, entry.date, entry.url), [k for _, k in window], settings
+            )
+            if found is not None and found[1].verdict is Verdict.SAME:
+                row = window[found[0]][0]
+                same.append((row, incoming))
+                by_day[row.date] = [c for c in by_day[row.date] if c[0].id != row.id]  # now own
                 continue
             still_new.append(incoming)
-            if best is not None:
-                maybe.append((best[1].id, incoming, best[0]))
+            if found is not None:
+                maybe.append((window[found[0]][0].id, incoming, found[1]))
         return still_new, same, maybe
 
     def list_pairs(self, found: Sequence[tuple[int, int, Judgement]]) -> None:
@@ -370,10 +378,6 @@ def _fill_gaps(row: Row[Any], incoming: IncomingItem) -> dict[str, Any]:
     offered = {"summary": entry.summary, "url": entry.url, "language": entry.language,
                "image": entry.image}  # fmt: skip
     return {name: value for name, value in offered.items() if value and not getattr(row, name)}
-
-
-def _rank(judged: Judgement) -> tuple[bool, float]:
-    return (judged.verdict is Verdict.SAME, judged.score)
 
 
 def bulk_insert(

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from newsletter.config import DedupeConfig
-from newsletter.ingest.neardupes import Story, Verdict, judge, title_score
+from newsletter.ingest.neardupes import Story, Verdict, best_match, judge, keyed, title_score
 from tests.conftest import ROOT
 
 PAIRS: list[dict[str, Any]] = tomllib.loads(
@@ -89,3 +89,19 @@ def test_scores_ignore_case_punctuation_and_word_order() -> None:
     assert title_score("Co-operatives: the future", "cooperatives, the future") == 100
     assert title_score("The future of cooperatives", "cooperatives: of the future") == 100
     assert title_score("Cooperatives", "Fisheries") < 50
+
+
+def test_the_quick_search_finds_what_judging_every_pair_finds() -> None:
+    settings = DedupeConfig()
+    candidates = [keyed(story(pair["a"])) for pair in PAIRS]
+    for pair in PAIRS:
+        incoming = story(pair["b"])
+        found = best_match(incoming, candidates, settings)
+        judged = [judge(c.story, incoming, settings) for c in candidates]
+        worth = [j for j in judged if j.verdict is not Verdict.DIFFERENT]
+        if not worth:
+            assert found is None
+            continue
+        assert found is not None
+        best = max(worth, key=lambda j: (j.verdict is Verdict.SAME, j.score))
+        assert (found[1].verdict, found[1].score) == (best.verdict, best.score)
