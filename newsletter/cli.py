@@ -278,6 +278,17 @@ def ingest(
             failed += 1
             err.print(f"[red]error:[/] {_escape(str(error))} [dim](nothing stored)[/]")
             continue
+        except Exception as error:
+            # One source the database refuses (or a bug in one reader) must not keep the
+            # others from being read: say which, in one line, and go on.
+            if len(jobs) == 1:
+                raise
+            failed += 1
+            problem = _database_failure(error) or f"{type(error).__name__}: {error}"
+            where = source.url or str(source.path)
+            err.print(f"[red]error:[/] {_escape(where)}: {_escape(problem.splitlines()[0])} "
+                      "[dim](nothing stored)[/]")  # fmt: skip
+            continue
         for notice in report.notices:
             err.print(f"[yellow]warning:[/] {_escape(str(notice))}")
         out.print(_ingest_line(report))

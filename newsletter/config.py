@@ -63,6 +63,7 @@ class FetchConfig:
 class DedupeConfig:
     """Near-duplicate thresholds, the [dedupe] table: title scores 0-100 (see neardupes.py)."""
 
+    merge: bool = True  # false: nothing is merged on ingest, alike items are all listed
     merge_at: float = 85.0  # merged on ingest at or above this
     review_at: float = 70.0  # listed by `newsletter dupes` at or above this
     max_days_apart: int = 1
@@ -396,6 +397,8 @@ class _ConfigReader:
         for name in ("max_bytes", "retries", "max_redirects"):
             numbers[name] = self.count((*key, name), table.get(name, getattr(default, name)))
         agent = self.optional_text((*key, "user_agent"), table.get("user_agent"))
+        if agent is not None and not (agent.isascii() and agent.isprintable()):
+            raise self.fail((*key, "user_agent"), "expected printable ASCII (an HTTP header)")
         return FetchConfig(user_agent=agent, **numbers)
 
     def read_dedupe(self, table: dict[str, Any]) -> DedupeConfig:
@@ -411,7 +414,10 @@ class _ConfigReader:
         if scores["review_at"] > scores["merge_at"]:
             raise self.fail((*key, "review_at"), "must not be above merge_at")
         days = self.count((*key, "max_days_apart"), table.get("max_days_apart", 1))
-        return DedupeConfig(max_days_apart=days, **scores)
+        merge = table.get("merge", True)
+        if not isinstance(merge, bool):
+            raise self.fail((*key, "merge"), "expected true or false")
+        return DedupeConfig(merge=merge, max_days_apart=days, **scores)
 
     def positive(self, key: KeyPath, value: Any) -> float:
         if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:

@@ -90,6 +90,7 @@ class Source:
     # What the server said of a fetched page, to ask next time "only if it changed".
     etag: str | None = None
     last_modified: str | None = None
+    read_options: str | None = None  # a digest of how it is read: a change means read it whole
 
 
 @dataclass(frozen=True, slots=True)

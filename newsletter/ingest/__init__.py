@@ -6,6 +6,7 @@ Readers only read; identity, deduplication and topic tagging happen here, once, 
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -157,8 +158,8 @@ def ingest_source(
         return _ingest(pool, config, source, document, options, now, on_progress)
     from newsletter.ingest.fetch import Validators, fetch
 
-    record = _record(source, source.url, options)
-    known = None if options.refetch else pool.fetch_validators(source.name, source.url)
+    record = _record(config, source, source.url, options)
+    known = None if options.refetch else pool.fetch_validators(record)
     try:
         fetched = fetch(
             source.url,
@@ -166,10 +167,10 @@ def ingest_source(
             settings=config.fetch,
         )
     except NewsletterError as error:
-        pool.record_source_status(record, "error", _problem(error), now)
+        _failed(pool, config, record, _problem(error), now)
         raise
     if fetched.document is None:
-        pool.record_source_status(record, "not modified", None, now)
+        pool.record_source_status(record, "not modified", None, now, create=False)
         return IngestReport(source.url, source.name, record.format, None, 0, WriteCounts(), 0,
                             not_modified=True)  # fmt: skip
     record = replace(
@@ -183,7 +184,27 @@ def _problem(error: NewsletterError) -> str:
     return error.message if error.line is None else f"line {error.line}: {error.message}"
 
 
-def _record(source: SourceConfig, location: str, options: IngestOptions) -> Source:
+def _reading(config: Config, source: SourceConfig, options: IngestOptions) -> ReadRequest:
+    """How to read the source (without the document, which comes later)."""
+    return ReadRequest(
+        document=Document(name=""),
+        options=ReaderOptions(
+            format=options.format or (None if source.format == "auto" else source.format),
+            base_url=source.listing_url,
+            default_type=source.default_type,
+            date_format=source.date_format,
+            selectors=dict(source.selectors),
+            columns=dict(source.columns),
+        ),
+        date_languages=date_languages(config),
+        language=options.language or source.language,
+        topics=tuple(config.topics.values()),
+    )
+
+
+def _record(config: Config, source: SourceConfig, location: str, options: IngestOptions) -> Source:
+    reading = _reading(config, source, options)
+    said = repr((reading.options, reading.language, reading.date_languages, reading.topics))
     return Source(
         name=source.name,
         format=options.format or source.format,
@@ -191,7 +212,15 @@ def _record(source: SourceConfig, location: str, options: IngestOptions) -> Sour
         title=source.title,
         listing_url=source.listing_url,
         language=source.language,
+        read_options=hashlib.sha256(said.encode()).hexdigest()[:16],
     )
+
+
+def _failed(pool: Pool, config: Config, record: Source, problem: str, now: datetime | None) -> None:
+    """Record a failed read, for `newsletter sources`: of a configured source, or of one the
+    pool has items from; a mistyped file name or URL makes no source."""
+    create = record.name in config.sources
+    pool.record_source_status(record, "error", problem, now, create=create)
 
 
 def _ingest(
@@ -204,22 +233,8 @@ def _ingest(
     on_progress: Callable[[int], None] | None,
     record: Source | None = None,
 ) -> IngestReport:
-    chosen = options.format or (None if source.format == "auto" else source.format)
-    request = ReadRequest(
-        document=document,
-        options=ReaderOptions(
-            format=chosen,
-            base_url=source.listing_url,
-            default_type=source.default_type,
-            date_format=source.date_format,
-            selectors=dict(source.selectors),
-            columns=dict(source.columns),
-        ),
-        date_languages=date_languages(config),
-        language=options.language or source.language,
-        topics=tuple(config.topics.values()),
-    )
-    record = record or _record(source, str(document.name), options)
+    request = replace(_reading(config, source, options), document=document)
+    record = record or _record(config, source, str(document.name), options)
     rules = TopicRules(config.topics.values())
     pool.ensure_topics({slug: topic.name for slug, topic in config.topics.items()})
     counts = WriteCounts()
@@ -241,7 +256,10 @@ def _ingest(
                     on_progress(element.bytes_read)
             writer.set_format(summary.format)
     except NewsletterError as error:
-        pool.record_source_status(record, "error", _problem(error), now)
+        _failed(pool, config, record, _problem(error), now)
+        raise
+    except Exception as error:  # a database's refusal, or a bug: health shows it too
+        _failed(pool, config, record, f"{type(error).__name__}: {error}".splitlines()[0], now)
         raise
     return IngestReport(
         location=document.name,

@@ -61,7 +61,8 @@ class FeedReader:
             headers["content-type"] = self.document.media_type + charset
         parsed = feedparser.parse(io.BytesIO(data), response_headers=headers)
         feed, entries = parsed.get("feed", {}), parsed.get("entries", [])
-        if not entries and not feed.get("title") and parsed.get("bozo"):
+        bozo = parsed.get("bozo") and not _harmless(parsed["bozo_exception"])
+        if not entries and not feed.get("title") and bozo:
             raise NewsletterError(
                 f"not a readable feed: {_problem(parsed['bozo_exception'])}",
                 self.document.name,
@@ -69,7 +70,7 @@ class FeedReader:
             )
         if parsed.get("version", "") == "" and not entries:
             raise NewsletterError("not an RSS or Atom feed", self.document.name)
-        if parsed.get("bozo") and not _harmless(parsed["bozo_exception"]):
+        if bozo:
             self.notices.add(
                 f"the feed is not well-formed ({_problem(parsed['bozo_exception'])}); "
                 "its readable entries are kept",
@@ -89,11 +90,14 @@ class FeedReader:
 
     def raw(self, item: Any, number: int, line: int | None) -> RawEntry:
         summary, is_html = _summary(item)
+        title_type = (item.get("title_detail") or {}).get("type", "text/plain")
         return RawEntry(
             where=f"entry {number}",
             line=line,
             title=item.get("title"),
+            title_is_html=title_type in ("text/html", "application/xhtml+xml"),
             date=_date(item),
+            fallback_date=_parsed_date(item),
             summary=summary,
             summary_is_html=is_html,
             url=item.get("link"),
@@ -107,6 +111,11 @@ def _date(item: Any) -> str | date | None:
     for key in _DATE_KEYS:
         if item.get(key):
             return str(item[key])
+    return _parsed_date(item)
+
+
+def _parsed_date(item: Any) -> date | None:
+    """feedparser's reading of the date (in UTC), for forms our reading does not know."""
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
         if item.get(key):
             return date(*item[key][:3])

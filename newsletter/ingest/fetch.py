@@ -70,9 +70,10 @@ def fetch(
     """GET `url`; NewsletterError (naming the URL) when it cannot be had."""
     settings = settings or FetchConfig()
     headers = {"User-Agent": settings.user_agent or DEFAULT_USER_AGENT, "Accept": "*/*"}
-    if validators and validators.etag:
+    # A header value must be ASCII: a server's odd validator is dropped, not sent back.
+    if validators and validators.etag and validators.etag.isascii():
         headers["If-None-Match"] = validators.etag
-    if validators and validators.last_modified:
+    if validators and validators.last_modified and validators.last_modified.isascii():
         headers["If-Modified-Since"] = validators.last_modified
     with httpx.Client(
         headers=headers,
@@ -103,7 +104,7 @@ def _attempt(client: httpx.Client, url: str, settings: FetchConfig, attempt: int
             if response.status_code in _RETRY_STATUSES:
                 wait = _retry_after(response)
                 if wait is not None and wait > _MAX_RETRY_AFTER:
-                    asks = f"and it asks to wait {wait:g} s before trying again"
+                    asks = f"and it asks to wait {wait:.0f} s before trying again"
                     raise NewsletterError(f"cannot fetch: {_status_text(response)}, {asks}", url)
                 raise _Retry(_status_text(response), wait)
             if response.status_code >= 400:
@@ -130,9 +131,15 @@ def _attempt(client: httpx.Client, url: str, settings: FetchConfig, attempt: int
         ) from None
     except httpx.TimeoutException:
         raise _Retry(f"no answer within {settings.timeout:g} s") from None
+    except httpx.DecodingError as error:  # a corrupt compressed body: a server's fault
+        raise NewsletterError(
+            f"cannot fetch: the response cannot be decoded ({error})", url
+        ) from None
     except httpx.TransportError as error:
         raise _Retry(str(error) or type(error).__name__) from None
-    except httpx.InvalidURL as error:
+    except httpx.HTTPError as error:
+        raise NewsletterError(f"cannot fetch: {error or type(error).__name__}", url) from None
+    except (httpx.InvalidURL, UnicodeError) as error:  # bad IDNA host names are UnicodeErrors
         raise NewsletterError(f"not a URL that can be fetched: {error}", url) from None
 
 
@@ -163,7 +170,7 @@ def _validators(response: httpx.Response) -> Validators:
 
 def _retry_after(response: httpx.Response) -> float | None:
     value = response.headers.get("retry-after", "")
-    return float(value) if value.isdigit() else None
+    return float(value[:15]) if value.isdigit() else None  # 15 digits: years, still finite
 
 
 def _status_text(response: httpx.Response) -> str:

@@ -7,12 +7,14 @@ against the document's URL, and only http(s) ones are kept.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import NamedTuple
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
+from newsletter.config import is_language
 from newsletter.errors import Notice
 from newsletter.ingest.dates import DateError, DateReader
 from newsletter.ingest.markup import summary_from_html, summary_from_text, text_from_html
@@ -20,6 +22,13 @@ from newsletter.model import Entry
 
 MAX_NOTICES = 50
 DEFAULT_TYPE = "News"
+MAX_TYPE = 80  # characters, as listing pages allow: a type label, not a sentence
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # NUL and friends: no text has them
+_URL_SAFE = "%/:=&?~#+!$,;'@()*[]"
+
+
+Day = date  # the field `date` below hides the type's name inside the class
 
 
 class RawEntry(NamedTuple):
@@ -28,7 +37,9 @@ class RawEntry(NamedTuple):
     where: str  # how messages point at it when there is no line: 'entry 3', 'row 12'
     line: int | None = None
     title: str | None = None
+    title_is_html: bool = False
     date: str | date | None = None
+    fallback_date: Day | None = None  # when `date` cannot be read (feedparser's own reading)
     type: str | None = None
     summary: str | None = None
     summary_is_html: bool = False
@@ -77,13 +88,15 @@ def read_date(text: str, dates: DateReader, date_format: str | None = None) -> d
 
 
 def web_url(url: str | None, base: str | None) -> str | None:
-    """An absolute http(s) URL, or None: relative ones resolve against `base`."""
+    """An absolute http(s) URL, or None: relative ones resolve against `base`; spaces and
+    other characters a URL may not hold are percent-encoded."""
     if not url or not url.strip():
         return None
-    url = url.strip()
+    url = quote(_CONTROL.sub("", url.strip()), safe=_URL_SAFE)
     if base:
         url = urljoin(base, url)
-    return url if urlsplit(url).scheme.lower() in ("http", "https") and "://" in url else None
+    parts = urlsplit(url)
+    return url if parts.scheme.lower() in ("http", "https") and parts.netloc else None
 
 
 class EntryBuilder:
@@ -112,7 +125,8 @@ class EntryBuilder:
 
     def build(self, raw: RawEntry) -> Entry | None:
         """The entry, or None (with a notice) when the record cannot be one."""
-        title = text_from_html(raw.title or "")
+        title = _CONTROL.sub("", raw.title or "")
+        title = text_from_html(title) if raw.title_is_html else " ".join(title.split())
         if not title:
             self.skip(raw, "no title")
             return None
@@ -126,22 +140,34 @@ class EntryBuilder:
             try:
                 day = read_date(raw.date, self.dates, self.date_format)
             except DateError as error:
-                self.skip(raw, str(error))
-                return None
+                if raw.fallback_date is None:
+                    self.skip(raw, str(error))
+                    return None
+                day = raw.fallback_date
         url = web_url(raw.url, self.base_url)
         if raw.url and url is None:
             self.notices.add(f"link {_quote(raw.url)} is not a web address; left out", raw.line)
+        summary = _CONTROL.sub("", raw.summary or "")
         if raw.summary_is_html:
-            summary = summary_from_html(raw.summary or "", self.base_url)
+            summary = summary_from_html(summary, self.base_url)
         else:
-            summary = summary_from_text(_paragraphs(raw.summary or ""))
+            summary = summary_from_text(_paragraphs(summary))
+        kind = " ".join(_CONTROL.sub("", raw.type or "").split()) or self.default_type
+        if len(kind) > MAX_TYPE:
+            self.notices.add(f"type {_quote(kind)} is too long for a type label; cut", raw.line)
+            kind = kind[: MAX_TYPE - 1].rstrip() + "…"
+        language = (raw.language or "").strip() or None
+        if language is not None and not is_language(language):
+            self.notices.add(f"language {_quote(language)} is not a language code; left out",
+                             raw.line)  # fmt: skip
+            language = None
         return Entry(
-            type=text_from_html(raw.type or "") or self.default_type,
+            type=kind,
             title=title,
             date=day,
             summary=summary,
             url=url,
-            language=(raw.language or "").strip() or self.language,
+            language=language or self.language,
             line=raw.line,
             image=web_url(raw.image, self.base_url),
         )

@@ -125,7 +125,9 @@ def _looks_like_csv(head: bytes) -> bool:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
     except csv.Error:
         return False
-    rows = list(csv.reader(io.StringIO(text, newline=""), dialect))[:-1]  # the last may be cut
+    rows = list(csv.reader(io.StringIO(text, newline=""), dialect))
+    if len(head) == _SNIFF_BYTES:
+        rows = rows[:-1]  # the last row may be cut short
     rows = [row for row in rows if any(cell.strip() for cell in row)][:5]
     return len(rows) >= 2 and len({len(row) for row in rows}) == 1 and len(rows[0]) >= 2
 

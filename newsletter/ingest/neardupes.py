@@ -155,7 +155,7 @@ def judge(a: Story, b: Story, settings: DedupeConfig) -> Judgement:
         reasons.append(f"{' '.join(only_a[:3])!r} against {' '.join(only_b[:3])!r}")
     if a.url and b.url and normalise_url(a.url) != normalise_url(b.url):
         reasons.append("different web addresses")
-    if score >= settings.merge_at and not reasons:
+    if settings.merge and score >= settings.merge_at and not reasons:
         return Judgement(Verdict.SAME, score, "same title" if score == 100 else "like titles")
     return Judgement(Verdict.MAYBE, score, "; ".join(reasons) or "like titles")
 

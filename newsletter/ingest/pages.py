@@ -15,9 +15,10 @@ ingest never quietly reads zero items from it.
 
 from __future__ import annotations
 
-import contextlib
+import codecs
 import re
 from collections.abc import Iterator, Mapping
+from html import escape
 from typing import Any
 
 from newsletter.errors import NewsletterError
@@ -77,14 +78,13 @@ class PageReader:
 
         data = self.document.read()
         self.bytes_read = len(data)
-        markup: bytes | str = data
-        parser = html.HTMLParser(encoding=self.document.charset) if self.document.charset else None
-        if parser is None and not _META_CHARSET.search(data[:4096]):
-            with contextlib.suppress(UnicodeDecodeError):  # a saved page: UTF-8, not Latin-1
-                markup = data.decode("utf-8")
+        charset = _known_charset(self.document.charset)
+        if charset is None and not _META_CHARSET.search(data[:4096]) and _is_utf8(data):
+            charset = "utf-8"  # a page saved without its server's charset: UTF-8, not Latin-1
+        parser = html.HTMLParser(encoding=charset) if charset else None
         try:
-            root = html.document_fromstring(markup, parser=parser)
-        except (etree.ParserError, ValueError) as error:
+            root = html.document_fromstring(data, parser=parser)
+        except (etree.ParserError, ValueError, LookupError) as error:
             message = f"not a readable HTML page: {error}"
             raise NewsletterError(message, self.document.name) from None
         if self.builder.language is None:
@@ -133,12 +133,30 @@ class PageReader:
         )
 
 
+def _known_charset(name: str | None) -> str | None:
+    """A charset Python knows (a server may send 'utf8mb4'); None for the page to tell."""
+    if not name:
+        return None
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _text(element: Any | None) -> str | None:
     return None if element is None else " ".join(element.text_content().split()) or None
 
 
 def _inner_html(element: Any, html: Any) -> str:
-    parts = [element.text or ""]
+    parts = [escape(element.text or "", quote=False)]  # lxml gives text unescaped
     parts += [html.tostring(child, encoding="unicode", with_tail=True) for child in element]
     return "".join(parts)
 
@@ -150,8 +168,8 @@ def _image_source(element: Any | None) -> str | None:
         element = element.find(".//img")
         if element is None:
             return None
-    for attribute in ("src", "data-src"):
-        if element.get(attribute):
-            return str(element.get(attribute))
     srcset = element.get("srcset", "").strip()
-    return srcset.split(",")[0].split()[0] if srcset else None
+    candidates = [element.get("data-src"), element.get("src"), element.get("data-original")]
+    candidates.append(srcset.split(",")[0].split()[0] if srcset else None)
+    # Lazy-loading pages put a placeholder (often a data: URI) in src and the picture elsewhere.
+    return next((str(c) for c in candidates if c and not c.startswith("data:")), None)

@@ -100,10 +100,22 @@ class _TabularReader:
 
     def raw(self, record: Mapping[str, Any], fields: Mapping[str, str], where: str,
             line: int | None) -> RawEntry:  # fmt: skip
-        values = {field: _text(record.get(column)) for field, column in fields.items()}
-        summary = values.get("summary") or ""
-        return RawEntry(where=where, line=line, summary_is_html=bool(_TAG.search(summary)),
-                        **values)  # fmt: skip
+        def value(field: str) -> str | None:
+            return _text(record.get(fields[field])) if field in fields else None
+
+        summary = value("summary")
+        return RawEntry(
+            where=where,
+            line=line,
+            title=value("title"),
+            date=value("date"),
+            type=value("type"),
+            summary=summary,
+            summary_is_html=bool(summary and _TAG.search(summary)),
+            url=value("url"),
+            image=value("image"),
+            language=value("language"),
+        )
 
     def decode(self, data: bytes) -> str:
         charset = self.document.charset or "utf-8"
@@ -118,34 +130,62 @@ class _TabularReader:
 
 
 class CsvReader(_TabularReader):
-    """Yields the entries of a CSV file with a header row."""
+    """Yields the entries of a CSV file with a header row, streamed: its size does not matter."""
 
     def __iter__(self) -> Iterator[Entry]:
-        data = self.document.read()
-        self.bytes_read = len(data)
-        text = self.decode(data)
+        charset = self.document.charset or "utf-8-sig"
+        with self.document.open() as binary:
+            try:
+                text = io.TextIOWrapper(binary, encoding=charset, newline="")
+            except LookupError:
+                raise NewsletterError(f"unknown charset {charset!r}", self.document.name) from None
+            reader = csv.reader(text, self.dialect(text))
+            try:
+                for entry in self.rows(reader):
+                    self.bytes_read = binary.tell()  # read ahead a little: near enough
+                    yield entry
+            except UnicodeDecodeError:
+                shown = self.document.charset or "UTF-8"
+                message = f"not {shown} text; save the file as UTF-8"
+                raise NewsletterError(message, self.document.name, reader.line_num + 1) from None
+            except csv.Error as error:
+                raise NewsletterError(f"not readable CSV: {error}", self.document.name,
+                                      reader.line_num) from None  # fmt: skip
+            self.bytes_read = binary.tell()
+
+    def dialect(self, text: io.TextIOWrapper) -> type[csv.Dialect]:
+        """The file's delimiter, told from its start; quotes are always '"' (a sniffed quote
+        character can be an apostrophe of the text)."""
         try:
-            dialect: Any = csv.Sniffer().sniff(text[:8192], delimiters=_DELIMITERS)
+            sample = text.read(8192)
+            delimiter = csv.Sniffer().sniff(sample, delimiters=_DELIMITERS).delimiter
         except csv.Error:
-            dialect = csv.excel
-        lines = io.StringIO(text, newline="")
-        reader = csv.reader(lines, dialect)
-        try:
-            header = next(reader, None)
-            if header is None:
-                raise NewsletterError("empty file: expected a header row", self.document.name)
-            fields = self.header_fields(header)
+            delimiter = ","
+        except UnicodeDecodeError:
+            raise NewsletterError("not UTF-8 text; save the file as UTF-8", self.document.name,
+                                  1) from None  # fmt: skip
+        text.seek(0)
+
+        class Dialect(csv.excel):
+            pass
+
+        Dialect.delimiter = delimiter
+        return Dialect
+
+    def rows(self, reader: Any) -> Iterator[Entry]:
+        header = next(reader, None)
+        if header is None:
+            raise NewsletterError("empty file: expected a header row", self.document.name)
+        header = [name.removeprefix(_BOM) for name in header]
+        fields = self.header_fields(header)
+        line = reader.line_num + 1
+        for number, row in enumerate(reader, start=1):
+            if any(cell.strip() for cell in row):
+                record = dict(zip(header, row, strict=False))
+                entry = self.builder.build(self.raw(record, fields, f"row {number}", line))
+                if entry is not None:
+                    yield entry
             line = reader.line_num + 1
-            for number, row in enumerate(reader, start=1):
-                if any(cell.strip() for cell in row):
-                    record = dict(zip(header, row, strict=False))
-                    entry = self.builder.build(self.raw(record, fields, f"row {number}", line))
-                    if entry is not None:
-                        yield entry
-                line = reader.line_num + 1
-        except csv.Error as error:
-            raise NewsletterError(f"not readable CSV: {error}", self.document.name,
-                                  reader.line_num) from None  # fmt: skip
 
 
 class JsonReader(_TabularReader):
@@ -167,6 +207,8 @@ class JsonReader(_TabularReader):
                 self.document.name,
                 error.lineno,
             ) from None
+        except RecursionError:
+            raise NewsletterError("JSON nested too deeply to read", self.document.name) from None
         records = _records(whole)
         if records is None:
             raise NewsletterError(
@@ -184,11 +226,14 @@ class JsonReader(_TabularReader):
                 yield entry
 
     def lines(self, text: str) -> Iterator[Entry]:
-        for line, content in enumerate(text.splitlines(), start=1):
+        for line, content in enumerate(text.split("\n"), start=1):  # not splitlines: U+2028
             if not content.strip():
                 continue
             try:
                 record = json.loads(content)
+            except RecursionError:
+                self.notices.add("JSON nested too deeply; line left out", line)
+                continue
             except json.JSONDecodeError as error:
                 self.notices.add(f"not valid JSON ({error.msg} at column {error.colno}); "
                                  "line left out", line)  # fmt: skip
@@ -209,11 +254,12 @@ def _records(whole: Any) -> list[Any] | None:
         for key in _RECORD_LISTS:
             if isinstance(whole.get(key), list):
                 return list(whole[key])
+        return [whole]  # one record alone (JSON Lines of one line)
     return None
 
 
 def _more_than_one_line(text: str) -> bool:
-    return sum(1 for line in text.splitlines() if line.strip()) > 1
+    return sum(1 for line in text.split("\n") if line.strip()) > 1
 
 
 def _text(value: Any) -> str | None:

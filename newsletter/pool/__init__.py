@@ -89,6 +89,7 @@ class Pool:
         with database.for_writing(self.engine).begin() as connection:
             database.lock_for_writing(connection)
             source_id = store.save_source(connection, source, now)
+            assert source_id is not None  # a stored source is always created
             yield ItemWriter(
                 connection,
                 source_id=source_id,
@@ -101,16 +102,21 @@ class Pool:
             )
 
     def record_source_status(
-        self, source: Source, status: str, error: str | None, now: datetime | None = None
-    ) -> None:
-        """Record an attempt to read a source that stored nothing (an error, a 304)."""
+        self, source: Source, status: str, error: str | None, now: datetime | None = None, *,
+        create: bool = True,
+    ) -> None:  # fmt: skip
+        """Record an attempt to read a source that stored nothing (an error, a 304); `create`
+        False: only if the pool knows the source already."""
         with database.for_writing(self.engine).begin() as connection:
-            sources.record_status(connection, source, status, error, now or datetime.now(UTC))
+            sources.record_status(
+                connection, source, status, error, now or datetime.now(UTC), create
+            )
 
-    def fetch_validators(self, name: str, location: str) -> tuple[str, ...] | None:
-        """The ETag and Last-Modified of the source's last stored fetch of `location`."""
+    def fetch_validators(self, source: Source) -> tuple[str, ...] | None:
+        """The ETag and Last-Modified of the source's last stored fetch, if it was read from
+        the same place in the same way."""
         with self.engine.connect() as connection:
-            found = sources.validators(connection, name, location)
+            found = sources.validators(connection, source)
         return tuple(v or "" for v in found) if any(found) else None
 
     def source_health(self) -> list[SourceHealth]:
@@ -132,6 +138,7 @@ class Pool:
 
     def keep_apart(self, first: str, second: str) -> None:
         with database.for_writing(self.engine).begin() as connection:
+            database.lock_for_writing(connection)
             dupes.keep_apart(connection, first, second, datetime.now(UTC))
 
     def current_uids(self, uids: Iterable[str]) -> dict[str, str]:

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import Connection, Table, and_, delete, insert, or_, select, update
 
 from newsletter.errors import NewsletterError
-from newsletter.model import DuplicatePair, ItemQuery
+from newsletter.model import DuplicatePair, ItemQuery, TopicOrigin
 from newsletter.pool.queries import find_item_id, select_items
 from newsletter.pool.store import aliases, exclusions, item_sources, item_topics, items, pairs
 
@@ -87,6 +87,16 @@ def merge(connection: Connection, keep: str, other: str) -> str:
     _move_links(connection, item_sources, ("source_id",), other_id, keep_id)
     _move_links(connection, item_topics, ("topic_id", "origin"), other_id, keep_id)
     _move_links(connection, exclusions, ("topic_id",), other_id, keep_id)
+    # An editor's "not this topic" on either item holds for the merged one: rules and sources
+    # may not keep the topic (a topic tagged by hand stays, as `tag` after `untag` would).
+    excluded = select(exclusions.c.topic_id).where(exclusions.c.item_id == keep_id)
+    connection.execute(
+        delete(item_topics).where(
+            item_topics.c.item_id == keep_id,
+            item_topics.c.topic_id.in_(excluded),
+            item_topics.c.origin != str(TopicOrigin.MANUAL),
+        )
+    )
     connection.execute(update(aliases).where(aliases.c.item_id == other_id).values(item_id=keep_id))
     connection.execute(insert(aliases).values(uid=other_uid, item_id=keep_id))
     connection.execute(

@@ -10,21 +10,25 @@ from newsletter.model import Source, SourceHealth
 from newsletter.pool.store import item_sources, save_source, sources
 
 
-def validators(connection: Connection, name: str, location: str) -> tuple[str | None, str | None]:
-    """(ETag, Last-Modified) of the source's last stored fetch of `location`; (None, None) if
-    it has none, or was last read from elsewhere."""
+def validators(connection: Connection, source: Source) -> tuple[str | None, str | None]:
+    """(ETag, Last-Modified) of the source's last stored fetch; (None, None) if it has none,
+    was last read from elsewhere, or was read another way (its format, selectors, columns...
+    changed since: the page must be read whole again)."""
     row = connection.execute(
         select(sources.c.etag, sources.c.last_modified).where(
-            sources.c.name == name, sources.c.location == location
+            sources.c.name == source.name,
+            sources.c.location == source.location,
+            sources.c.read_options == source.read_options,
         )
     ).first()
     return (row.etag, row.last_modified) if row else (None, None)
 
 
 def record_status(
-    connection: Connection, source: Source, status: str, error: str | None, now: datetime
-) -> None:
-    save_source(connection, source, now, status=status, error=error)
+    connection: Connection, source: Source, status: str, error: str | None, now: datetime,
+    create: bool,
+) -> None:  # fmt: skip
+    save_source(connection, source, now, status=status, error=error, create=create)
 
 
 def health(connection: Connection) -> list[SourceHealth]:

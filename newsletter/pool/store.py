@@ -50,6 +50,7 @@ Tagger = Callable[[str, str], frozenset[str]]
 # (title, summary, source names) -> {(topic slug, origin)} that sources and rules give
 DerivedTopics = Callable[[str, str, Sequence[str]], set[tuple[str, str]]]
 
+MAX_CANDIDATES = 200_000  # other sources' items kept keyed while one file is ingested
 _FIELDS = ("type", "title", "date", "summary", "url", "language", "image")
 _ROW = (items.c.id, items.c.uid, *(items.c[name] for name in _FIELDS))
 
@@ -67,14 +68,15 @@ def sync_topics(connection: Connection, names: Mapping[str, str]) -> dict[str, i
 
 def save_source(
     connection: Connection, source: Source, now: datetime, status: str = "ok",
-    error: str | None = None,
-) -> int:  # fmt: skip
+    error: str | None = None, create: bool = True,
+) -> int | None:  # fmt: skip
     """Insert or refresh a source's description and health; returns its id.
 
     `status` ok: its items are being stored now, with the fetch validators that came with them.
-    Anything else (not modified, error) records the attempt and keeps the last validators."""
+    Anything else (not modified, error) records the attempt on a source the pool knows, and
+    keeps what it knew: the format, the validators. `create` False: a source the pool does not
+    know is not recorded (a mistyped file name makes no source)."""
     values: dict[str, Any] = {
-        "format": source.format,
         "location": source.location,
         "title": source.title,
         "listing_url": source.listing_url,
@@ -84,9 +86,18 @@ def save_source(
         "last_error": error,
     }
     if status == "ok":
-        values.update(last_ingested=now, etag=source.etag, last_modified=source.last_modified)
+        values.update(
+            format=source.format,
+            last_ingested=now,
+            etag=source.etag,
+            last_modified=source.last_modified,
+            read_options=source.read_options,
+        )
     found = connection.execute(select(sources.c.id).where(sources.c.name == source.name)).scalar()
+    if found is None and not create:
+        return None
     if found is None:
+        values.setdefault("format", source.format)
         return int(
             connection.execute(
                 insert(sources).values(name=source.name, **values).returning(sources.c.id)
@@ -127,7 +138,9 @@ class ItemWriter:
         self.now = now
         self.dedupe = dedupe
         self._others: bool | None = None  # whether the pool holds items of other sources
-        self._candidates: dict[date, list[tuple[Row[Any], Keyed]]] = {}  # by day, see below
+        # Other sources' items by day, for near-duplicates (see load_candidates).
+        self._candidates: dict[date, list[tuple[int, Keyed]]] = {}
+        self._candidate_day: dict[int, date] = {}
 
     def write(self, batch: Sequence[IncomingItem]) -> WriteCounts:
         """Store a batch whose uids are distinct."""
@@ -137,8 +150,11 @@ class ItemWriter:
             for row in self.connection.execute(select(*_ROW).where(items.c.uid.in_(by_uid)))
         ]
         missing = by_uid.keys() - {row.uid for row, _ in known}
+        # Found by a uid merged into another item: this source told a near-duplicate of it, and
+        # may only fill the merged item's gaps, now as when it was merged.
+        aliased: list[tuple[Any, IncomingItem]] = []
         if missing and self.has_aliases():
-            known += [
+            aliased = [
                 (row, by_uid[row.alias])
                 for row in self.connection.execute(
                     select(*_ROW, aliases.c.uid.label("alias"))
@@ -146,7 +162,8 @@ class ItemWriter:
                     .where(aliases.c.uid.in_(missing))
                 )
             ]
-            missing -= {incoming.uid for _, incoming in known}
+            missing -= {incoming.uid for _, incoming in aliased}
+        self.forget_candidates([row.id for row, _ in (*known, *aliased)])  # this source's now
         fresh = [incoming for incoming in batch if incoming.uid in missing]
         same: list[tuple[Row[Any], IncomingItem]] = []
         maybe: list[tuple[int, IncomingItem, Judgement]] = []
@@ -164,6 +181,8 @@ class ItemWriter:
             counts += WriteCounts(merged=len(same))
         if known:
             counts += self.merge_known(known)
+        if aliased:
+            counts += self.merge_known(aliased, fill_gaps_only=True)
         return counts
 
     def set_format(self, kind: str) -> None:
@@ -180,9 +199,17 @@ class ItemWriter:
         first ingest, a pool of one source) the search is skipped. Asked once: no other source
         can write while this transaction holds the write lock."""
         if self._others is None:
-            other = select(item_sources.c.item_id).where(item_sources.c.source_id != self.source_id)
-            self._others = self.connection.execute(other.limit(1)).first() is not None
+            others = select(sources.c.id).where(sources.c.id != self.source_id)
+            linked = select(item_sources.c.item_id).where(item_sources.c.source_id.in_(others))
+            self._others = self.connection.execute(linked.limit(1)).first() is not None
         return self._others
+
+    def forget_candidates(self, ids: Iterable[int]) -> None:
+        """Items this source now tells are no longer other sources' items to match."""
+        for item_id in ids:
+            day = self._candidate_day.pop(item_id, None)
+            if day is not None:
+                self._candidates[day] = [c for c in self._candidates[day] if c[0] != item_id]
 
     def find_near_duplicates(
         self, fresh: Sequence[IncomingItem], settings: DedupeConfig
@@ -193,23 +220,10 @@ class ItemWriter:
         """Split new items into (still new, the same as an item of another source, possibly
         the same as one: to be listed)."""
         window_days = range(-settings.max_days_apart, settings.max_days_apart + 1)
+        wanted = {i.entry.date + timedelta(days=d) for i in fresh for d in window_days}
+        self.load_candidates(wanted)
         by_day = self._candidates
-        days = sorted(
-            {i.entry.date + timedelta(days=d) for i in fresh for d in window_days} - by_day.keys()
-        )
-        own = exists().where(
-            item_sources.c.item_id == items.c.id, item_sources.c.source_id == self.source_id
-        )
-        # Other sources' items by day, loaded once per day for the whole file: nobody else
-        # writes while this transaction holds the lock, and this source's new items are its own.
-        for day in days:
-            by_day[day] = []
-        for start in range(0, len(days), 500):
-            for row in self.connection.execute(
-                select(*_ROW).where(items.c.date.in_(days[start : start + 500]), ~own)
-            ):
-                by_day[row.date].append((row, keyed(Story(row.title, row.date, row.url))))
-        still_new, same, maybe = [], [], []
+        still_new, same_ids, maybe = [], [], []
         for incoming in fresh:
             entry = incoming.entry
             window = [
@@ -221,14 +235,43 @@ class ItemWriter:
                 Story(entry.title, entry.date, entry.url), [k for _, k in window], settings
             )
             if found is not None and found[1].verdict is Verdict.SAME:
-                row = window[found[0]][0]
-                same.append((row, incoming))
-                by_day[row.date] = [c for c in by_day[row.date] if c[0].id != row.id]  # now own
+                item_id = window[found[0]][0]
+                same_ids.append((item_id, incoming))
+                self.forget_candidates([item_id])  # this source's now
                 continue
             still_new.append(incoming)
             if found is not None:
-                maybe.append((window[found[0]][0].id, incoming, found[1]))
-        return still_new, same, maybe
+                maybe.append((window[found[0]][0], incoming, found[1]))
+        rows = {
+            row.id: row
+            for row in self.connection.execute(
+                select(*_ROW).where(items.c.id.in_([item_id for item_id, _ in same_ids]))
+            )
+        } if same_ids else {}  # fmt: skip
+        return still_new, [(rows[item_id], i) for item_id, i in same_ids], maybe
+
+    def load_candidates(self, wanted: set[date]) -> None:
+        """Other sources' items of these days, with their titles keyed for the search. Kept for
+        the rest of the file (nobody else writes while this transaction holds the lock), but
+        only about MAX_CANDIDATES of them: memory stays flat however big the pool."""
+        if len(self._candidate_day) > MAX_CANDIDATES:
+            self._candidates.clear()
+            self._candidate_day.clear()
+        days = sorted(wanted - self._candidates.keys())
+        own = exists().where(
+            item_sources.c.item_id == items.c.id, item_sources.c.source_id == self.source_id
+        )
+        for day in days:
+            self._candidates[day] = []
+        for start in range(0, len(days), 500):
+            found = self.connection.execute(
+                select(items.c.id, items.c.title, items.c.date, items.c.url).where(
+                    items.c.date.in_(days[start : start + 500]), ~own
+                )
+            )
+            for item_id, title, day, url in found:
+                self._candidates[day].append((item_id, keyed(Story(title, day, url))))
+                self._candidate_day[item_id] = day
 
     def list_pairs(self, found: Sequence[tuple[int, int, Judgement]]) -> None:
         bulk_insert(

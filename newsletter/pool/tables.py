@@ -64,6 +64,7 @@ class SourceRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     etag: Mapped[str | None] = mapped_column(Text)
     last_modified: Mapped[str | None] = mapped_column(Text)
+    read_options: Mapped[str | None] = mapped_column(String(16))
 
 
 class ItemRow(Base):

@@ -25,6 +25,9 @@ def upgrade() -> None:
         sources.add_column(sa.Column("last_error", sa.Text()))
         sources.add_column(sa.Column("etag", sa.Text()))
         sources.add_column(sa.Column("last_modified", sa.Text()))
+        sources.add_column(sa.Column("read_options", sa.String(16)))
+    # Summaries may now hold inline markup: a '<' of the plain text stored so far is text.
+    op.execute("UPDATE items SET summary = REPLACE(summary, '<', '&lt;') WHERE summary LIKE '%<%'")
     op.create_table(
         "item_aliases",
         sa.Column("uid", sa.String(16), nullable=False),
@@ -61,7 +64,14 @@ def downgrade() -> None:
     op.drop_table("duplicate_pairs")
     op.drop_table("item_aliases")
     with op.batch_alter_table("sources") as sources:
-        for column in ("last_modified", "etag", "last_error", "last_status", "last_fetched"):
+        for column in (
+            "read_options",
+            "last_modified",
+            "etag",
+            "last_error",
+            "last_status",
+            "last_fetched",
+        ):
             sources.drop_column(column)
     with op.batch_alter_table("items") as items:
         items.drop_column("image")
