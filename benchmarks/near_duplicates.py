@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import re
 import shutil
@@ -92,13 +93,20 @@ def generate(folder: Path, pool: int, incoming: int) -> dict[str, int]:
     return expected
 
 
-def ingest(folder: Path, *files: str) -> tuple[float, str]:
+def ingest(folder: Path, *files: str) -> tuple[float, str, int]:
+    """(seconds, output, peak RSS in MiB) of `newsletter ingest` in a child process."""
     started = time.perf_counter()
-    done = subprocess.run(
+    child = subprocess.Popen(
         [str(BIN / "newsletter"), "--config", str(folder / "newsletter.toml"), "ingest", *files],
-        cwd=folder, capture_output=True, text=True, check=True,
+        cwd=folder, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
-    return time.perf_counter() - started, done.stdout.strip()
+    assert child.stdout is not None
+    output = child.stdout.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode:
+        sys.exit(f"ingest failed: {output}")
+    return time.perf_counter() - started, output.strip(), usage.ru_maxrss // 1024
 
 
 def count(output: str, what: str) -> int:
@@ -114,10 +122,10 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="near-duplicates-"))
     try:
         expected = generate(folder, arguments.pool, arguments.incoming)
-        seconds_a, _ = ingest(folder, "a.txt")
-        seconds_b, output = ingest(folder, "b.jsonl")
+        seconds_a, _, _ = ingest(folder, "a.txt")
+        seconds_b, output, peak_b = ingest(folder, "b.jsonl")
         (folder / "pool.db").unlink()
-        alone, _ = ingest(folder, "b.jsonl")
+        alone, _, peak_alone = ingest(folder, "b.jsonl")
     finally:
         shutil.rmtree(folder)
     merged, listed = count(output, "merged"), count(output, "possible duplicate")
@@ -125,8 +133,9 @@ def main() -> None:
         ("pool (source A)", f"{arguments.pool:,} items, ingested in {seconds_a:.1f} s"),
         ("incoming (source B)", f"{arguments.incoming:,} items: {expected['same']:,} the same "
          f"story retyped, {expected['changed']:,} one word changed, {expected['own']:,} own"),
-        ("B against A", f"{seconds_b:.2f} s ({arguments.incoming / seconds_b:,.0f} items/s)"),
-        ("B alone (no search)", f"{alone:.2f} s"),
+        ("B against A", f"{seconds_b:.2f} s ({arguments.incoming / seconds_b:,.0f} items/s), "
+         f"peak RSS {peak_b} MiB"),
+        ("B alone (no search)", f"{alone:.2f} s, peak RSS {peak_alone} MiB"),
         ("detection costs", f"{(seconds_b - alone) / arguments.incoming * 1e6:,.0f} µs an item"),
         ("merged", f"{merged:,} of {expected['same']:,} retyped"),
         ("listed for the editor", f"{listed:,} (of {expected['changed']:,} changed)"),

@@ -50,7 +50,7 @@ Tagger = Callable[[str, str], frozenset[str]]
 # (title, summary, source names) -> {(topic slug, origin)} that sources and rules give
 DerivedTopics = Callable[[str, str, Sequence[str]], set[tuple[str, str]]]
 
-MAX_CANDIDATES = 200_000  # other sources' items kept keyed while one file is ingested
+MAX_CANDIDATES = 300_000  # other sources' items kept keyed while one file is ingested
 _FIELDS = ("type", "title", "date", "summary", "url", "language", "image")
 _ROW = (items.c.id, items.c.uid, *(items.c[name] for name in _FIELDS))
 
