@@ -307,9 +307,9 @@ def _at(source: Any, **where: Any) -> Any:
 def _ingest_line(report: IngestReport) -> str:
     where = report.location
     shown = _escape(_shown_path(where) if isinstance(where, Path) else where)
-    head = f"{shown} [dim]({_escape(report.source)}, {report.format})[/]: "
     if report.not_modified:
-        return head + "not modified since the last fetch: nothing to do"
+        return f"{shown} [dim]({_escape(report.source)})[/]: not modified since the last fetch"
+    head = f"{shown} [dim]({_escape(report.source)}, {report.format})[/]: "
     counts = report.counts
     plural = "" if report.duplicates == 1 else "s"
     line = (

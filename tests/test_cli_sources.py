@@ -89,7 +89,7 @@ def test_ingest_a_url_then_again_when_unchanged(run: Run, site: Site) -> None:
     assert ", feed): 5 entries: 5 new, 0 updated, 0 unchanged" in first.stdout
     second = run("ingest", url)
     assert second.exit_code == 0
-    assert "not modified since the last fetch: nothing to do" in second.stdout
+    assert second.stdout.strip().endswith("): not modified since the last fetch")
     assert site.hits == [("/coop.rss", 200), ("/coop.rss", 304)]
     third = run("ingest", url, "--refetch")
     assert "5 entries: 0 new, 0 updated, 5 unchanged" in third.stdout
@@ -182,3 +182,29 @@ def test_dupes_lists_merges_and_keeps_apart(run: Run, workspace: Path) -> None:
     refused = run("dupes", "merge", second[:8], first[:8])
     assert refused.exit_code == 1
     assert refused.stderr.strip() == f"Error: {second[:8]} and {first[:8]} are the same item"
+
+
+def test_a_change_in_how_a_source_is_read_fetches_it_whole(
+    run: Run, site: Site, workspace: Path
+) -> None:
+    site.pages["/coop.rss"] = (FEED, "application/rss+xml")
+    add_feed_source(workspace, site.url("/coop.rss"))
+    assert run("ingest", "--source", "coop-feed", site.url("/coop.rss")).exit_code == 0
+    assert run("ingest", "--source", "coop-feed", site.url("/coop.rss")).exit_code == 0
+    config = workspace / "newsletter.toml"
+    config.write_text(
+        config.read_text().replace('default_type = "News"', 'default_type = "Article"')
+    )
+    third = run("ingest", "--source", "coop-feed", site.url("/coop.rss"))
+    assert site.hits == [("/coop.rss", 200), ("/coop.rss", 304), ("/coop.rss", 200)]
+    assert "5 entries" in third.stdout
+    health = {r["source"]: r for r in json.loads(run("sources", "--format", "json").stdout)}
+    assert health["coop-feed"]["format"] == "feed"
+
+
+def test_a_mistyped_file_makes_no_source(run: Run) -> None:
+    result = run("ingest", "nosuch.txt")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: nosuch.txt: cannot read")
+    names = [r["source"] for r in json.loads(run("sources", "--format", "json").stdout)]
+    assert names == ["ilo-cooperatives", "ilo-whats-new"]  # configured, never read

@@ -161,3 +161,35 @@ def test_thresholds_come_from_the_config(
     # Only the same titles merge (the symposium, the chiefs; Jordan scores 100 without
     # spaces and punctuation); nothing is alike enough to be listed.
     assert (report.counts.merged, report.counts.listed, report.counts.new) == (3, 0, 2)
+
+
+def test_a_merged_source_only_fills_gaps_when_it_changes(
+    pool: Pool, config: Config, listings: Path, feed: Path
+) -> None:
+    ingest_file(pool, config, listings / COOPERATIVES)
+    ingest_file(pool, config, feed)
+    text = feed.read_text()
+    feed.write_text(
+        text.replace("Supporting the co-operative movement in Jordan",
+                     "Supporting the co-operative movement in Jordan (updated)")
+        .replace("holds meeting.", "held a meeting.")
+        .replace("Thu, 05 Nov 2020", "Fri, 06 Nov 2020")
+    )  # fmt: skip
+    ingest_file(pool, config, feed)
+    items = by_title(pool)
+    jordan = items["Supporting the cooperative movement in Jordan"]
+    assert jordan.date == date(2020, 11, 4)  # the listing's title and date stay
+    assert jordan.summary.startswith("Steering Committee")
+    assert pool.count_items() == 12
+
+
+def test_a_merge_keeps_the_editors_untag(
+    pool: Pool, config: Config, listings: Path, feed: Path
+) -> None:
+    ingest_file(pool, config, listings / COOPERATIVES)
+    ingest_file(pool, config, feed)
+    (pair,) = pool.duplicate_pairs()
+    pool.untag(pair.first.uid, ["cooperatives"])
+    assert "cooperatives" in pool.item(pair.second.uid).topics
+    merged = pool.merge_items(pair.first.uid, pair.second.uid)
+    assert "cooperatives" not in merged.topics
