@@ -12,7 +12,7 @@ from datetime import date, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import NamedTuple
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 from newsletter.config import is_language
 from newsletter.errors import Notice
@@ -92,7 +92,17 @@ def web_url(url: str | None, base: str | None) -> str | None:
     other characters a URL may not hold are percent-encoded."""
     if not url or not url.strip():
         return None
-    url = quote(_CONTROL.sub("", url.strip()), safe=_URL_SAFE)
+    try:
+        parts = urlsplit(_CONTROL.sub("", url.strip()))
+        host = parts.netloc
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+        if any(character.isspace() for character in host):
+            return None
+        if not host.isascii():  # an internationalised host name, in its xn-- form
+            host = host.encode("idna").decode("ascii")
+    except ValueError:  # a malformed address (a bad port, an impossible host name)
+        return None
+    url = urlunsplit((parts.scheme, host, *(quote(p, safe=_URL_SAFE) for p in parts[2:])))
     if base:
         url = urljoin(base, url)
     parts = urlsplit(url)

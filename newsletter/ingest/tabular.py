@@ -208,6 +208,9 @@ class JsonReader(_TabularReader):
                 error.lineno,
             ) from None
         except RecursionError:
+            if text.lstrip().startswith("{") and _more_than_one_line(text):
+                yield from self.lines(text)  # one deep line: left out there, with a notice
+                return
             raise NewsletterError("JSON nested too deeply to read", self.document.name) from None
         records = _records(whole)
         if records is None:
