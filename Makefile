@@ -24,6 +24,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/pool_at_scale.py
+	$(VENV)/bin/python benchmarks/near_duplicates.py
 	$(VENV)/bin/python benchmarks/render_speed.py
 
 # Rewrite tests/data/golden/ from the sample issues: only after a deliberate change of the theme.

@@ -18,6 +18,8 @@ cd "$DEMO"
 step newsletter db upgrade
 step newsletter ingest --all
 step newsletter ingest --all            # again: nothing new, nothing duplicated
+step newsletter sources                 # how each source fared
+step newsletter dupes                   # stories two sources may both tell
 step newsletter topics
 step newsletter items --month 2020-11 --topic cooperatives
 step newsletter items --month 2020-10 --topic cooperatives
