@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -726,3 +727,13 @@ def test_bad_source_fetch_and_dedupe_settings_name_their_key(
 ) -> None:
     path = write(tmp_path, TOPICS, "\n" + table)
     assert_error(load_error(path), path, line_of(path, fragment), message)
+
+
+def test_merging_on_ingest_can_be_turned_off(tmp_path: Path) -> None:
+    from newsletter.ingest.neardupes import Story, Verdict, judge
+
+    path = write(tmp_path, TOPICS, "\n[dedupe]\nmerge = false\n")
+    settings = load(path).dedupe
+    assert settings.merge is False
+    story = Story("ILO COOP Chiefs across time", date(2020, 11, 10))
+    assert judge(story, story, settings).verdict is Verdict.MAYBE
