@@ -15,6 +15,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -183,6 +184,21 @@ class SendRow(Base):
     smtp_code: Mapped[int | None] = mapped_column()
     smtp_reply: Mapped[str | None] = mapped_column(Text)
     updated: Mapped[datetime] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))  # the send run sending it now
+
+
+class SendRunRow(Base):
+    """A `newsletter send` at work on an issue: it claims ledger rows and beats while alive."""
+
+    __tablename__ = "send_runs"
+    __table_args__ = (Index("ix_send_runs_issue", "issue"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    issue: Mapped[str] = mapped_column(String(200))
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column()
+    started: Mapped[datetime] = mapped_column(UTCDateTime)
+    heartbeat: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class SuppressionRow(Base):
@@ -201,6 +217,15 @@ class PublicationRow(Base):
     __tablename__ = "publications"
     __table_args__ = (
         UniqueConstraint("newsletter", "slug", "version", name="uq_publications_newsletter"),
+        # A newsletter's numbers are given once: to an issue's first version.
+        Index(
+            "uq_publications_number",
+            "newsletter",
+            "number",
+            unique=True,
+            sqlite_where=text("version = 1"),
+            postgresql_where=text("version = 1"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

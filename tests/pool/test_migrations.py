@@ -26,6 +26,7 @@ TABLES = {
     "publications",
     "item_aliases",
     "duplicate_pairs",
+    "send_runs",
 }
 
 
