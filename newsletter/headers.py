@@ -20,18 +20,29 @@ from newsletter.errors import NewsletterError
 
 
 class HeaderKind(Enum):
-    """What a value is to a header, with the most characters it may have."""
+    """What a value is to a header."""
 
-    TEXT = 250  # an unstructured text: the Subject (an issue's title)
-    NAME = 200  # a display name: a sender's, a subscriber's, a list's
-    LANGUAGE = 35  # a language tag (Content-Language)
-    LIST_ID = 250  # the dotted name of List-Id (RFC 2919)
-    URL = 900  # a link inside <...> (List-Unsubscribe): its line stays under 998 octets
-    ADDRESS = 254  # an address (RFC 5321's limit for a path)
+    TEXT = "text"  # an unstructured text: the Subject (an issue's title)
+    NAME = "name"  # a display name: a sender's, a subscriber's, a list's
+    LANGUAGE = "language"  # a language tag (Content-Language)
+    LIST_ID = "list id"  # the dotted name of List-Id (RFC 2919)
+    URL = "link"  # a link inside <...> (List-Unsubscribe)
+    ADDRESS = "address"
 
     @property
     def limit(self) -> int:
-        return self.value
+        """The most characters a value may have."""
+        return _LIMITS[self]
+
+
+_LIMITS = {
+    HeaderKind.TEXT: 250,
+    HeaderKind.NAME: 200,
+    HeaderKind.LANGUAGE: 35,
+    HeaderKind.LIST_ID: 250,
+    HeaderKind.URL: 900,  # its line stays under SMTP's 998 octets
+    HeaderKind.ADDRESS: 254,  # RFC 5321's limit for a path
+}
 
 
 # Categories no header text may hold: controls (CR, LF, TAB, NUL, U+0085...), line and
@@ -83,7 +94,7 @@ def check_header_value(value: object, kind: HeaderKind, what: str) -> str:
 def _ascii_only(kind: HeaderKind) -> str:
     if kind is HeaderKind.URL:
         return "a link in a header must be ASCII: percent-encode other characters (%C3%A9)"
-    return f"a {kind.name.lower().replace('_', ' ')} must be ASCII"
+    return f"a {kind.value} must be ASCII"
 
 
 def _named(character: str) -> str:
