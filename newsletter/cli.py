@@ -1052,7 +1052,15 @@ def export(workspace: Workspace, issue_name: str, export_format: str, path: Path
     show_default=True,
     help="Seconds before the first retry of a temporary failure (then doubled).",
 )
-@click.option("--max-attempts", type=click.IntRange(min=1), default=4, show_default=True)
+@click.option(
+    "--max-attempts",
+    type=click.IntRange(min=1),
+    default=4,
+    show_default=True,
+    help="Tries per recipient of a temporary failure, and of the server in a row before the "
+    "run stops.",
+)
+@click.option("--retry-failed", is_flag=True, help="Try again the recipients recorded as failed.")
 @pass_workspace
 def send(
     workspace: Workspace,
@@ -1063,11 +1071,12 @@ def send(
     dry_run: bool,
     retry_delay: float,
     max_attempts: int,
+    retry_failed: bool,
 ) -> None:
     """Send an issue over SMTP: proofs (--to), or to a subscriber list (--list).
 
     A list send is recorded in the send ledger: run it again after a crash or Ctrl-C and it
-    goes on where it stopped; nobody gets the issue twice.
+    goes on where it stopped; nobody gets the issue twice. Two runs at once share the list.
     """
     from newsletter.export import prepared_email
     from newsletter.export.sending import SmtpTransport, smtp_password
@@ -1093,6 +1102,7 @@ def send(
         dry_run,
         retry_delay,
         max_attempts,
+        retry_failed,
     )
 
 
@@ -1127,8 +1137,9 @@ def _send_to_list(
     dry_run: bool,
     retry_delay: float,
     max_attempts: int,
+    retry_failed: bool,
 ) -> None:
-    from newsletter.export.sending import bulk_send, signing_key
+    from newsletter.export.sending import SendStopped, bulk_send, signing_key
     from newsletter.export.subscribers import read_subscribers
 
     subscribers, problems = read_subscribers(path)
@@ -1136,6 +1147,7 @@ def _send_to_list(
     for problem in problems:
         err.print(f"[yellow]warning:[/] {_escape(problem.describe(path))}")
     key = None if dry_run else signing_key(newsletter)
+    stopped = None
     with _send_progress(err) as on_progress:
         try:
             report = bulk_send(
@@ -1148,10 +1160,13 @@ def _send_to_list(
                 rate=rate,
                 key=key,
                 dry_run=dry_run,
+                retry_failed=retry_failed,
                 max_attempts=max_attempts,
                 retry_delay=retry_delay,
                 on_progress=on_progress,
             )
+        except SendStopped as error:
+            report, stopped = error.report, error.message
         except KeyboardInterrupt:
             raise UserError(
                 "interrupted: run the same command again to go on; nobody who "
@@ -1159,15 +1174,23 @@ def _send_to_list(
             ) from None
     verb = "would send" if dry_run else "sent"
     count = report.total if dry_run else report.sent
+    retried = f", retried {report.retried}" if report.retried else ""
     click.echo(
         f"{report.issue}: {verb} {count}, already sent {report.already_sent}, suppressed "
         f"{report.suppressed}, failed {len(report.failed)}, deferred {len(report.deferred)}, "
-        f"skipped from the list {len(problems)}"
+        f"skipped from the list {len(problems)}{retried}"
     )
     for address, reply in report.failed:
         err.print(f"[red]failed:[/] {_escape(address)}: {_escape(reply)}")
     for address, reply in report.deferred:
         err.print(f"[yellow]deferred:[/] {_escape(address)}: {_escape(reply)}")
+    if report.elsewhere:
+        runs = ", ".join(f"process {pid} on {host}" for host, pid in report.other_runs)
+        err.print(f"{report.elsewhere} left to another send run of this issue ({runs or 'ended'})")
+    if stopped:
+        raise UserError(f"stopped: {stopped}; nothing is lost: run the same command to go on")
+    if report.failed and not report.sent and not dry_run:
+        raise UserError(f"every recipient of this run failed ({len(report.failed)})")
     if report.deferred:
         raise UserError(f"{len(report.deferred)} deferred: run the same command again later")
 

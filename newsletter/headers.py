@@ -60,13 +60,15 @@ def header_problem(value: object, kind: HeaderKind) -> str | None:
     """Why `value` cannot go into a header as `kind`, or None when it can."""
     if not isinstance(value, str):
         return f"expected text, got {type(value).__name__}"
-    if len(value) > kind.limit:
-        return f"{len(value):,} characters, over the {kind.limit} a mail header takes"
     for character in value:
         if unicodedata.category(character) in _REFUSED_CATEGORIES:
             return f"{_named(character)} cannot go into a mail header"
     if _ENCODED_WORD.search(value):
         return "looks like an encoded word (=?charset?q?...?=): write the text itself"
+    if len(value) > kind.limit:
+        return f"{len(value):,} characters, over the {kind.limit} a mail header takes"
+    if kind is HeaderKind.ADDRESS:  # its form is email-validator's to judge; UTF-8 is SMTPUTF8's
+        return None if value.count("@") == 1 and " " not in value else "not an address"
     if kind in (HeaderKind.TEXT, HeaderKind.NAME):
         return None
     if not value.isascii():
@@ -77,8 +79,6 @@ def header_problem(value: object, kind: HeaderKind) -> str | None:
         return "not a dotted name such as 'enews.example.org'"
     if kind is HeaderKind.URL and (not _URL.match(value) or _URL_REFUSED & set(value)):
         return "not a link that can stand in <...>: no spaces, quotes, commas or angle brackets"
-    if kind is HeaderKind.ADDRESS and (value.count("@") != 1 or " " in value):
-        return "not an address"
     return None
 
 

@@ -52,14 +52,13 @@ def export_eml(
     sender = sender_of(newsletter)
     filled = fill_merge_tags(email, list_values(email, newsletter))
     unique = f"{issue.newsletter}.{issue.slug}.{uuid.uuid4().hex[:16]}"
-    message = build_message(
+    return build_message(
         filled,
         newsletter,
         message_id=message_id_for(sender.domain, unique),
         date=now or datetime.now(UTC),
         unsubscribe_url=newsletter.unsubscribe_url,
     )
-    return message.as_bytes()
 
 
 def export_bundle(issue: Issue, email: RenderedEmail, newsletter: NewsletterConfig) -> bytes:

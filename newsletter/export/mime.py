@@ -1,5 +1,5 @@
-"""The one MIME message of an issue (RFC 5322, multipart/alternative), built with the standard
-library's `email` package under a policy that refuses CR and LF in headers."""
+"""The one MIME message of an issue (RFC 5322, multipart/alternative): headers written by
+`newsletter.headers` from checked values, the parts encoded by the standard library."""
 
 from __future__ import annotations
 
@@ -12,18 +12,26 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 from email import policy
-from email.headerregistry import Address
-from email.message import EmailMessage
+from email.message import MIMEPart
 from email.utils import format_datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from newsletter.config import NewsletterConfig, SenderConfig
 from newsletter.errors import NewsletterError
+from newsletter.headers import (
+    HeaderKind,
+    check_header_value,
+    fold,
+    mailbox_header,
+    phrase,
+    text_header,
+)
 from newsletter.model import MERGE_TAGS, RenderedEmail, merge_tag
 
-# SMTP's CRLF line ends; header values holding CR or LF raise instead of becoming new headers;
-# quoted-printable lines of at most 76 characters (RFC 2045; the default allows 78).
+# The parts' encoding: CRLF line ends, quoted-printable lines of at most 76 characters (RFC
+# 2045; the default allows 78). Headers are not the email package's to write (see headers.py).
 POLICY = policy.SMTP.clone(max_line_length=76)
+_MESSAGE_ID = re.compile(r"^<[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,200}@[A-Za-z0-9.-]{1,253}>$")
 _HREF = re.compile(r'href="([^"]*)"')
 _TEXT_URL = re.compile(r"https?://[^\s<>\"']+")
 
@@ -101,21 +109,80 @@ def signed_unsubscribe_url(base: str, address: str, newsletter: str, key: bytes)
     return urlunsplit(token._replace(query=urlencode(query)))
 
 
-def list_unsubscribe(url: str | None, mailto: str | None) -> str | None:
-    links = []
-    if url:
-        links.append(f"<{url}>")
-    if mailto:
-        links.append(f"<mailto:{mailto}?subject=unsubscribe>")
-    return ", ".join(links) or None
-
-
 # The message
 
 
-def list_id(newsletter: NewsletterConfig, sender: SenderConfig) -> str | None:
-    """`ILO COOP eNews <coop-enews.example.org>` (RFC 2919); the policy encodes a non-ASCII name."""
-    return f"{newsletter.name} <{sender.list_id}>" if sender.list_id else None
+def list_id(newsletter: NewsletterConfig, sender: SenderConfig) -> bytes | None:
+    """`List-Id: ILO COOP eNews <coop-enews.example.org>` (RFC 2919)."""
+    if not sender.list_id:
+        return None
+    check_header_value(sender.list_id, HeaderKind.LIST_ID, "list_id")
+    check_header_value(newsletter.name, HeaderKind.NAME, "the newsletter's name")
+    return fold("List-Id", [*phrase(newsletter.name), f"<{sender.list_id}>"])
+
+
+def list_unsubscribe_headers(url: str | None, mailto: str | None) -> list[bytes]:
+    """List-Unsubscribe with its links, and List-Unsubscribe-Post when there is a web link to
+    POST to (RFC 8058's one click); each link checked, folded between links."""
+    links = []
+    if url:
+        links.append(f"<{check_header_value(url, HeaderKind.URL, 'the unsubscribe link')}>")
+    if mailto:
+        address = check_header_value(mailto, HeaderKind.ADDRESS, "unsubscribe_mailto")
+        links.append(f"<mailto:{address}?subject=unsubscribe>")
+    if not links:
+        return []
+    tokens = [link + "," for link in links[:-1]] + links[-1:]
+    headers = [fold("List-Unsubscribe", tokens)]
+    if url:
+        headers.append(b"List-Unsubscribe-Post: List-Unsubscribe=One-Click")
+    return headers
+
+
+def message_head(
+    email: RenderedEmail,
+    newsletter: NewsletterConfig,
+    *,
+    date: datetime,
+    subject_prefix: str = "",
+) -> list[bytes]:
+    """The headers every copy of the issue shares, each value checked, encoded and folded."""
+    sender = sender_of(newsletter)
+    headers = [
+        mailbox_header("From", sender.from_name, sender.from_address),
+        text_header("Subject", subject_prefix + email.subject),
+        f"Date: {format_datetime(date)}".encode("ascii"),
+    ]
+    if sender.reply_to:
+        headers.append(mailbox_header("Reply-To", "", sender.reply_to))
+    identity = list_id(newsletter, sender)
+    if identity:
+        headers.append(identity)
+    language = check_header_value(email.language, HeaderKind.LANGUAGE, "the issue's language")
+    headers += [b"MIME-Version: 1.0", f"Content-Language: {language}".encode("ascii")]
+    return headers
+
+
+def message_body(email: RenderedEmail) -> bytes:
+    """The MIME entity: its Content-Type line, a blank line, then multipart/alternative with
+    the text part first and the HTML, both quoted-printable.
+
+    The email package only encodes the parts here (their headers are its own, fixed values);
+    the boundary comes from the content, so the same issue gives the same bytes, and "=_"
+    cannot occur in quoted-printable text.
+    """
+    parts = []
+    for subtype, content in (("plain", email.text), ("html", email.html)):
+        part = MIMEPart(policy=POLICY)
+        part.set_content(content, subtype=subtype, charset="utf-8", cte="quoted-printable")
+        parts.append(part)
+    container = MIMEPart(policy=POLICY)
+    container.make_alternative()
+    for part in parts:
+        container.attach(part)
+    digest = hashlib.sha256(f"{email.text}\x00{email.html}".encode()).hexdigest()[:24]
+    container.set_boundary(f"=_{digest}")
+    return container.as_bytes(policy=POLICY)
 
 
 def build_message(
@@ -127,31 +194,25 @@ def build_message(
     to: tuple[str, str] | None = None,
     unsubscribe_url: str | None = None,
     subject_prefix: str = "",
-) -> EmailMessage:
-    """multipart/alternative: the text part first, then the HTML, both quoted-printable."""
+) -> bytes:
+    """The whole message, ready for SMTP's DATA or an .eml file."""
     sender = sender_of(newsletter)
-    message = EmailMessage(policy=POLICY)
-    message["Subject"] = subject_prefix + email.subject
-    message["From"] = Address(sender.from_name, addr_spec=sender.from_address)
+    head = message_head(email, newsletter, date=date, subject_prefix=subject_prefix)
     if to is not None:
-        message["To"] = Address(to[0], addr_spec=to[1])
-    if sender.reply_to:
-        message["Reply-To"] = sender.reply_to
-    message["Date"] = format_datetime(date)
-    message["Message-ID"] = message_id
-    identity = list_id(newsletter, sender)
-    if identity:
-        message["List-Id"] = identity
-    unsubscribe = list_unsubscribe(unsubscribe_url, sender.unsubscribe_mailto)
-    if unsubscribe:
-        message["List-Unsubscribe"] = unsubscribe
-        if unsubscribe_url:  # one-click needs an https link to POST to
-            message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message.set_content(email.text, subtype="plain", charset="utf-8", cte="quoted-printable")
-    message.add_alternative(email.html, subtype="html", charset="utf-8", cte="quoted-printable")
-    message["Content-Language"] = email.language  # after set_content, which clears Content-*
-    return message
+        head.insert(1, mailbox_header("To", *to))
+    head.append(message_id_header(message_id))
+    head += list_unsubscribe_headers(unsubscribe_url, sender.unsubscribe_mailto)
+    return b"\r\n".join(head) + b"\r\n" + message_body(email)
+
+
+def message_id_header(message_id: str) -> bytes:
+    if not _MESSAGE_ID.match(message_id):
+        raise NewsletterError(f"not a Message-ID: {message_id!r}")
+    return f"Message-ID: {message_id}".encode("ascii")
 
 
 def message_id_for(domain: str, unique: str) -> str:
-    return f"<{unique}@{domain}>"
+    """`<unique@domain>`: the domain in its ASCII (IDNA) form, the unique part made of the
+    characters a Message-ID may hold."""
+    local = re.sub(r"[^A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]", "-", unique)
+    return f"<{local}@{domain.encode('idna').decode('ascii')}>"

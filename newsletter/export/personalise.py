@@ -15,14 +15,18 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from email.header import Header
 
 from newsletter.config import NewsletterConfig
-from newsletter.export.mime import POLICY, build_message, list_unsubscribe
+from newsletter.export.mime import (
+    list_unsubscribe_headers,
+    message_body,
+    message_head,
+    message_id_header,
+)
+from newsletter.headers import mailbox_header
 from newsletter.model import MERGE_TAGS, RenderedEmail, merge_tag
 
 QP_LINE = 76
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _PART_TYPE = re.compile(rb"Content-Type: text/(plain|html)")
 
 
@@ -72,14 +76,9 @@ class MessageTemplate:
         date: datetime,
         subject_prefix: str = "",
     ):
-        message = build_message(
-            email, newsletter, message_id="<x@x>", date=date, subject_prefix=subject_prefix
-        )
-        for name in ("Message-ID", "List-Unsubscribe", "List-Unsubscribe-Post"):
-            del message[name]  # each recipient gets their own
-        encoded = message.as_bytes(policy=POLICY)
-        head, _, body = encoded.partition(b"\r\n\r\n")
-        self.head = head + b"\r\n"
+        head = message_head(email, newsletter, date=date, subject_prefix=subject_prefix)
+        entity_head, _, body = message_body(email).partition(b"\r\n\r\n")
+        self.head = b"\r\n".join([*head, entity_head]) + b"\r\n\r\n"
         self.newsletter = newsletter
         self.mailto = newsletter.sender.unsubscribe_mailto if newsletter.sender else None
         self.pieces, self.slots = _cut(body)
@@ -87,16 +86,14 @@ class MessageTemplate:
     def personalise(
         self, address: str, name: str, message_id: str, values: Mapping[str, str]
     ) -> bytes:
-        """The whole message for one recipient, ready for SMTP's DATA."""
-        headers = [b"To: " + _mailbox(name, address), b"Message-ID: " + message_id.encode("ascii")]
-        unsubscribe = list_unsubscribe(values.get("unsubscribe_url"), self.mailto)
-        if unsubscribe:
-            # Folded between its links: a long signed URL alone is line enough.
-            folded = _header_text(unsubscribe).replace(b", <", b",\r\n <")
-            headers.append(b"List-Unsubscribe: " + folded)
-            if values.get("unsubscribe_url"):
-                headers.append(b"List-Unsubscribe-Post: List-Unsubscribe=One-Click")
-        out = [self.head, b"\r\n".join(headers), b"\r\n\r\n", self.pieces[0]]
+        """The whole message for one recipient, ready for SMTP's DATA; a NewsletterError when
+        one of their values cannot go into a header."""
+        headers = [
+            mailbox_header("To", name, address),
+            message_id_header(message_id),
+            *list_unsubscribe_headers(values.get("unsubscribe_url") or None, self.mailto),
+        ]
+        out = [b"\r\n".join(headers), b"\r\n", self.head, self.pieces[0]]
         for slot, piece in zip(self.slots, self.pieces[1:], strict=True):
             value = values.get(slot.name, "")
             if slot.html:
@@ -119,22 +116,3 @@ def _cut(body: bytes) -> tuple[list[bytes], list[_Slot]]:
         position = end
     pieces.append(body[position:])
     return pieces, slots
-
-
-def _header_text(text: str) -> bytes:
-    if "\r" in text or "\n" in text:
-        raise ValueError("header values may not contain CR or LF")
-    return text.encode("ascii")
-
-
-def _mailbox(name: str, address: str) -> bytes:
-    """`"Name" <address>`, the name RFC 2047-encoded when not ASCII; CR and LF refused."""
-    if _CONTROL.search(name) or _CONTROL.search(address) or not address.isascii():
-        raise ValueError("a mailbox may not contain CR, LF or other control characters")
-    if not name:
-        return f"<{address}>".encode()
-    if name.isascii():
-        quoted = name.replace("\\", "\\\\").replace('"', '\\"')
-        return f'"{quoted}" <{address}>'.encode()
-    encoded = Header(name, "utf-8").encode(linesep="\r\n")
-    return f"{encoded} <{address}>".encode()

@@ -24,6 +24,7 @@ from newsletter.model import (
     TopicSummary,
 )
 from newsletter.pool import database, dupes, ledger, publications, queries, sources, store
+from newsletter.pool.ledger import LedgerEntry, SendRun
 from newsletter.pool.store import DerivedTopics, ItemWriter, Tagger
 
 
@@ -232,21 +233,59 @@ class Pool:
 
     # The send ledger and suppressions
 
-    def plan_send(self, issue: str, recipients: Sequence[tuple[str, str, str]]) -> None:
+    def plan_send(
+        self,
+        issue: str,
+        recipients: Sequence[tuple[str, str, str]],
+        *,
+        retry_failed: bool = False,
+    ) -> int:
+        """Enter the recipients (address, name, message id) not yet in the ledger; with
+        `retry_failed`, put their failed rows back to pending (returns how many)."""
         with database.for_writing(self.engine).begin() as connection:
+            database.lock_for_writing(connection)
             ledger.plan(connection, issue, recipients)
+            if not retry_failed:
+                return 0
+            return ledger.retry_failed(connection, issue, {r for r, _, _ in recipients})
 
-    def ledger(self, issue: str, states: Iterable[str] = ()) -> list[ledger.LedgerEntry]:
+    def ledger(self, issue: str, states: Iterable[str] = ()) -> list[LedgerEntry]:
         with self.engine.connect() as connection:
             return ledger.entries(connection, issue, states)
 
-    def record_send(
-        self, issue: str, recipient: str, state: str, attempts: int, code: int | None,
-        reply: str | None,
-    ) -> None:  # fmt: skip
-        """Record one outcome at once (its own transaction), so a crash loses none."""
+    def outstanding_sends(self, issue: str, recipients: set[str]) -> list[int]:
+        with self.engine.connect() as connection:
+            return ledger.outstanding_ids(connection, issue, recipients)
+
+    def start_send_run(self, run: SendRun) -> None:
         with database.for_writing(self.engine).begin() as connection:
-            ledger.record(connection, issue, recipient, state, attempts, code, reply)
+            ledger.start_run(connection, run, datetime.now(UTC))
+
+    def renew_send_run(self, run: SendRun) -> bool:
+        with database.for_writing(self.engine).begin() as connection:
+            return ledger.renew_run(connection, run, datetime.now(UTC))
+
+    def end_send_run(self, run: SendRun) -> None:
+        with database.for_writing(self.engine).begin() as connection:
+            ledger.end_run(connection, run)
+
+    def other_send_runs(self, run: SendRun) -> list[tuple[str, int]]:
+        with self.engine.connect() as connection:
+            return ledger.other_runs(connection, run)
+
+    def claim_sends(self, run: SendRun, ids: Sequence[int]) -> list[LedgerEntry]:
+        """Claim rows among `ids` for this run (see pool/ledger.py); the rows it now holds."""
+        with database.for_writing(self.engine).begin() as connection:
+            return ledger.claim(connection, run, ids, datetime.now(UTC))
+
+    def record_send(
+        self, entry_id: int, run_id: str, state: str, attempts: int, code: int | None,
+        reply: str | None,
+    ) -> bool:  # fmt: skip
+        """Record one outcome at once (its own transaction), so a crash loses none; False if
+        the run no longer held the row."""
+        with database.for_writing(self.engine).begin() as connection:
+            return ledger.record(connection, entry_id, run_id, state, attempts, code, reply)
 
     def send_states(self, issue: str) -> Counter[str]:
         with self.engine.connect() as connection:

@@ -1,22 +1,35 @@
-"""The send ledger and the suppression list: what makes a bulk send resumable and lawful."""
+"""The send ledger and the suppression list: what makes a bulk send resumable, exactly once,
+and lawful.
+
+A send run claims ledger rows before it hands them to SMTP, a few at a time, and records each
+outcome as it comes, which gives the row up again. Runs are rows of `send_runs` with a lease:
+a run whose lease has passed, or whose process on this host is gone, is dead, and its claimed
+rows go back to the pool of rows to send. So two runs never send the same recipient, and a
+killed run's rows are taken over at once by the next run on the same host.
+"""
 
 from __future__ import annotations
 
+import os
+import socket
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import cast
 
 from sqlalchemy import Connection, Table, delete, insert, select, update
 
-from newsletter.pool.tables import SendRow, SuppressionRow
+from newsletter.pool.tables import SendRow, SendRunRow, SuppressionRow
 
 sends = cast(Table, SendRow.__table__)
+runs = cast(Table, SendRunRow.__table__)
 suppressions = cast(Table, SuppressionRow.__table__)
 
 PENDING, SENT, FAILED, DEFERRED, SUPPRESSED = "pending", "sent", "failed", "deferred", "suppressed"
 TO_SEND = (PENDING, DEFERRED)
+_CHUNK = 500  # ids per IN (...) list
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +41,23 @@ class LedgerEntry:
     message_id: str
     smtp_code: int | None = None
     smtp_reply: str | None = None
+    id: int = 0
+    claimed_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SendRun:
+    """One `newsletter send` process at work on an issue."""
+
+    id: str
+    issue: str
+    host: str
+    pid: int
+    lease: timedelta
+
+    @classmethod
+    def here(cls, issue: str, lease: timedelta) -> SendRun:
+        return cls(os.urandom(12).hex(), issue, socket.gethostname()[:255], os.getpid(), lease)
 
 
 def plan(connection: Connection, issue: str, recipients: Sequence[tuple[str, str, str]]) -> None:
@@ -51,7 +81,7 @@ def plan(connection: Connection, issue: str, recipients: Sequence[tuple[str, str
         for address, name, message_id in recipients
         if address not in known
     ]
-    if rows:
+    if rows:  # under the write lock: no other run can have entered them meanwhile
         connection.execute(insert(sends), rows)
     if barred:  # suppressed since an earlier run: never send now
         connection.execute(
@@ -73,6 +103,8 @@ def entries(connection: Connection, issue: str, states: Iterable[str] = ()) -> l
             sends.c.message_id,
             sends.c.smtp_code,
             sends.c.smtp_reply,
+            sends.c.id,
+            sends.c.claimed_by,
         )
         .where(sends.c.issue == issue)
         .order_by(sends.c.id)
@@ -85,24 +117,148 @@ def entries(connection: Connection, issue: str, states: Iterable[str] = ()) -> l
 
 def record(
     connection: Connection,
-    issue: str,
-    recipient: str,
+    entry_id: int,
+    run_id: str,
     state: str,
     attempts: int,
     code: int | None,
     reply: str | None,
-) -> None:
-    connection.execute(
+) -> bool:
+    """Record one outcome of a row this run holds, and give the row up; False if the run no
+    longer holds it (it was judged dead and another run took it)."""
+    result = connection.execute(
         update(sends)
-        .where(sends.c.issue == issue, sends.c.recipient == recipient)
+        .where(sends.c.id == entry_id, sends.c.claimed_by == run_id)
         .values(
             state=state,
             attempts=attempts,
             smtp_code=code,
-            smtp_reply=reply,
+            smtp_reply=reply[:2000] if reply else reply,
             updated=datetime.now(UTC),
+            claimed_by=None,
         )
     )
+    return bool(result.rowcount)
+
+
+# Runs and claims
+
+
+def start_run(connection: Connection, run: SendRun, now: datetime) -> None:
+    connection.execute(
+        insert(runs).values(
+            id=run.id, issue=run.issue, host=run.host, pid=run.pid, started=now,
+            expires=now + run.lease,
+        )
+    )  # fmt: skip
+
+
+def renew_run(connection: Connection, run: SendRun, now: datetime) -> bool:
+    """Extend the run's lease; False if it has been judged dead meanwhile."""
+    result = connection.execute(
+        update(runs).where(runs.c.id == run.id).values(expires=now + run.lease)
+    )
+    return bool(result.rowcount)
+
+
+def end_run(connection: Connection, run: SendRun) -> None:
+    """Give up every row the run still holds, and the run itself."""
+    connection.execute(update(sends).where(sends.c.claimed_by == run.id).values(claimed_by=None))
+    connection.execute(delete(runs).where(runs.c.id == run.id))
+
+
+def other_runs(connection: Connection, run: SendRun) -> list[tuple[str, int]]:
+    """(host, pid) of the other live runs on the issue."""
+    query = select(runs.c.host, runs.c.pid).where(runs.c.issue == run.issue, runs.c.id != run.id)
+    return [(host, pid) for host, pid in connection.execute(query)]
+
+
+def claim(
+    connection: Connection, run: SendRun, ids: Sequence[int], now: datetime
+) -> list[LedgerEntry]:
+    """Claim those rows among `ids` that are still to send and held by no live run; returns
+    the rows this run now holds among them."""
+    _bury_dead_runs(connection, run, now)
+    wanted = (
+        select(sends.c.id)
+        .where(sends.c.id.in_(ids), sends.c.state.in_(TO_SEND), sends.c.claimed_by.is_(None))
+        .order_by(sends.c.id)
+        .with_for_update(skip_locked=True)  # PostgreSQL: never wait for another claimer
+    )
+    connection.execute(update(sends).where(sends.c.id.in_(wanted)).values(claimed_by=run.id))
+    query = (
+        select(
+            sends.c.recipient, sends.c.name, sends.c.state, sends.c.attempts,
+            sends.c.message_id, sends.c.smtp_code, sends.c.smtp_reply, sends.c.id,
+            sends.c.claimed_by,
+        )
+        .where(sends.c.id.in_(ids), sends.c.claimed_by == run.id)
+        .order_by(sends.c.id)
+    )  # fmt: skip
+    return [LedgerEntry(*row) for row in connection.execute(query)]
+
+
+def _bury_dead_runs(connection: Connection, run: SendRun, now: datetime) -> None:
+    found = connection.execute(
+        select(runs.c.id, runs.c.host, runs.c.pid, runs.c.expires).where(
+            runs.c.issue == run.issue, runs.c.id != run.id
+        )
+    ).all()
+    dead = [
+        run_id
+        for run_id, host, pid, expires in found
+        if expires < now or (host == run.host and not process_alive(pid))
+    ]
+    if dead:
+        held = (
+            select(sends.c.id).where(sends.c.claimed_by.in_(dead)).with_for_update(skip_locked=True)
+        )
+        connection.execute(update(sends).where(sends.c.id.in_(held)).values(claimed_by=None))
+        connection.execute(delete(runs).where(runs.c.id.in_(dead)))
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process `pid` of this host runs (a zombie, killed but not yet reaped, does not)."""
+    stat = Path(f"/proc/{pid}/stat")
+    try:
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+        return fields[0] != "Z"
+    except FileNotFoundError:
+        return False
+    except (OSError, IndexError):
+        pass  # no /proc: ask the kernel
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def outstanding_ids(connection: Connection, issue: str, recipients: set[str]) -> list[int]:
+    """Ids of the rows still to send to these recipients, in ledger order."""
+    query = (
+        select(sends.c.id, sends.c.recipient)
+        .where(sends.c.issue == issue, sends.c.state.in_(TO_SEND))
+        .order_by(sends.c.id)
+    )
+    return [row_id for row_id, recipient in connection.execute(query) if recipient in recipients]
+
+
+def retry_failed(connection: Connection, issue: str, recipients: set[str]) -> int:
+    """Put the failed rows of these recipients back to pending; how many."""
+    query = select(sends.c.id, sends.c.recipient).where(
+        sends.c.issue == issue, sends.c.state == FAILED
+    )
+    ids = [row_id for row_id, recipient in connection.execute(query) if recipient in recipients]
+    for start in range(0, len(ids), _CHUNK):
+        connection.execute(
+            update(sends)
+            .where(sends.c.id.in_(ids[start : start + _CHUNK]))
+            .values(state=PENDING, updated=datetime.now(UTC))
+        )
+    return len(ids)
 
 
 def states(connection: Connection, issue: str) -> Counter[str]:

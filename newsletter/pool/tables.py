@@ -188,7 +188,8 @@ class SendRow(Base):
 
 
 class SendRunRow(Base):
-    """A `newsletter send` at work on an issue: it claims ledger rows and beats while alive."""
+    """A `newsletter send` at work on an issue: it claims ledger rows, and renews its lease
+    while alive; a run past its lease, or whose process is gone, leaves its rows to others."""
 
     __tablename__ = "send_runs"
     __table_args__ = (Index("ix_send_runs_issue", "issue"),)
@@ -198,7 +199,7 @@ class SendRunRow(Base):
     host: Mapped[str] = mapped_column(String(255))
     pid: Mapped[int] = mapped_column()
     started: Mapped[datetime] = mapped_column(UTCDateTime)
-    heartbeat: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class SuppressionRow(Base):

@@ -9,6 +9,7 @@ from email import message_from_bytes, policy
 import pytest
 
 from newsletter.config import Config, load_config
+from newsletter.errors import NewsletterError
 from newsletter.export import prepared_email
 from newsletter.export.mime import build_message, fill_merge_tags, signed_unsubscribe_url
 from newsletter.export.personalise import MessageTemplate, qp_inline
@@ -96,7 +97,7 @@ def test_control_characters_in_a_name_add_no_header(
 ) -> None:
     email, config = sample
     template = MessageTemplate(email, config.newsletters["ilo-coop-enews"], date=NOW)
-    with pytest.raises(ValueError, match="control characters"):
+    with pytest.raises(NewsletterError, match="cannot go into a mail header"):
         template.personalise("bob@example.org", name, "<i@x.org>", {})
 
 
@@ -109,7 +110,7 @@ def test_same_headers_as_the_standard_library_builds(sample: tuple[RenderedEmail
     )
     slow = build_message(fill_merge_tags(email, {"unsubscribe_url": url}), newsletter,
                          message_id="<m@x.org>", date=NOW, to=("José Pérez", "jose@example.org"),
-                         unsubscribe_url=url).as_bytes()  # fmt: skip
+                         unsubscribe_url=url)  # fmt: skip
     parsed_fast = message_from_bytes(fast, policy=policy.default)
     parsed_slow = message_from_bytes(slow, policy=policy.default)
     for header in ("Subject", "From", "To", "Reply-To", "Date", "Message-ID", "List-Id",

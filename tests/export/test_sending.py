@@ -110,7 +110,7 @@ def test_temporary_failures_past_the_attempts_are_deferred(
     run: Run, sending_workspace: Path, mail_server: MailServer
 ) -> None:
     addresses = write_subscribers(sending_workspace / "subscribers.csv", 2)
-    mail_server.replies[addresses[0]] = ["421 4.3.2 Busy"] * 2
+    mail_server.replies[addresses[0]] = ["451 4.3.2 Busy"] * 2
     result = run("send", ISSUE, "--list", "subscribers.csv", "--rate", "0",
                  "--retry-delay", "0.01", "--max-attempts", "2")  # fmt: skip
     assert result.exit_code == 1

@@ -1,8 +1,8 @@
 """Sends claimed before they go out, and issue numbers given once.
 
-Each `newsletter send` run is a row of `send_runs` with a heartbeat; a ledger row is claimed by
-one run before its message is handed to SMTP, so two runs never send the same recipient. A
-first version's number is unique per newsletter.
+Each `newsletter send` run is a row of `send_runs` with a lease it renews while alive; a ledger
+row is claimed by one run before its message is handed to SMTP, so two runs never send the
+same recipient. A first version's number is unique per newsletter.
 
 Revision ID: 0005
 Revises: 0004
@@ -28,7 +28,7 @@ def upgrade() -> None:
         sa.Column("host", sa.String(255), nullable=False),
         sa.Column("pid", sa.Integer(), nullable=False),
         sa.Column("started", sa.DateTime(), nullable=False),
-        sa.Column("heartbeat", sa.DateTime(), nullable=False),
+        sa.Column("expires", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_send_runs"),
     )
     op.create_index("ix_send_runs_issue", "send_runs", ["issue"])
