@@ -195,9 +195,9 @@ def _close_quietly(connection: smtplib.SMTP | None) -> None:
 
 
 def _describe(error: BaseException) -> str:
-    if isinstance(error, TimeoutError):
-        return "no answer in time"
     text = str(error).strip()
+    if isinstance(error, TimeoutError) or text.endswith("timed out"):  # smtplib wraps some
+        return "no answer in time"
     return text.splitlines()[0] if text else type(error).__name__
 
 

@@ -76,10 +76,13 @@ def _dialect(sample: str) -> type[csv.Dialect] | csv.Dialect:
     """The dialect of the first rows (whole ones: a cut last row would mislead the sniffer)."""
     if len(sample) == _SNIFF_CHARACTERS and "\n" in sample:
         sample = sample[: sample.rindex("\n")]
-    try:
-        return csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        return csv.excel
+    rows_only = sample.partition("\n")[2]  # a one-column header says nothing of the rest
+    for text in (sample, rows_only):
+        try:
+            return csv.Sniffer().sniff(text, delimiters=",;\t")
+        except csv.Error:
+            continue
+    return csv.excel
 
 
 def _read_rows(rows: _CsvReader, path: Path) -> tuple[list[Subscriber], list[SubscriberProblem]]:
@@ -107,7 +110,7 @@ def _read_rows(rows: _CsvReader, path: Path) -> tuple[list[Subscriber], list[Sub
         raw = row[address_column].strip() if address_column < len(row) else ""
         name = ""
         if name_column is not None and name_column < len(row):
-            name = row[name_column].strip()
+            name = row[name_column].strip(" \t")  # str.strip() would drop U+2028 unseen
         try:
             checked = validate_email(raw, check_deliverability=False)
         except EmailNotValidError as error:
