@@ -88,7 +88,7 @@ def naive_path(count: int) -> tuple[float, int]:
             to=(name, address),
             unsubscribe_url=url,
         )
-        sink.write(message.as_bytes())
+        sink.write(message)
     return time.perf_counter() - started, sink.bytes
 
 
