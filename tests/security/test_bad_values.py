@@ -190,6 +190,20 @@ def test_a_config_nested_5000_deep_is_one_line(run: Run, workspace: Path) -> Non
     )
 
 
+def test_a_theme_label_file_nested_5000_deep_is_one_line(
+    run: Run, issue: Path, workspace: Path
+) -> None:
+    assert issue.is_file()
+    labels = workspace / "theme" / "labels.toml"
+    labels.parent.mkdir()
+    labels.write_text(f"\ufeff[en]\ndeep = {nested(5000)}\n", "utf-8")
+    config = workspace / "newsletter.toml"
+    edit(config, 'date_format = "d MMMM y"', 'templates = "theme"\ndate_format = "d MMMM y"')
+    assert refusal(run("render", NAME)) == (
+        f"Error: {labels}:2: invalid TOML: nested too deeply (more than 10 levels)"
+    )
+
+
 # Byte order marks and file names
 
 
