@@ -512,7 +512,9 @@ class _ConfigReader:
         from email_validator import EmailNotValidError, validate_email
 
         text = self.text(key, value)
-        self.header(key, text, HeaderKind.TEXT)  # no line breaks or encoded words anywhere in it
+        if "\r" in text or "\n" in text:
+            raise self.fail(key, "an address may not span lines")
+        self.header(key, text, HeaderKind.TEXT)  # nor other controls, nor encoded words
         found = _MAILBOX.match(text)
         name, address = (found["name"], found["address"]) if found else ("", text)
         if found and name.startswith('"') and name.endswith('"') and len(name) > 1:

@@ -401,7 +401,13 @@ def test_an_unsubscribe_url_that_cannot_stand_in_a_header_is_refused(
         (
             'reply_to = "coop@ilo.org"',
             'reply_to = "coop@ilo.org\\r\\nBcc: x@evil.example"',
-            "newsletters.ilo-coop-enews.sender.reply_to: U+000D cannot go into a mail header",
+            "newsletters.ilo-coop-enews.sender.reply_to: an address may not span lines",
+        ),
+        (
+            'reply_to = "coop@ilo.org"',
+            'reply_to = "coop@ilo.org\\u2028Bcc: x@evil.example"',
+            "newsletters.ilo-coop-enews.sender.reply_to: U+2028 (LINE SEPARATOR) cannot go into "
+            "a mail header",
         ),
         (
             'reply_to = "coop@ilo.org"',
