@@ -454,7 +454,9 @@ class _ConfigReader:
         language = self.language((*key, "language"), table.get("language", "en")) or "en"
         return NewsletterConfig(
             slug=str(key[-1]),
-            name=self.header((*key, "name"), table["name"], HeaderKind.NAME),
+            name=self.header(
+                (*key, "name"), self.text((*key, "name"), table["name"]), HeaderKind.NAME
+            ),
             topics=self.topic_slugs((*key, "topics"), table.get("topics", []), topics),
             title_pattern=pattern,
             language=self.header((*key, "language"), language, HeaderKind.LANGUAGE),

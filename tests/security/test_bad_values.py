@@ -353,14 +353,26 @@ def config_refusal(run: Run, workspace: Path, old: str, new: str, message: str) 
     assert refusal(run("issues")) == f"Error: {config}:{line}: {message}"
 
 
-def test_a_newsletter_name_with_an_encoded_word_is_refused(run: Run, workspace: Path) -> None:
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        (
+            "ILO =?utf-8?q?x=0D=0ABcc:_a@evil.example?=",
+            "looks like an encoded word (=?charset?q?...?=): write the text itself",
+        ),
+        ("ILO\\u2029eNews", "U+2029 (PARAGRAPH SEPARATOR) cannot go into a mail header"),
+        ("", "expected a non-empty string"),
+    ],
+)
+def test_a_newsletter_name_that_cannot_go_into_list_id_is_refused(
+    run: Run, workspace: Path, name: str, problem: str
+) -> None:
     config_refusal(
         run,
         workspace,
         'name = "ILO COOP eNews"',
-        'name = "ILO =?utf-8?q?x=0D=0ABcc:_a@evil.example?="',
-        "newsletters.ilo-coop-enews.name: looks like an encoded word (=?charset?q?...?=): "
-        "write the text itself",
+        f'name = "{name}"',
+        f"newsletters.ilo-coop-enews.name: {problem}",
     )
 
 
