@@ -169,11 +169,23 @@ def resolve_period(
     if month and (start or end):
         raise click.UsageError("give --month, or --from/--to, not both")
     if month:
+        _check_dates(("--month", month[0]), ("--month", month[1]))
         return month
     first, last = (start.date() if start else None), (end.date() if end else None)
+    _check_dates(("--from", first), ("--to", last))
     if first and last and last < first:
         raise click.UsageError(f"--to {last} is before --from {first}")
     return first, last
+
+
+def _check_dates(*given: tuple[str, date | None]) -> None:
+    """A NewsletterError for the first date outside the dates newsletter works with."""
+    from newsletter.model import date_problem
+
+    for option, day in given:
+        problem = date_problem(day) if day else None
+        if problem:
+            raise NewsletterError(f"{option}: {problem}")
 
 
 def format_option(function: F) -> F:
@@ -836,11 +848,12 @@ def list_issues(workspace: Workspace, newsletter_slug: str | None, output: str) 
             continue
         try:
             issue, findings = check_issue(path, workspace.config)
-        except NewsletterError as error:
+        except NewsletterError as error:  # a file tomllib cannot read: one row, as it says
             issue, findings = None, []
-            problem = error.message
+            problem = _on_line(error.line, error.message)
         else:
-            problem = next((f.message for f in findings if f.severity == "error"), "")
+            first = next((f for f in findings if f.severity == "error"), None)
+            problem = _on_line(first.line, first.message) if first else ""
         records.append(
             {
                 "issue": f"{path.parent.name}/{path.stem}",
@@ -922,10 +935,8 @@ def check(workspace: Workspace, issue_name: str, output: str) -> None:
 
     path = find_issue(workspace.config, issue_name)
     issue, findings = check_issue(path, workspace.config)
-    checks = [
-        Check(f.severity, "issue", f"line {f.line}: {f.message}" if f.line else f.message)
-        for f in findings
-    ]
+    shown = _shown_path(path)
+    checks = [Check(f.severity, "issue", _located(shown, f.line, f.message)) for f in findings]
     size = 0
     if issue is not None:
         email = render_issue(issue, workspace.config)
@@ -1420,6 +1431,15 @@ def upgrade(workspace: Workspace) -> None:
         click.echo(f"{where}: schema already at revision {after}")
     else:
         click.echo(f"{where}: schema upgraded from {before or 'empty'} to revision {after}")
+
+
+def _located(path: str, line: int | None, message: str) -> str:
+    """`path:line: message`, or `path: message` where no line is known."""
+    return f"{path}:{line}: {message}" if line else f"{path}: {message}"
+
+
+def _on_line(line: int | None, message: str) -> str:
+    return f"line {line}: {message}" if line else message
 
 
 def _shown_path(path: Path) -> str:

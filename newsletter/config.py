@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from newsletter.errors import NewsletterError
-from newsletter.tomltext import KeyPath, locate_key, parse_toml
+from newsletter.headers import HeaderKind, header_problem
+from newsletter.tomltext import KeyPath, locate_key, parse_toml, read_toml_text
 
 CONFIG_NAME = "newsletter.toml"
 DATABASE_URL_ENV = "NEWSLETTER_DATABASE_URL"
@@ -24,6 +25,7 @@ RESERVED_NEWSLETTER_NAMES = ("new", "add", "refresh")  # `newsletter draft` subc
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
+_MAILBOX = re.compile(r"^(?P<name>.*?)\s*<(?P<address>[^<>]*)>$", re.DOTALL)
 
 T = TypeVar("T")
 
@@ -249,7 +251,7 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
         path = Path(environ[CONFIG_ENV]) if environ.get(CONFIG_ENV) else find_config()
     path = path.resolve()
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_toml_text(path)
     except FileNotFoundError:
         raise NewsletterError("config file not found", path) from None
     except (OSError, UnicodeDecodeError) as error:
@@ -449,12 +451,15 @@ class _ConfigReader:
         )
         self.check_title_pattern((*key, "title_pattern"), pattern)
         sections = self.array((*key, "sections"), table.get("sections", []))
+        language = self.language((*key, "language"), table.get("language", "en")) or "en"
         return NewsletterConfig(
             slug=str(key[-1]),
-            name=self.text((*key, "name"), table["name"]),
+            name=self.header(
+                (*key, "name"), self.text((*key, "name"), table["name"]), HeaderKind.NAME
+            ),
             topics=self.topic_slugs((*key, "topics"), table.get("topics", []), topics),
             title_pattern=pattern,
-            language=self.language((*key, "language"), table.get("language", "en")) or "en",
+            language=self.header((*key, "language"), language, HeaderKind.LANGUAGE),
             sections=tuple(
                 self.read_section(
                     (*key, "sections", index),
@@ -467,7 +472,9 @@ class _ConfigReader:
             templates=self.folder((*key, "templates"), table.get("templates")),
             date_format=self.optional_text((*key, "date_format"), table.get("date_format")),
             archive_url=self.folder_url((*key, "archive_url"), table.get("archive_url")),
-            unsubscribe_url=self.http_url((*key, "unsubscribe_url"), table.get("unsubscribe_url")),
+            unsubscribe_url=self.header_url(
+                (*key, "unsubscribe_url"), table.get("unsubscribe_url")
+            ),
             editions=self.texts((*key, "editions"), table.get("editions", [])),
             sender=self.read_sender((*key, "sender"), table.get("sender")),
         )
@@ -487,9 +494,8 @@ class _ConfigReader:
         reply_to = table.get("reply_to")
         mailto = table.get("unsubscribe_mailto")
         list_id = self.optional_text((*key, "list_id"), table.get("list_id"))
-        if list_id and not re.match(r"^[A-Za-z0-9][A-Za-z0-9.-]*\.[A-Za-z]{2,}$", list_id):
-            raise self.fail((*key, "list_id"), f"expected a dotted name such as "
-                            f"'enews.example.org', got {list_id!r}")  # fmt: skip
+        if list_id is not None:
+            self.header((*key, "list_id"), list_id, HeaderKind.LIST_ID)
         return SenderConfig(
             from_address=address,
             from_name=name,
@@ -503,17 +509,27 @@ class _ConfigReader:
         )
 
     def mailbox(self, key: KeyPath, value: Any) -> tuple[str, str]:
-        """(display name, address) of "Name <address>" or a bare address, checked."""
-        from email.utils import parseaddr
+        """(display name, address) of "Name <address>" or a bare address, each checked for
+        the header it goes into; the address by email-validator."""
+        from email_validator import EmailNotValidError, validate_email
 
         text = self.text(key, value)
         if "\r" in text or "\n" in text:
             raise self.fail(key, "an address may not span lines")
-        name, address = parseaddr(text)
-        if not re.match(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$", address):
-            raise self.fail(key, f"expected an address such as 'Name <name@example.org>', "
-                            f"got {text!r}")  # fmt: skip
-        return name, address
+        self.header(key, text, HeaderKind.TEXT)  # nor other controls, nor encoded words
+        found = _MAILBOX.match(text)
+        name, address = (found["name"], found["address"]) if found else ("", text)
+        if found and name.startswith('"') and name.endswith('"') and len(name) > 1:
+            name = re.sub(r"\\(.)", r"\1", name[1:-1])  # a quoted name, unquoted
+        example = "such as 'Name <name@example.org>'"
+        if "<" in name or ">" in name:
+            raise self.fail(key, f"expected one address {example}, got {text!r}")
+        self.header(key, name, HeaderKind.NAME)
+        try:
+            checked = validate_email(address, check_deliverability=False)
+        except EmailNotValidError as error:
+            raise self.fail(key, f"expected an address {example}, got {text!r}: {error}") from None
+        return name, self.header(key, checked.normalized, HeaderKind.ADDRESS)
 
     def read_archive(self, table: dict[str, Any], brand: dict[str, Any]) -> ArchiveConfig:
         key: KeyPath = ("archive",)
@@ -651,7 +667,7 @@ class _ConfigReader:
     def check_title_pattern(self, key: KeyPath, pattern: str) -> None:
         known = ", ".join("{" + field + "}" for field in TITLE_FIELDS)
         try:  # filling it in is the one check that catches every way a pattern can fail
-            pattern.format(name="ILO COOP eNews", month="November", year=2020)
+            title = pattern.format(name="ILO COOP eNews", month="November", year=2020)
         except KeyError as error:
             raise self.fail(
                 key, f"unknown placeholder {{{error.args[0]}}}; known: {known}"
@@ -660,6 +676,9 @@ class _ConfigReader:
             raise self.fail(key, f"placeholders need a name; known: {known}") from None
         except (ValueError, AttributeError, TypeError) as error:
             raise self.fail(key, f"invalid pattern: {error}") from None
+        problem = header_problem(title, HeaderKind.TEXT)  # the titles are the emails' subjects
+        if problem is not None:
+            raise self.fail(key, f"the titles it makes: {problem}")
 
     # Value checks: each returns the value in its final type or raises naming the key.
 
@@ -691,6 +710,18 @@ class _ConfigReader:
     def texts(self, key: KeyPath, value: Any) -> tuple[str, ...]:
         items = self.array(key, value)
         return tuple(self.text((*key, index), item) for index, item in enumerate(items))
+
+    def header(self, key: KeyPath, value: str, kind: HeaderKind) -> str:
+        """`value`, if it can go into a mail header as `kind`."""
+        problem = header_problem(value, kind)
+        if problem is not None:
+            raise self.fail(key, problem)
+        return value
+
+    def header_url(self, key: KeyPath, value: Any) -> str | None:
+        """An http(s) URL that can go into a mail header inside <...> (List-Unsubscribe)."""
+        url = self.http_url(key, value)
+        return None if url is None else self.header(key, url, HeaderKind.URL)
 
     def http_url(self, key: KeyPath, value: Any) -> str | None:
         if value is None:

@@ -20,13 +20,15 @@ from tomlkit.items import AoT, Table
 from newsletter.config import Config, NewsletterConfig
 from newsletter.errors import NewsletterError
 from newsletter.files import write_atomically
-from newsletter.issue import Issue, IssueItem, Section, issue_path, read_issue
+from newsletter.headers import HeaderKind, header_problem
+from newsletter.issue import SLUG, Issue, IssueItem, Section, issue_path, read_issue
 from newsletter.model import Item, ItemQuery
 from newsletter.pool import Pool
+from newsletter.tomltext import parse_toml, read_toml_text
 
 PREHEADER_LENGTH = 110  # characters; inbox previews show about this many
 OTHER_SECTION = "More"  # gathers items that no configured section takes
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,8 +261,11 @@ def create_draft(
     topics = config.check_topics(topics) or newsletter.topics
     if title is not None and (not title.strip() or "\n" in title or "\r" in title):
         raise NewsletterError("the title must be one line of text")
+    problem = header_problem(title, HeaderKind.TEXT) if title is not None else None
+    if problem:  # the title is the emails' subject
+        raise NewsletterError(f"title: {problem}")
     slug = slug or default_slug(start, end)
-    if not _SLUG.match(slug):
+    if not SLUG.match(slug):
         raise NewsletterError(f"slug {slug!r}: use lower-case letters, digits, '.', '-' and '_'")
     path = issue_path(config, newsletter.slug, slug)
     reference = f"{newsletter.slug}/{slug}"
@@ -312,11 +317,9 @@ def create_draft(
 
 def _status_of(path: Path) -> str:
     """The status a file says it has, however broken the rest of it is."""
-    import tomllib
-
     try:
-        status = tomllib.loads(path.read_text(encoding="utf-8")).get("status", "draft")
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        status = parse_toml(read_toml_text(path), path).get("status", "draft")
+    except (NewsletterError, UnicodeDecodeError):
         return "draft"  # a broken draft may be started over
     return str(status)
 
@@ -335,14 +338,18 @@ def _editable(path: Path, config: Config) -> tuple[Issue, tomlkit.TOMLDocument]:
     issue = read_issue(path, config)  # validates first: never edit a file with errors
     if issue.status != "draft":
         raise NewsletterError(f"the issue is {issue.status}; only drafts change", path)
-    return issue, tomlkit.parse(path.read_bytes().decode("utf-8"))
+    return issue, tomlkit.parse(read_toml_text(path, newline=""))
 
 
 def _save(path: Path, document: tomlkit.TOMLDocument) -> None:
-    """Write an edited draft back, in the line ends it came with (an editor on Windows...)."""
+    """Write an edited draft back, in the line ends and with the byte order mark it came with
+    (an editor on Windows...)."""
     text = tomlkit.dumps(document)
-    if b"\r\n" in path.read_bytes():
+    before = path.read_bytes()
+    if b"\r\n" in before:
         text = text.replace("\r\n", "\n").replace("\n", "\r\n")
+    if before.startswith(_BOM):
+        text = "\ufeff" + text
     write_atomically(path, text)
 
 

@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from newsletter.config import Config
+from newsletter.config import Config, is_language
 from newsletter.errors import NewsletterError
-from newsletter.tomltext import KeyPath, key_lines, parse_toml
+from newsletter.headers import HeaderKind, header_problem
+from newsletter.model import date_problem
+from newsletter.tomltext import KeyPath, key_lines, parse_toml, read_toml_text
 
 ISSUES_FOLDER = "issues"
 STATUSES = ("draft", "published")
@@ -24,8 +27,14 @@ TOP_KEYS = (
     "newsletter", "title", "status", "number", "published", "language", "period", "topics",
     "preheader", "intro", "lead", "sections", "selection",
 )  # fmt: skip
+# An issue's slug is its file's name: it goes into Message-IDs and web addresses as it is.
+SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _UID = re.compile(r"^[0-9a-f]{16}$")
 _URL = re.compile(r"^https?://[^\s/]+\S*$")
+# Control characters: none in one line of text (nor line separators); in text of several lines
+# (an intro, a summary) tab and line ends only.
+_NOT_IN_A_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_NOT_IN_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +131,16 @@ class _Checker:
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
                 self.error((*key, name), f"unknown key {name!r}{hint}")
 
-    def text(self, key: KeyPath, value: Any, *, required: bool = True) -> str:
+    def text(
+        self,
+        key: KeyPath,
+        value: Any,
+        *,
+        required: bool = True,
+        lines: bool = False,
+        header: HeaderKind | None = None,
+    ) -> str:
+        """Text of one line (of several with `lines`; checked for a mail header as `header`)."""
         if value is None and not required:
             return ""
         if not isinstance(value, str):
@@ -131,6 +149,11 @@ class _Checker:
             return ""
         if required and not value.strip():
             self.error(key, f"{_dotted(key)} is empty")
+            return value
+        problem = header_problem(value, header) if header else _character_problem(value, lines)
+        if problem:
+            self.error(key, f"{_dotted(key)}: {problem}")
+            return ""
         return value
 
     def number(self, key: KeyPath, value: Any) -> int | None:
@@ -145,14 +168,40 @@ class _Checker:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             self.error(key, f"{_dotted(key)} must be a list of text")
             return ()
+        for index, text in enumerate(value):
+            self.text((*key, index), text, required=False)
         return tuple(value)
+
+    def uids(self, key: KeyPath, value: Any) -> tuple[str, ...]:
+        found = self.texts(key, value)
+        for index, uid in enumerate(found):
+            if not _UID.match(uid):
+                self.error((*key, index), f"{uid!r} is not an item uid (16 hex digits)")
+        return found
 
     def day(self, key: KeyPath, value: Any) -> date | None:
         if isinstance(value, date) and not isinstance(value, datetime):
-            return value
+            problem = date_problem(value)
+            if problem is None:
+                return value
+            self.error(key, f"{_dotted(key)}: {problem}")
+            return None
         shown = "missing" if value is None else f"{value!r} is not a date like 2020-11-30"
         self.error(key, f"{_dotted(key)}: {shown}")
         return None
+
+    def link(self, key: KeyPath, value: Any) -> str | None:
+        if value is None or value == "":
+            return None
+        link = self.text(key, value)
+        if link and not _URL.match(link):
+            self.error(key, f"{key[-1]} must be an http(s) address, got {link!r}")
+        return link if link and _URL.match(link) else None
+
+    def flag(self, key: KeyPath, value: Any) -> bool:
+        if value is not None and not isinstance(value, bool):
+            self.error(key, f"{_dotted(key)} must be true or false, not {value!r}")
+        return value is True
 
     def item(self, key: KeyPath, value: Any) -> IssueItem | None:
         if not isinstance(value, dict):
@@ -163,23 +212,30 @@ class _Checker:
         if uid and not _UID.match(uid):
             self.error((*key, "uid"), f"{uid!r} is not an item uid (16 hex digits)")
         day = self.day((*key, "date"), value.get("date"))
-        title = self.text((*key, "title"), value.get("title"))
-        for name in ("url", "listing_url"):
-            link = value.get(name)
-            if link not in (None, "") and not (isinstance(link, str) and _URL.match(link)):
-                self.error((*key, name), f"{name} must be an http(s) address, got {link!r}")
-        if day is None or not uid:
-            return None
-        return IssueItem(
+        item = IssueItem(
             uid=uid,
             type=self.text((*key, "type"), value.get("type")),
-            title=title,
-            date=day,
-            summary=self.text((*key, "summary"), value.get("summary"), required=False),
-            url=value.get("url") or None,
-            listing_url=value.get("listing_url") or None,
-            new=value.get("new") is True,
+            title=self.text((*key, "title"), value.get("title")),
+            date=day or date.min,
+            summary=self.text((*key, "summary"), value.get("summary"), required=False, lines=True),
+            url=self.link((*key, "url"), value.get("url")),
+            listing_url=self.link((*key, "listing_url"), value.get("listing_url")),
+            new=self.flag((*key, "new"), value.get("new")),
         )
+        return item if day is not None and uid else None
+
+
+def _character_problem(text: str, lines: bool) -> str | None:
+    """Why `text` cannot stand in an issue: a control character, or a line break in one line."""
+    found = (_NOT_IN_LINES if lines else _NOT_IN_A_LINE).search(text)
+    if found is None:
+        return None
+    character = found.group()
+    name = unicodedata.name(character, "")
+    shown = f"U+{ord(character):04X}" + (f" ({name})" if name else "")
+    if not lines and (character in "\n\r\x0b\x0c\x85" or name):
+        return f"{shown}: a line break in text that must be one line"
+    return f"{shown} is a control character: remove it"
 
 
 def _dotted(key: KeyPath) -> str:
@@ -204,23 +260,31 @@ def check_issue(
     after the config it was made with has changed (a topic or a newsletter renamed).
     """
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_toml_text(path)
     except FileNotFoundError:
         raise NewsletterError("no such issue file", path) from None
     except (OSError, UnicodeDecodeError) as error:
         raise NewsletterError(f"cannot read: {error}", path) from None
     data = parse_toml(text, path)
     checker = _Checker(path, key_lines(text))
+    if not SLUG.match(path.stem):
+        checker.error((), _slug_problem(path))
     checker.unknown_keys((), data, TOP_KEYS)
 
     newsletter = checker.text(("newsletter",), data.get("newsletter"))
     if newsletter and newsletter not in config.newsletters:
         known = ", ".join(sorted(config.newsletters)) or "none configured"
         checker.error(("newsletter",), f"unknown newsletter {newsletter!r} (newsletters: {known})")
-    title = checker.text(("title",), data.get("title"))
+    title = checker.text(("title",), data.get("title"), header=HeaderKind.TEXT)
     status = data.get("status", "draft")
     if status not in STATUSES:
         checker.error(("status",), f"status must be one of {', '.join(STATUSES)}, not {status!r}")
+    language = _newsletter_language(config, newsletter)
+    if "language" in data:
+        language = checker.text(("language",), data["language"], header=HeaderKind.LANGUAGE)
+        if language and not is_language(language):
+            checker.error(("language",), f"language: {language!r} is not a language tag Babel "
+                                         "knows, such as 'en', 'fr' or 'pt-BR'")  # fmt: skip
 
     period = data.get("period")
     start = end = None
@@ -264,20 +328,21 @@ def check_issue(
     if not isinstance(selection, dict):
         checker.error(("selection",), "selection must be a [selection] table")
         selection = {}
-    offered = checker.texts(("selection", "offered"), selection.get("offered", []))
-    excluded = checker.texts(("selection", "excluded"), selection.get("excluded", []))
+    checker.unknown_keys(("selection",), selection, ("offered", "excluded"))
+    offered = checker.uids(("selection", "offered"), selection.get("offered", []))
+    excluded = checker.uids(("selection", "excluded"), selection.get("excluded", []))
 
     issue = Issue(
         path=path,
         newsletter=newsletter,
         title=title,
         status=status if status in STATUSES else "draft",
-        language=str(data.get("language") or _newsletter_language(config, newsletter)),
+        language=language or "en",
         start=start or date.min,
         end=end or date.max,
         topics=topics,
-        preheader=checker.text(("preheader",), data.get("preheader"), required=False),
-        intro=checker.text(("intro",), data.get("intro"), required=False),
+        preheader=checker.text(("preheader",), data.get("preheader"), required=False, lines=True),
+        intro=checker.text(("intro",), data.get("intro"), required=False, lines=True),
         lead=lead,
         sections=tuple(sections),
         offered=offered,
@@ -288,6 +353,17 @@ def check_issue(
     _check_items(checker, issue, start, end, known_uids)
     errors = any(finding.severity == "error" for finding in checker.findings)
     return (None if errors and not lenient else issue), checker.findings
+
+
+def _slug_problem(path: Path) -> str:
+    """The error for an issue file whose name cannot be a slug, with a name that can."""
+    ascii_name = unicodedata.normalize("NFKD", path.stem).encode("ascii", "ignore").decode()
+    suggested = re.sub(r"[^a-z0-9._-]+", "-", ascii_name.lower()).strip("-._") or "issue"
+    return (
+        f"the file name {path.name!r} cannot be an issue's: it goes into message ids and web "
+        f"addresses, so use lower-case letters, digits, '.', '-' and '_' (rename it, e.g. to "
+        f"{suggested}.toml)"
+    )
 
 
 def _newsletter_language(config: Config, slug: str) -> str:

@@ -7,6 +7,24 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import NamedTuple
 
+# The dates newsletter works with, checked wherever a date comes in (an issue file, a command's
+# option, a source): far wider than any item's or issue's, and far enough inside the years 1 to
+# 9999 of `date` that arithmetic on them (the day after, the next month, a window of days
+# either side) cannot overflow. 0001-01-01 and 9999-12-31, which some systems write for "no
+# date", fall outside: they are refused as the mistakes they are.
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2999, 12, 31)
+
+
+def date_problem(day: date) -> str | None:
+    """Why `day` is outside the dates newsletter works with, or None when it is inside."""
+    if EARLIEST_DATE <= day <= LATEST_DATE:
+        return None
+    return (
+        f"{day.isoformat()} is outside the dates newsletter works with "
+        f"({EARLIEST_DATE} to {LATEST_DATE})"
+    )
+
 
 class TopicOrigin(StrEnum):
     """What tagged an item with a topic; `retag` recomputes SOURCE and RULE, never MANUAL."""

@@ -27,6 +27,7 @@ from newsletter.model import ItemQuery
 from newsletter.pool import Pool
 from newsletter.pool.publications import Publication
 from newsletter.render import render_issue
+from newsletter.tomltext import read_toml_text
 
 RECORD = "publication.json"
 
@@ -157,7 +158,7 @@ def _digest(html: str, text: str) -> str:
 def _mark_published(path: Path, number: int, published: date) -> None:
     """status = "published", number and date into the issue file, every other byte kept
     (new keys go after the last top-level one, before the first table)."""
-    document = tomlkit.parse(path.read_bytes().decode("utf-8"))
+    document = tomlkit.parse(read_toml_text(path, newline=""))
     document["status"] = "published"
     document["number"] = number
     document["published"] = published

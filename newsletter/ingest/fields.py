@@ -18,7 +18,7 @@ from newsletter.config import is_language
 from newsletter.errors import Notice
 from newsletter.ingest.dates import DateError, DateReader
 from newsletter.ingest.markup import summary_from_html, summary_from_text, text_from_html
-from newsletter.model import Entry
+from newsletter.model import Entry, date_problem
 
 MAX_NOTICES = 50
 DEFAULT_TYPE = "News"
@@ -154,6 +154,10 @@ class EntryBuilder:
                     self.skip(raw, str(error))
                     return None
                 day = raw.fallback_date
+        problem = date_problem(day)
+        if problem:
+            self.skip(raw, problem)
+            return None
         url = web_url(raw.url, self.base_url)
         if raw.url and url is None:
             self.notices.add(f"link {_quote(raw.url)} is not a web address; left out", raw.line)

@@ -26,7 +26,7 @@ from newsletter.errors import NewsletterError, Notice
 from newsletter.ingest.dates import DateError, DateReader, ReadDate
 from newsletter.ingest.documents import Document
 from newsletter.ingest.markup import summary_from_text
-from newsletter.model import Entry
+from newsletter.model import Entry, date_problem
 
 _ENTRY_START = re.compile(r"^(\d{1,7})\.\s+(\S.{0,79})$")
 _BOM = b"\xef\xbb\xbf"
@@ -217,7 +217,9 @@ class ListingReader:
             elif draft.date is None:
                 self.read_title_or_date(number, text, start, draft)
             elif start and self.starts_entry(start, draft, previous_blank):
-                yield self.finish(draft)
+                entry = self.finish(draft)
+                if entry is not None:
+                    yield entry
                 draft = self.start_entry(number, start, expected=draft.number + 1)
             else:
                 draft.numbered_list = draft.numbered_list or bool(start)
@@ -243,8 +245,8 @@ class ListingReader:
                 f"the last entry ({draft.number}. {draft.type}) is "
                 f"truncated: it has no date, so it was skipped",
             )
-        else:
-            yield self.finish(draft)
+        elif (entry := self.finish(draft)) is not None:
+            yield entry
         if not self.entries_read:
             raise self.error(last, "no complete entry (each needs a type, a title and a date)")
 
@@ -316,9 +318,15 @@ class ListingReader:
         # Nothing conclusive ahead (the end of the file): trust the expected number.
         return int(start[1]) == draft.number + 1 and len(upcoming) <= MAX_TITLE_LINES
 
-    def finish(self, draft: _Draft) -> Entry:
+    def finish(self, draft: _Draft) -> Entry | None:
+        """The entry read, or None (with a notice) when its date is out of range."""
         assert draft.date is not None
         self.entries_read += 1
+        problem = date_problem(draft.date.value)
+        if problem:
+            self.notice(draft.line, f"entry {draft.number} ({_quote(draft.title, 50)}): "
+                                    f"{problem}; left out")  # fmt: skip
+            return None
         summary = "\n\n".join(_clean(" ".join(lines)) for lines in draft.paragraphs)
         return Entry(
             type=draft.type,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import tomllib
 import traceback
 from collections.abc import Sequence
 from functools import lru_cache
@@ -14,6 +13,7 @@ from typing import Any
 import jinja2
 
 from newsletter.errors import NewsletterError
+from newsletter.tomltext import parse_toml, read_toml_text
 
 DEFAULT_THEME = Path(__file__).resolve().parents[2] / "templates" / "default"
 _JINJA_CONSTRUCT = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}")
@@ -75,9 +75,9 @@ class Theme:
             if not path.is_file():
                 continue
             try:
-                data = tomllib.loads(path.read_text(encoding="utf-8"))
-            except tomllib.TOMLDecodeError as error:
-                raise NewsletterError(f"invalid TOML: {error}", path) from None
+                data = parse_toml(read_toml_text(path), path)
+            except UnicodeDecodeError as error:
+                raise NewsletterError(f"cannot read: {error}", path) from None
             for language, words in data.items():
                 labels.setdefault(language, {}).update(words)
         return labels
