@@ -498,6 +498,50 @@ def topics(workspace: Workspace, output: str) -> None:
 
 
 @cli.command()
+@click.option("--newsletter", "newsletter_slug", help="The newsletter whose sections to show.")
+@format_option
+@pass_workspace
+def types(workspace: Workspace, newsletter_slug: str | None, output: str) -> None:
+    """List the type labels in the pool, and the section each goes to in an issue."""
+    from newsletter.draft import type_sections
+
+    newsletter = _one_newsletter(workspace.config, newsletter_slug)
+    found = type_sections(workspace.pool, newsletter)
+    records = [
+        {"type": t.type, "items": t.items, "section": t.section, "configured": t.configured}
+        for t in found
+    ]
+    if output != "table":
+        print_records(records, output)
+        return
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    table.add_column("type")
+    table.add_column("items", justify="right")
+    table.add_column(f"section in {newsletter.slug}")
+    for entry in found:
+        where = Text(entry.section)
+        if not entry.configured:
+            where = Text(f"{entry.section} (no section takes it)", style="yellow")
+        table.add_row(Text(entry.type), str(entry.items), where)
+    _console().print(table)
+
+
+def _one_newsletter(config: Config, slug: str | None) -> Any:
+    if slug is None:
+        if len(config.newsletters) != 1:
+            known = ", ".join(sorted(config.newsletters)) or "none configured"
+            raise NewsletterError(f"give --newsletter (newsletters: {known})")
+        return next(iter(config.newsletters.values()))
+    if slug not in config.newsletters:
+        known = ", ".join(sorted(config.newsletters)) or "none configured"
+        raise NewsletterError(f"unknown newsletter {slug!r} (newsletters: {known})")
+    return config.newsletters[slug]
+
+
+@cli.command()
 @click.argument("uid")
 @click.argument("topic_slugs", metavar="TOPIC...", nargs=-1, required=True)
 @pass_workspace

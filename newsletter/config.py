@@ -7,6 +7,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -82,11 +83,29 @@ class TopicConfig:
 
 @dataclass(frozen=True, slots=True)
 class SectionConfig:
-    """A section of an issue and which items it gathers (by type label, or by topic)."""
+    """A section of an issue and which items it gathers: by type label (patterns, `*` for any
+    characters, case and accents ignored), or by topic."""
 
     title: str
     types: tuple[str, ...] = ()
     topics: tuple[str, ...] = ()
+
+    def takes_type(self, label: str) -> bool:
+        folded = _fold(label)
+        return any(_type_pattern(pattern).fullmatch(folded) for pattern in self.types)
+
+
+def _fold(text: str) -> str:
+    """Text compared without case or accents: "Communiqué" is "communique"."""
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", " ".join(text.split()).casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+@lru_cache(maxsize=256)
+def _type_pattern(pattern: str) -> re.Pattern[str]:
+    return re.compile(".*".join(re.escape(part) for part in _fold(pattern).split("*")))
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +207,9 @@ class NewsletterConfig:
     archive_url: str | None = None  # where published issues live: <archive_url><slug>/
     unsubscribe_url: str | None = None  # the list's unsubscribe page
     editions: tuple[str, ...] = ()  # the same newsletter in other languages (newsletter slugs)
+    # Regular expressions for the titles of this newsletter's own past issues, which sources
+    # list among their items and drafts leave out (empty: the defaults in draft.py).
+    earlier_issues: tuple[str, ...] = ()
     sender: SenderConfig | None = None
 
     def issue_url(self, slug: str) -> str | None:
@@ -442,7 +464,8 @@ class _ConfigReader:
             key,
             table,
             {"name", "topics", "title_pattern", "language", "sections", "brand", "templates",
-             "date_format", "archive_url", "unsubscribe_url", "editions", "sender"},
+             "date_format", "archive_url", "unsubscribe_url", "editions", "sender",
+             "earlier_issues"},
         )  # fmt: skip
         if "name" not in table:
             raise self.fail(key, "missing 'name'")
@@ -476,6 +499,7 @@ class _ConfigReader:
                 (*key, "unsubscribe_url"), table.get("unsubscribe_url")
             ),
             editions=self.texts((*key, "editions"), table.get("editions", [])),
+            earlier_issues=self.patterns((*key, "earlier_issues"), table.get("earlier_issues", [])),
             sender=self.read_sender((*key, "sender"), table.get("sender")),
         )
 
@@ -663,6 +687,16 @@ class _ConfigReader:
             types=self.texts((*key, "types"), table.get("types", [])),
             topics=self.topic_slugs((*key, "topics"), table.get("topics", []), topics),
         )
+
+    def patterns(self, key: KeyPath, value: Any) -> tuple[str, ...]:
+        """Regular expressions, each checked to compile."""
+        found = self.texts(key, value)
+        for index, pattern in enumerate(found):
+            try:
+                re.compile(pattern)
+            except re.error as error:
+                raise self.fail((*key, index), f"not a regular expression: {error}") from None
+        return found
 
     def check_title_pattern(self, key: KeyPath, pattern: str) -> None:
         known = ", ".join("{" + field + "}" for field in TITLE_FIELDS)

@@ -63,8 +63,10 @@ def issue_title(newsletter: NewsletterConfig, start: date) -> str:
     )
 
 
-def earlier_issue_pattern(newsletter: NewsletterConfig) -> re.Pattern[str]:
-    """Matches the titles this newsletter's issues get, whatever their month and year."""
+def earlier_issue_patterns(newsletter: NewsletterConfig) -> list[re.Pattern[str]]:
+    """What the titles of this newsletter's own issues look like: the title pattern with any
+    month and year, and the newsletter's `earlier_issues` (else the ways sources have named
+    them: "ILO COOP eNewsUpdate No. 8, August 2020", "Issue No 5, May 2019")."""
     parts = []
     for literal, field, _, _ in string.Formatter().parse(newsletter.title_pattern):
         parts.append(r"\s+".join(re.escape(word) for word in literal.split(" ")))
@@ -74,7 +76,12 @@ def earlier_issue_pattern(newsletter: NewsletterConfig) -> re.Pattern[str]:
             parts.append(r"[^\W\d_]+")
         elif field == "year":
             parts.append(r"\d{4}")
-    return re.compile("".join(parts), re.IGNORECASE)
+    name = r"\s*".join(re.escape(word) for word in newsletter.name.split())
+    extra = newsletter.earlier_issues or (
+        rf"{name}\s*(?:update)?\b.*?\b(?:no|n[°º]|number|issue)\.?\s*\d+\b.*",
+        r"issue\s+(?:no\.?|n[°º]|number)?\s*\d+\b.*",
+    )
+    return [re.compile(pattern, re.IGNORECASE) for pattern in ["".join(parts), *extra]]
 
 
 # Selection
@@ -87,22 +94,51 @@ def select_for_issue(
     found = pool.select_items(
         ItemQuery(start=start, end=end, topics=tuple(topics), provenance=True)
     )
-    earlier = earlier_issue_pattern(newsletter)
-    kept = [item for item in found if not earlier.fullmatch(item.title.strip())]
-    left_out = [item for item in found if earlier.fullmatch(item.title.strip())]
+    earlier = earlier_issue_patterns(newsletter)
+
+    def is_earlier(item: Item) -> bool:
+        title = " ".join(item.title.split())
+        return any(pattern.fullmatch(title) for pattern in earlier)
+
+    kept = [item for item in found if not is_earlier(item)]
+    left_out = [item for item in found if is_earlier(item)]
     return kept, left_out
 
 
 def section_for(item: IssueItem | Item, topics: Sequence[str], newsletter: NewsletterConfig) -> str:
     """The title of the section an item belongs in, by its type label or its topics."""
-    kind = item.type.casefold()
+    return section_of_type(item.type, topics, newsletter) or OTHER_SECTION
+
+
+def section_of_type(label: str, topics: Sequence[str], newsletter: NewsletterConfig) -> str | None:
+    """The configured section that takes this type label (or these topics), else the
+    configured catch-all; None when neither: the item goes to OTHER_SECTION."""
     for section in newsletter.sections:
-        if kind in (t.casefold() for t in section.types) or set(section.topics) & set(topics):
+        if section.takes_type(label) or set(section.topics) & set(topics):
             return section.title
     for section in newsletter.sections:
         if not section.types and not section.topics:
             return section.title  # the configured catch-all
-    return OTHER_SECTION
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class TypeSection:
+    """A type label of the pool, how many items carry it, and the section drafts put them in."""
+
+    type: str
+    items: int
+    section: str
+    configured: bool  # False: no configured section takes it, it falls into OTHER_SECTION
+
+
+def type_sections(pool: Pool, newsletter: NewsletterConfig) -> list[TypeSection]:
+    """Where each type label of the pool goes in this newsletter's issues (by type alone)."""
+    found = []
+    for label, count in pool.type_counts():
+        section = section_of_type(label, (), newsletter)
+        found.append(TypeSection(label, count, section or OTHER_SECTION, section is not None))
+    return found
 
 
 def _section_order(newsletter: NewsletterConfig) -> list[str]:

@@ -123,7 +123,7 @@ def test_sample_config_defines_the_ilo_coop_enews_newsletter(sample: Config) -> 
 
 def test_sample_newsletter_has_four_sections_with_their_types(sample: Config) -> None:
     assert sample.newsletters["ilo-coop-enews"].sections == (
-        SectionConfig("News", ("News", "Press release")),
+        SectionConfig("News", ("News", "Press release*")),
         SectionConfig("Articles", ("Article", "Brief")),
         SectionConfig("Interviews", ("ILO COOP 100 Interview", "Interview")),
         SectionConfig("Publications", ("Publication",)),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import tomllib
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from newsletter.draft import (
     DraftReport,
     add_to_draft,
     create_draft,
-    earlier_issue_pattern,
+    earlier_issue_patterns,
     issue_title,
     refresh_draft,
 )
@@ -119,11 +120,28 @@ def test_titles_in_french_and_spanish(config: Config, workspace: Path) -> None:
 
 
 def test_earlier_issue_titles(config: Config) -> None:
-    pattern = earlier_issue_pattern(config.newsletters["ilo-coop-enews"])
-    assert pattern.fullmatch("ILO COOP eNews - October issue")
-    assert pattern.fullmatch("ilo coop enews -  March issue")
-    assert not pattern.fullmatch("ILO E-news Special Issue for ILO COOP 100 Symposium")
-    assert not pattern.fullmatch("ILO COOP eNews - October issue, and more")
+    patterns = earlier_issue_patterns(config.newsletters["ilo-coop-enews"])
+
+    def earlier(title: str) -> bool:
+        return any(pattern.fullmatch(title) for pattern in patterns)
+
+    assert earlier("ILO COOP eNews - October issue")
+    assert earlier("ilo coop enews -  March issue")
+    assert earlier("ILO COOP eNewsUpdate No. 8, August 2020")  # as real pages name them
+    assert earlier("ILO COOP eNews No 12 - December 2019")
+    assert earlier("Issue No 5, May 2019")
+    assert not earlier("ILO E-news Special Issue for ILO COOP 100 Symposium")
+    assert not earlier("ILO COOP eNews - October issue, and more")
+    assert not earlier("ILO COOP eNews celebrates 100 issues")
+    assert not earlier("Cooperatives issue a call for 25 proposals")
+
+
+def test_earlier_issue_titles_can_be_configured(config: Config) -> None:
+    newsletter = replace(config.newsletters["ilo-coop-enews"], earlier_issues=(r"Bulletin \d+",))
+    patterns = earlier_issue_patterns(newsletter)
+    assert any(p.fullmatch("bulletin 12") for p in patterns)
+    assert not any(p.fullmatch("Issue No 5, May 2019") for p in patterns)  # defaults replaced
+    assert any(p.fullmatch("ILO COOP eNews - May issue") for p in patterns)  # the pattern stays
 
 
 def edit(path: Path) -> str:

@@ -227,6 +227,10 @@ class Pool:
         with self.engine.connect() as connection:
             return queries.known_uids(connection, list(uids))
 
+    def type_counts(self) -> list[tuple[str, int]]:
+        with self.engine.connect() as connection:
+            return queries.type_counts(connection)
+
     def count_items(self) -> int:
         with self.engine.connect() as connection:
             return queries.count_items(connection)

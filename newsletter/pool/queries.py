@@ -127,6 +127,13 @@ def topic_summaries(connection: Connection) -> list[TopicSummary]:
     return [TopicSummary(slug, name, count) for slug, name, count in connection.execute(counted)]
 
 
+def type_counts(connection: Connection) -> list[tuple[str, int]]:
+    """Every type label in the pool with how many items carry it, the most common first."""
+    count = func.count().label("count")
+    query = select(items.c.type, count).group_by(items.c.type).order_by(count.desc(), items.c.type)
+    return [(kind, int(number)) for kind, number in connection.execute(query)]
+
+
 def count_items(connection: Connection) -> int:
     return int(connection.execute(select(func.count()).select_from(items)).scalar_one())
 
