@@ -1355,11 +1355,17 @@ def publish(workspace: Workspace, issue_name: str, force: bool) -> None:
 
     path = find_issue(workspace.config, issue_name)
     report = publish_issue(workspace.pool, workspace.config, path, force=force)
+    err = _console(stderr=True)
+    for notice in report.warnings:
+        err.print(f"[yellow]warning:[/] {_escape(str(notice))}")
+    for repair in report.repaired:
+        click.echo(f"repaired: {repair}")
     frozen = report.frozen
     if report.unchanged:
         click.echo(
             f"{frozen.key} is published already (no. {frozen.number}, "
-            f"{frozen.published}); nothing has changed"
+            f"{frozen.published}); "
+            + ("its content has not changed" if report.repaired else "nothing has changed")
         )
         return
     version = f", version {frozen.version}" if frozen.version > 1 else ""

@@ -4,6 +4,28 @@ A published issue lives on in `issues/<newsletter>/<slug>/v<version>/`: the issu
 published, the email's HTML and text, and `publication.json` (number, date, digest, and each
 item's topics from the pool at that moment). Nothing later (an edited item, a new template)
 changes a version; publishing changed content again makes a new version beside the old one.
+
+Numbers are given once, and a crash never leaves half a publication. The frozen folder is the
+record of what went out; the database's `publications` row is its index, and the issue file's
+status, number and date are a note of it. A file and a database row cannot be written in one
+step, so the folder comes first and the rest can always be rebuilt from it (a row written first
+could name a copy that does not exist). One `publish` of a newsletter runs at a time: all of it
+up to the commit is one transaction holding the newsletter's lock (on SQLite the database's
+write lock, BEGIN IMMEDIATE, so other writers wait the tenth of a second of a render and a few
+small files; on PostgreSQL an advisory lock of that newsletter only). Under the lock:
+
+1. repair: a frozen version of the newsletter without its row gets it, from its
+   publication.json; unfinished copies of the issue (`.v1.xxxx`, a crash's leftovers) go;
+2. the number: an earlier version's, or one more than the highest in the database and in any
+   frozen folder, so a number that reached the disk is never given again (and a unique index
+   on a first version's number backs the lock);
+3. the frozen folder: written aside, each file on disk (fsync), then renamed into place. This
+   rename is the moment of publishing: before it nothing is left, after it the issue is out;
+4. its row, the issue file marked (status, number, date), and the commit.
+
+A crash after the rename leaves an issue the next `publish` finds frozen with the very content
+it would publish: that run records the row and marks the file if they are missing, and says so.
+`_after_step` is where tests make each step crash.
 """
 
 from __future__ import annotations
@@ -11,6 +33,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, replace
@@ -20,16 +43,26 @@ from pathlib import Path
 import tomlkit
 
 from newsletter.config import Config
-from newsletter.errors import NewsletterError
+from newsletter.errors import NewsletterError, Notice
 from newsletter.files import write_atomically
-from newsletter.issue import Issue, check_issue, read_issue
-from newsletter.model import ItemQuery
+from newsletter.issue import Issue, check_issue, issues_folder, read_issue
 from newsletter.pool import Pool
-from newsletter.pool.publications import Publication
+from newsletter.pool.publications import NewsletterPublications, Publication
 from newsletter.render import render_issue
-from newsletter.tomltext import read_toml_text
+from newsletter.tomltext import parse_toml, read_toml_text
 
 RECORD = "publication.json"
+FILES = ("issue.toml", "email.html", "email.txt", RECORD)  # in the order they are written
+STEPS = (
+    "repaired",
+    "numbered",
+    *(f"wrote {name}" for name in FILES),
+    "renamed",
+    "recorded",
+    "marked",
+    "committed",
+)  # the points after which tests make `publish` crash
+_UNFINISHED = re.compile(r"^\.v[0-9]+\.")  # tempfile.mkdtemp(prefix=".v1.") beside v1
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +85,9 @@ class FrozenIssue:
 @dataclass(frozen=True, slots=True)
 class PublishReport:
     frozen: FrozenIssue
-    unchanged: bool  # published before with exactly this content: nothing done
+    unchanged: bool  # published before with exactly this content: nothing new written
+    repaired: tuple[str, ...] = ()  # what an interrupted publish had left undone, now done
+    warnings: tuple[Notice, ...] = ()
 
 
 def frozen_folder(issue_path: Path) -> Path:
@@ -91,37 +126,78 @@ def read_frozen(folder: Path, config: Config) -> FrozenIssue:
 def publish_issue(
     pool: Pool, config: Config, path: Path, *, force: bool = False, today: date | None = None
 ) -> PublishReport:
-    """Publish a draft, or (with `force`) a changed published issue as a new version."""
+    """Publish a draft, or (with `force`) a changed published issue as a new version; finish
+    what an interrupted publish left undone first."""
     issue = read_issue(path, config)
+    text = _issue_text(path)
+    with pool.publishing(issue.newsletter) as record:
+        repaired, warnings = _repair(config, path, issue, record)
+        _after_step("repaired")
+        outcome = _publish_locked(config, path, issue, text, record, force, today)
+        if not isinstance(outcome, NewsletterError):
+            frozen, unchanged = outcome
+            # Still under the lock: a publish of the same issue waiting for it then finds
+            # the file marked, and has nothing to finish.
+            if not _is_marked(path, frozen.number, frozen.published):
+                _mark_published(path, frozen.number, frozen.published)
+                if unchanged:
+                    repaired.append(
+                        f"marked {path} published (no. {frozen.number}, {frozen.published})"
+                    )
+            _after_step("marked")
+    _after_step("committed")
+    if isinstance(outcome, NewsletterError):
+        raise outcome  # refused, after the repairs are committed
+    return PublishReport(frozen, unchanged, tuple(repaired), tuple(warnings))
+
+
+def _publish_locked(
+    config: Config,
+    path: Path,
+    issue: Issue,
+    text: str,
+    record: NewsletterPublications,
+    force: bool,
+    today: date | None,
+) -> tuple[FrozenIssue, bool] | NewsletterError:
+    """The number, the frozen folder and its row, inside the transaction: (the version, True
+    if it was there already with this content), or why a changed issue is not published."""
+    history = record.history()
     earlier = [read_frozen(folder, config) for folder in versions(path)]
-    email = render_issue(_as_published(issue, issue.number or 1, issue.published), config)
-    digest = _digest(email.html, email.text)
-    if earlier:
-        last = earlier[-1]
-        if last.digest == digest:
-            return PublishReport(last, unchanged=True)
-        if not force:
-            raise NewsletterError(
-                f"{last.key} was published on {last.published} as no. {last.number}, and has "
-                f"changed since: --force publishes it again as version {last.version + 1} "
-                f"(version {last.version} is kept)",
-                path,
-            )
-        number, published, version = last.number, last.published, last.version + 1
+    recorded = [p for p in history if p.slug == issue.slug]
+    last = earlier[-1] if earlier else None
+    if last:
+        number, published = last.number, last.published
+        version = max([last.version] + [p.version for p in recorded]) + 1
+    elif recorded:
+        raise NewsletterError(
+            f"{issue.newsletter}/{issue.slug} was published as no. {recorded[0].number} on "
+            f"{recorded[0].published}, the database says, but its frozen copy is missing: "
+            f"restore {frozen_folder(path)} from a backup",
+            path,
+        )
     else:
-        number = pool.next_issue_number(issue.newsletter)
+        on_disk = [p.number for _, p in _frozen_publications(config, path, issue.newsletter)]
+        number = max([p.number for p in history] + on_disk, default=0) + 1
         published, version = today or date.today(), 1
+    _after_step("numbered")
 
     final = _as_published(issue, number, published)
     email = render_issue(final, config)
     digest = _digest(email.html, email.text)
-    _mark_published(path, number, published)
-    topics = {
-        item.uid: item.topics
-        for item in pool.select_items(ItemQuery(uids=tuple(i.uid for i in final.items)))
-    }
-    folder = frozen_folder(path) / f"v{version}"
-    record = {
+    if last and last.digest == digest:
+        return last, True
+    if last and not force:
+        return NewsletterError(
+            f"{last.key} was published on {last.published} as no. {last.number}, and has "
+            f"changed since: --force publishes it again as version {version} "
+            f"(version {last.version} is kept)",
+            path,
+        )
+
+    topics = record.topics(item.uid for item in final.items)
+    publication = Publication(final.newsletter, final.slug, number, version, published, digest)
+    content = {
         "newsletter": final.newsletter,
         "slug": final.slug,
         "number": number,
@@ -132,19 +208,102 @@ def publish_issue(
             uid: list(topics.get(uid, final.topics)) for uid in sorted({i.uid for i in final.items})
         },
     }
+    folder = frozen_folder(path) / f"v{version}"
     _write_folder(
         folder,
         {
-            "issue.toml": path.read_text(encoding="utf-8"),
+            "issue.toml": _marked(text, number, published),
             "email.html": email.html,
             "email.txt": email.text,
-            RECORD: json.dumps(record, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
+            RECORD: json.dumps(content, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
         },
     )
-    pool.record_publication(
-        Publication(final.newsletter, final.slug, number, version, published, digest)
-    )
-    return PublishReport(read_frozen(folder, config), unchanged=False)
+    record.record(publication)
+    _after_step("recorded")
+    return read_frozen(folder, config), False
+
+
+def _repair(
+    config: Config, path: Path, issue: Issue, record: NewsletterPublications
+) -> tuple[list[str], list[Notice]]:
+    """Under the lock, before anything else: the rows of frozen versions that have none, and
+    no unfinished copies of this issue. Returns what was done, and what could not be."""
+    done: list[str] = []
+    warnings: list[Notice] = []
+    for unfinished in _unfinished_copies(frozen_folder(path)):
+        shutil.rmtree(unfinished)
+        done.append(f"removed {unfinished}, an unfinished copy an interrupted publish left")
+    history = record.history()
+    recorded = {(p.slug, p.version) for p in history}
+    numbered = {p.number: p.slug for p in history if p.version == 1}
+    for folder, publication in _frozen_publications(config, path, issue.newsletter):
+        key = f"{publication.newsletter}/{publication.slug}"
+        if (publication.slug, publication.version) in recorded:
+            continue
+        holder = numbered.get(publication.number) if publication.version == 1 else None
+        if holder is not None:
+            warnings.append(
+                Notice(
+                    f"{key} went out as no. {publication.number}, which the database gives to "
+                    f"{publication.newsletter}/{holder}: two issues have that number; left "
+                    "unrecorded",
+                    folder / RECORD,
+                )
+            )
+            continue
+        record.record(publication)
+        recorded.add((publication.slug, publication.version))
+        if publication.version == 1:
+            numbered[publication.number] = publication.slug
+        finish = "" if publication.slug == issue.slug else f"; `publish {key}` finishes it"
+        done.append(
+            f"recorded {key} (no. {publication.number}, version {publication.version}) from "
+            f"its frozen copy {folder}, which an interrupted publish had not{finish}"
+        )
+    return done, warnings
+
+
+def _frozen_publications(
+    config: Config, path: Path, newsletter: str
+) -> list[tuple[Path, Publication]]:
+    """Every frozen version of the newsletter's issues (its folder and record), wherever in
+    the issues folder (or beside this issue) they are."""
+    folders = issues_folder(config).glob("*")
+    newsletter_folders = {folder.resolve() for folder in folders if folder.is_dir()}
+    newsletter_folders.add(path.parent.resolve())
+    found = []
+    for newsletter_folder in sorted(newsletter_folders):
+        for issue_folder in sorted(newsletter_folder.iterdir()):
+            for folder in versions_in(issue_folder):
+                publication = _read_record(folder / RECORD)
+                if publication.newsletter == newsletter:
+                    found.append((folder, publication))
+    return found
+
+
+def _read_record(path: Path) -> Publication:
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        return Publication(
+            newsletter=str(record["newsletter"]),
+            slug=str(record["slug"]),
+            number=int(record["number"]),
+            version=int(record["version"]),
+            published=date.fromisoformat(record["published"]),
+            digest=str(record["digest"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise NewsletterError(f"cannot read this publication record: {error}", path) from None
+
+
+def _unfinished_copies(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if _UNFINISHED.match(p.name) and p.is_dir())
+
+
+def _after_step(step: str) -> None:
+    """Nothing: tests replace it to make `publish` crash after each of STEPS."""
 
 
 def _as_published(issue: Issue, number: int, published: date | None) -> Issue:
@@ -155,26 +314,57 @@ def _digest(html: str, text: str) -> str:
     return hashlib.sha256(f"{html}\x00{text}".encode()).hexdigest()
 
 
-def _mark_published(path: Path, number: int, published: date) -> None:
-    """status = "published", number and date into the issue file, every other byte kept
-    (new keys go after the last top-level one, before the first table)."""
-    document = tomlkit.parse(read_toml_text(path, newline=""))
+def _issue_text(path: Path) -> str:
+    """The issue file's text, without a byte-order mark (an editor's, which TOML refuses)."""
+    return read_toml_text(path, newline="")  # CRLF kept: the marks change nothing else
+
+
+def _is_marked(path: Path, number: int, published: date) -> bool:
+    data = parse_toml(_issue_text(path), path)
+    marks = (data.get("status"), data.get("number"), data.get("published"))
+    return marks == ("published", number, published)
+
+
+def _marked(text: str, number: int, published: date) -> str:
+    """status = "published", number and date put into an issue file's text, every other byte
+    kept (new keys go after the last top-level one, before the first table)."""
+    document = tomlkit.parse(text)
     document["status"] = "published"
     document["number"] = number
     document["published"] = published
-    write_atomically(path, tomlkit.dumps(document))
+    return tomlkit.dumps(document)
+
+
+def _mark_published(path: Path, number: int, published: date) -> None:
+    write_atomically(path, _marked(_issue_text(path), number, published))
 
 
 def _write_folder(folder: Path, files: dict[str, str]) -> None:
-    """The version's folder appears whole or not at all (written aside, then renamed)."""
+    """The version's folder appears whole or not at all: written aside, each file on disk,
+    then renamed into place."""
     folder.parent.mkdir(parents=True, exist_ok=True)
     if folder.exists():
         raise NewsletterError(f"{folder} exists already: published versions are not rewritten")
     temporary = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:
         for name, content in files.items():
-            (temporary / name).write_text(content, encoding="utf-8")
+            with open(temporary / name, "w", encoding="utf-8") as file:
+                file.write(content)
+                file.flush()
+                os.fsync(file.fileno())
+            _after_step(f"wrote {name}")
+        _sync_folder(temporary)
         os.replace(temporary, folder)
     except BaseException:
         shutil.rmtree(temporary, ignore_errors=True)
         raise
+    _sync_folder(folder.parent)  # the rename itself on disk
+    _after_step("renamed")
+
+
+def _sync_folder(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

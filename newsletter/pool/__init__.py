@@ -313,14 +313,14 @@ class Pool:
 
     # Publications
 
-    def record_publication(self, publication: publications.Publication) -> None:
+    @contextmanager
+    def publishing(self, newsletter: str) -> Iterator[publications.NewsletterPublications]:
+        """The newsletter's publication record in one transaction that holds its lock from
+        the start (BEGIN IMMEDIATE on SQLite, an advisory lock on PostgreSQL): committed if
+        the block ends normally, rolled back if it raises."""
         with database.for_writing(self.engine).begin() as connection:
-            database.lock_for_writing(connection)
-            publications.record(connection, publication)
-
-    def next_issue_number(self, newsletter: str) -> int:
-        with self.engine.connect() as connection:
-            return publications.next_number(connection, newsletter)
+            publications.lock(connection, newsletter)
+            yield publications.NewsletterPublications(connection, newsletter)
 
     def publications(self, newsletter: str | None = None) -> list[publications.Publication]:
         with self.engine.connect() as connection:
