@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from newsletter.config import TopicConfig
+from newsletter.config import MAX_FILE_BYTES, TopicConfig
 from newsletter.errors import NewsletterError, Notice
 from newsletter.ingest.dates import DateReader
 from newsletter.ingest.documents import Document
@@ -35,6 +35,7 @@ class ReadRequest:
     date_languages: tuple[str, ...]
     language: str | None
     topics: tuple[TopicConfig, ...]
+    max_file_bytes: int = MAX_FILE_BYTES  # a local file over this is refused
 
 
 class PreparedBatch(NamedTuple):
@@ -83,6 +84,7 @@ def prepare(request: ReadRequest) -> Iterator[PreparedBatch | ReadSummary]:
 
 def prepare_anywhere(request: ReadRequest) -> Iterator[PreparedBatch | ReadSummary]:
     """`prepare`, in a second process when the file is big enough to gain from one."""
+    request.document.check_size(request.max_file_bytes)
     if request.document.size() < SECOND_PROCESS_FROM:
         return prepare(request)
     return _prepare_in_second_process(request)
