@@ -289,3 +289,35 @@ def test_a_size_limit_that_is_no_size_is_a_config_error(
     toml.write_text(toml.read_text() + f"\n[ingest]\nmax_file_bytes = {value}\n")
     with pytest.raises(NewsletterError, match=f"ingest.max_file_bytes: {message}"):
         load_config(toml)
+
+
+# CSV output
+
+FORMULA = '=HYPERLINK("http://evil.example","click")'
+
+
+def test_csv_output_writes_formulas_as_text_and_json_as_they_are(
+    run: Callable[..., Result], workspace: Path
+) -> None:
+    (workspace / "evil.txt").write_text(
+        f"News\n\n  1. News\n\n    {FORMULA}\n\n    09 November 2020\n\n    @SUM(A1:A9)\n\n"
+        "  2. -Brief\n\n    +1 for cooperatives\n\n    10 November 2020\n\n"
+        "  3. News\n\n    A plain title - with a dash\n\n    11 November 2020\n"
+    )
+    assert run("ingest", "evil.txt").exit_code == 0
+
+    result = run("items", "--month", "2020-11", "--format", "csv")
+    assert result.exit_code == 0
+    rows = {row["date"]: row for row in csv.DictReader(io.StringIO(result.stdout))}
+    assert rows["2020-11-09"]["title"] == "'" + FORMULA
+    assert rows["2020-11-09"]["summary"] == "'@SUM(A1:A9)"
+    assert (rows["2020-11-10"]["type"], rows["2020-11-10"]["title"]) == (
+        "'-Brief",
+        "'+1 for cooperatives",
+    )
+    assert rows["2020-11-11"]["title"] == "A plain title - with a dash"  # only a first character
+
+    listed = json.loads(run("items", "--month", "2020-11", "--format", "json").stdout)
+    titles = {item["date"]: item["title"] for item in listed}
+    assert titles["2020-11-09"] == FORMULA
+    assert titles["2020-11-10"] == "+1 for cooperatives"
