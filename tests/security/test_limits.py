@@ -12,8 +12,10 @@ import csv
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -321,3 +323,68 @@ def test_csv_output_writes_formulas_as_text_and_json_as_they_are(
     titles = {item["date"]: item["title"] for item in listed}
     assert titles["2020-11-09"] == FORMULA
     assert titles["2020-11-10"] == "+1 for cooperatives"
+
+
+# The reading process of a big file ends with its parent
+
+
+def process_group(group: int) -> dict[int, str]:
+    """The living (not zombie) processes of a process group: pid -> command line."""
+    found = {}
+    for stat_path in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            stat = stat_path.read_text()
+            cmdline = (stat_path.parent / "cmdline").read_bytes()
+        except OSError:  # ended meanwhile
+            continue
+        state, _ppid, pgrp = stat[stat.rindex(")") + 2 :].split()[:3]
+        if int(pgrp) == group and state != "Z":
+            found[int(stat_path.parent.name)] = cmdline.replace(b"\0", b" ").decode()
+    return found
+
+
+def holds_open(pid: int, path: Path) -> bool:
+    try:
+        return any(Path(fd).resolve() == path for fd in Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return False
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+def test_killing_a_big_ingest_ends_its_reading_process_and_resource_tracker(
+    workspace: Path, tmp_path: Path
+) -> None:
+    from tests.test_large_listing import write_listing
+
+    big = tmp_path / "big.txt"
+    write_listing(big, SECOND_PROCESS_FROM // 1_000_000 + 8)
+    with (tmp_path / "stderr").open("wb") as stderr:
+        ingest = subprocess.Popen(
+            [sys.executable, "-m", "newsletter", "ingest", str(big)],
+            cwd=workspace,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            start_new_session=True,  # its own process group, which its children share
+        )
+    try:
+        deadline = time.monotonic() + 60
+        reader = None
+        while reader is None:  # the reading process, reading the file
+            assert ingest.poll() is None, "the ingest ended before its reader was seen"
+            assert time.monotonic() < deadline, "no reading process"
+            group = process_group(ingest.pid)
+            reader = next((pid for pid, command in group.items()
+                           if "spawn_main" in command and holds_open(pid, big)), None)  # fmt: skip
+            time.sleep(0.01)
+        assert any("resource_tracker" in command for command in group.values())
+
+        os.kill(ingest.pid, signal.SIGKILL)
+        ingest.wait()
+        deadline = time.monotonic() + 15  # the point is that they end: generous on a busy machine
+        while (left := process_group(ingest.pid)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert left == {}
+    finally:
+        for pid in process_group(ingest.pid):
+            os.kill(pid, signal.SIGKILL)
