@@ -208,11 +208,20 @@ def print_records(records: Sequence[dict[str, Any]], output: str) -> None:
         return
     import csv
 
+    def cell(value: Any) -> Any:
+        if isinstance(value, list):
+            value = ";".join(value)
+        # A text a spreadsheet would run as a formula (=HYPERLINK(...)) is written as text
+        # with a leading "'", as OWASP advises against CSV injection; JSON is left as it is.
+        if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")):
+            return "'" + value
+        return value
+
     writer = csv.writer(sys.stdout, lineterminator="\n")
     if records:
         writer.writerow(records[0].keys())
     for record in records:
-        writer.writerow(";".join(v) if isinstance(v, list) else v for v in record.values())
+        writer.writerow(cell(value) for value in record.values())
 
 
 # Commands: ingest

@@ -23,6 +23,7 @@ SELECTOR_FIELDS = ("item", "title", "link", "date", "type", "summary", "image")
 COLUMN_FIELDS = ("title", "date", "type", "summary", "url", "image", "language")
 TITLE_FIELDS = ("name", "month", "year")
 RESERVED_NEWSLETTER_NAMES = ("new", "add", "refresh")  # `newsletter draft` subcommands
+MAX_FILE_BYTES = 256 * 1024 * 1024  # [ingest] max_file_bytes, by default
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
@@ -60,6 +61,13 @@ class FetchConfig:
     backoff: float = 1.0  # seconds before the first retry, doubled for each next one
     max_redirects: int = 5
     user_agent: str | None = None  # default: newsletter/<version> (...)
+
+
+@dataclass(frozen=True, slots=True)
+class IngestConfig:
+    """Limits on what ingest reads from local files: the [ingest] table."""
+
+    max_file_bytes: int = MAX_FILE_BYTES  # a bigger local file is refused before it is read
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +238,7 @@ class Config:
     archive: ArchiveConfig = ArchiveConfig()
     fetch: FetchConfig = FetchConfig()
     dedupe: DedupeConfig = DedupeConfig()
+    ingest: IngestConfig = IngestConfig()
 
     @property
     def root(self) -> Path:
@@ -295,7 +304,7 @@ class _ConfigReader:
 
     def read(self, data: dict[str, Any], environ: Mapping[str, str]) -> Config:
         known = {"database", "brand", "smtp", "archive", "sources", "topics", "newsletters",
-                 "fetch", "dedupe"}  # fmt: skip
+                 "fetch", "dedupe", "ingest"}  # fmt: skip
         self.check_keys((), data, known)
         topics = self.read_tables("topics", data, self.read_topic)
         sources = self.read_tables("sources", data, lambda k, t: self.read_source(k, t, topics))
@@ -319,6 +328,7 @@ class _ConfigReader:
             archive=self.read_archive(self.table(("archive",), data.get("archive", {})), brand),
             fetch=self.read_fetch(self.table(("fetch",), data.get("fetch", {}))),
             dedupe=self.read_dedupe(self.table(("dedupe",), data.get("dedupe", {}))),
+            ingest=self.read_ingest(self.table(("ingest",), data.get("ingest", {}))),
         )
 
     def read_database_url(self, data: dict[str, Any], environ: Mapping[str, str]) -> str:
@@ -424,6 +434,15 @@ class _ConfigReader:
         if agent is not None and not (agent.isascii() and agent.isprintable()):
             raise self.fail((*key, "user_agent"), "expected printable ASCII (an HTTP header)")
         return FetchConfig(user_agent=agent, **numbers)
+
+    def read_ingest(self, table: dict[str, Any]) -> IngestConfig:
+        key: KeyPath = ("ingest",)
+        self.check_keys(key, table, set(IngestConfig.__slots__))
+        limit = self.count((*key, "max_file_bytes"),
+                           table.get("max_file_bytes", MAX_FILE_BYTES))  # fmt: skip
+        if limit == 0:
+            raise self.fail((*key, "max_file_bytes"), "expected a number of bytes above 0")
+        return IngestConfig(max_file_bytes=limit)
 
     def read_dedupe(self, table: dict[str, Any]) -> DedupeConfig:
         key: KeyPath = ("dedupe",)

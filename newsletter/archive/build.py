@@ -1,19 +1,33 @@
 """Build the archive site: incremental, deterministic, atomic.
 
-A page whose digest (see `site.py`) is the same as at the last build is not rendered again and
-its file is left untouched. The pages that changed are written to a staging folder beside the
-site and moved in only once all of them are written, so a failed build leaves the old site as
-it was; a first build becomes the site by renaming its staging folder.
+The site folder is a symbolic link to one generation of it, `site -> .site.builds/<n>`. A build
+makes generation n+1 beside it: a page whose digest (see `site.py`) is the same as at the last
+build is not rendered again but hard-linked from the current generation (the same file, its
+time unchanged); the pages that changed are written anew. Only then is the link replaced, in
+one rename, so a reader (a web server) or a kill at any moment sees the old site or the new one,
+whole; a failed build leaves the old site as it was. The old generation is then removed (in
+the background: deleting a thousand folders takes longer than the build), and whatever a
+killed build left aside is removed by the next one, under a lock that keeps two builds of one
+site, and a build and that removal, from running at once.
+
+A site that is still a plain folder (built before generations) becomes a link on its next
+build: on Linux, folder and link change places in one step (renameat2's RENAME_EXCHANGE);
+where the system cannot do that, the folder is renamed aside first, and for that moment there
+is no site at that path.
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
+import fcntl
 import hashlib
 import marshal
 import os
+import re
 import shutil
+import subprocess
 import sys
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,7 +67,7 @@ class _Memory:
 
 
 def _memory_path(config: Config, out: Path) -> Path:
-    name = hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:16]
+    name = hashlib.sha256(str(out).encode()).hexdigest()[:16]
     return config.root / "build" / ".archive-cache" / f"{name}.pickle"
 
 
@@ -108,14 +122,23 @@ def published_data(config: Config, memory: _Memory) -> list[IssueData]:
 def build_archive(
     config: Config, out: Path, on_progress: Callable[[int, int], None] | None = None
 ) -> BuildReport:
-    out = out.resolve()
+    out = _site_path(out)
     if out.exists() and any(out.iterdir()) and not (out / MARKER).exists():
         raise NewsletterError(
             f"{out} is not empty and holds no archive built by newsletter: "
             "build into an empty or new folder"
         )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with _Generations(out) as generations:
+        return _build(config, generations, on_progress)
+
+
+def _build(
+    config: Config, generations: _Generations, on_progress: Callable[[int, int], None] | None
+) -> BuildReport:
+    out, current = generations.site, generations.current
     memory_path = _memory_path(config, out)
-    memory = _recall(memory_path) if out.exists() else _Memory()
+    memory = _recall(memory_path) if current else _Memory()
     cache = memory_path.parent / "templates"
     cache.mkdir(parents=True, exist_ok=True)
     theme = Theme(theme_folders(None), bytecode_cache=cache)
@@ -128,34 +151,37 @@ def build_archive(
     plan.plan()
     report = BuildReport(out, pages=len(plan.pages), skipped=plan.skipped)
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fresh = not (out / MARKER).exists()
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
+    new = generations.start()
     known: dict[str, tuple[str, int, int]] = {}
-    folders: set[Path] = set()
+    # Paths as text, not Path objects: a thousand issues' pages are linked in a blink, and
+    # pathlib's joins would be most of an incremental build's time.
+    made: set[str] = {str(new)}
     try:
         for done, page in enumerate(plan.pages, start=1):
             if ".." in page.path.split("/") or page.path.startswith("/"):
                 raise NewsletterError(f"refusing to write outside the site: {page.path}")
+            target = f"{new}/{page.path}"
+            _make_folder(target.rpartition("/")[0], made)
             last = memory.pages.get(page.path)
-            if not fresh and last and _unchanged(out / page.path, last, page.digest):
+            if current and last and _unchanged(f"{current}/{page.path}", last, page.digest):
+                _link(f"{current}/{page.path}", target)
                 known[page.path] = last
                 report.kept += 1
             else:
-                target = staging / page.path
-                if target.parent not in folders:
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    folders.add(target.parent)
-                target.write_bytes(_content(page, theme))
+                with open(target, "wb") as file:
+                    file.write(_content(page, theme))
                 report.written.append(page.path)
             if on_progress:
                 on_progress(done, len(plan.pages))
-        (staging / MARKER).write_text("built by `newsletter archive`\n", encoding="utf-8")
-        report.removed = sorted(set(memory.pages) - {page.path for page in plan.pages})
+        planned = {page.path for page in plan.pages}
+        if current:  # files put in the site by hand stay, as they did in a plain folder
+            _keep_others(str(current), str(new), planned | set(memory.pages), made)
+        (new / MARKER).write_text("built by `newsletter archive`\n", encoding="utf-8")
+        report.removed = sorted(set(memory.pages) - planned)
+        generations.swap(new)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        generations.discard(new)
         raise
-    _apply(staging, out, report, fresh)
     digests = {page.path: page.digest for page in plan.pages}
     for path in report.written:
         stat = (out / path).stat()
@@ -173,37 +199,193 @@ def _content(page: Page, theme: Theme) -> bytes:
     return theme.render(page.template, page.make()).encode("utf-8")
 
 
-def _unchanged(current: Path, last: tuple[str, int, int], digest: str) -> bool:
+def _unchanged(current: str, last: tuple[str, int, int], digest: str) -> bool:
     """The file is still what the last build wrote, and that is what this page would be."""
     if last[0] != digest:
         return False
     try:
-        stat = current.stat()
+        stat = os.stat(current)
     except OSError:
         return False
     return (stat.st_size, stat.st_mtime_ns) == last[1:]  # else changed by hand: build again
 
 
-def _apply(staging: Path, out: Path, report: BuildReport, fresh: bool) -> None:
-    """Put the staged files in place: a new site by renaming the staging folder, an existing
-    one file by file (each rename atomic); then remove what the site no longer has.
+def _make_folder(folder: str, made: set[str]) -> None:
+    """A folder of the new generation, and those above it, each made once."""
+    if folder not in made:
+        _make_folder(folder.rpartition("/")[0], made)
+        os.mkdir(folder)
+        made.add(folder)
 
-    Everything that can fail (reading, rendering) happened before: the old site stays whole
-    if the build fails, and the renames here are what a file system does not fail at.
-    """
-    if fresh:
-        if out.exists():
-            out.rmdir()  # empty (checked above), or the rename below could not replace it
-        os.replace(staging, out)
-        return
-    for path in report.written:
-        target = out / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(staging / path, target)
-    shutil.rmtree(staging, ignore_errors=True)
-    for path in report.removed:
-        (out / path).unlink(missing_ok=True)
-        folder = (out / path).parent
-        while folder != out and folder.is_dir() and not any(folder.iterdir()):
-            folder.rmdir()
-            folder = folder.parent
+
+def _link(source: str, target: str) -> None:
+    """The same file at a second path; a copy with the same time where links cannot be made."""
+    try:
+        os.link(source, target, follow_symlinks=False)
+    except OSError:
+        shutil.copy2(source, target, follow_symlinks=False)
+
+
+def _keep_others(current: str, new: str, ours: set[str], made: set[str], under: str = "") -> None:
+    """Link into the new generation the files of the current one that no build wrote."""
+    with os.scandir(f"{current}/{under}" if under else current) as entries:
+        for entry in entries:
+            relative = f"{under}{entry.name}"
+            if entry.is_dir(follow_symlinks=False):
+                _keep_others(current, new, ours, made, f"{relative}/")
+            elif relative not in ours and relative != MARKER:
+                target = f"{new}/{relative}"
+                _make_folder(target.rpartition("/")[0], made)
+                if entry.is_symlink():
+                    os.symlink(os.readlink(entry.path), target)
+                else:
+                    _link(entry.path, target)
+
+
+def _site_path(out: Path) -> Path:
+    """The site's path, absolute: its own link is kept, not followed; a link made by hand (a
+    site kept elsewhere) is followed, and the site is built there."""
+    out = Path(os.path.abspath(out))
+    out = out.parent.resolve() / out.name
+    if out.is_symlink() and _generation_number(out) is None:
+        out = out.resolve()
+    return out
+
+
+def _generation_number(site: Path) -> int | None:
+    """The generation the site's link points to, when it is a link this module made."""
+    try:
+        target = os.readlink(site)
+    except OSError:
+        return None
+    found = re.fullmatch(rf"\.{re.escape(site.name)}\.builds/(\d+)", target)
+    return int(found[1]) if found else None
+
+
+class _Generations:
+    """The generations of one site, beside it in .<site>.builds/, under its lock while open."""
+
+    def __init__(self, site: Path):
+        self.site = site
+        self.folder = site.parent / f".{site.name}.builds"
+        self.current: Path | None = None  # the site's files as they are: a generation, a folder
+        self._lock: int | None = None
+
+    def __enter__(self) -> _Generations:
+        self.folder.mkdir(exist_ok=True)
+        self._lock = os.open(self.folder / "lock", os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(self._lock, fcntl.LOCK_EX)  # waits for another build of this site
+        number = _generation_number(self.site)
+        if number is not None:
+            self.current = self.folder / str(number)
+        elif self.site.is_dir() and not self.site.is_symlink():
+            self.current = self.site  # a plain folder, from an older build (or empty)
+        if self.current and not (self.current / MARKER).exists():
+            self.current = None  # empty, or a link to a generation since removed
+        self._remove_stale()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        assert self._lock is not None
+        os.close(self._lock)  # and with it the lock
+
+    def _remove_stale(self) -> None:
+        """What killed builds left: generations not in use, temporary links, staging folders
+        (of builds before generations), a plain site swapped out. Under the lock, no build that
+        is still running has anything here."""
+        in_use = self.current.name if self.current and self.current.parent == self.folder else None
+        for entry in self.folder.iterdir():
+            if entry.name not in ("lock", in_use):
+                _remove(entry)
+        prefixes = tuple(f".{self.site.name}.{kind}-" for kind in ("staging", "link", "old"))
+        for entry in self.site.parent.iterdir():
+            if entry.name.startswith(prefixes):
+                _remove(entry)
+
+    def start(self) -> Path:
+        """A new, empty generation."""
+        numbers = [int(entry.name) for entry in self.folder.iterdir() if entry.name.isdigit()]
+        new = self.folder / str(max(numbers, default=0) + 1)
+        new.mkdir()
+        return new
+
+    def discard(self, new: Path) -> None:
+        if _generation_number(self.site) != int(new.name):
+            shutil.rmtree(new, ignore_errors=True)
+
+    def swap(self, new: Path) -> None:
+        """Point the site at `new` in one rename, then remove the generation it replaced."""
+        link = self.site.parent / f".{self.site.name}.link-{new.name}"
+        os.symlink(f"{self.folder.name}/{new.name}", link)
+        old = self.current
+        try:
+            if self.site.is_symlink() or not self.site.exists():
+                os.replace(link, self.site)
+            elif old is None:  # an empty folder
+                self.site.rmdir()
+                os.replace(link, self.site)
+            elif _exchange(link, self.site):
+                old = link  # the plain folder is now where the link was made
+            else:
+                old = self.site.parent / f".{self.site.name}.old-{new.name}"
+                os.rename(self.site, old)  # no site for a moment: see the module's docstring
+                os.replace(link, self.site)
+        except OSError as error:
+            _remove(link)
+            raise NewsletterError(
+                f"cannot put the new build in place of {self.site}: {error.strerror or error}"
+            ) from None
+        self.current = new
+        if old is not None:
+            assert self._lock is not None
+            _remove_aside(old, self._lock)
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two paths in one step (Linux's renameat2 with RENAME_EXCHANGE); False where the
+    system or the file system cannot."""
+    if sys.platform != "linux":
+        return False
+    renameat2 = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
+    if renameat2 is None:  # a C library older than glibc 2.28
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                          ctypes.c_uint]  # fmt: skip
+    if renameat2(at_fdcwd, os.fsencode(first), at_fdcwd, os.fsencode(second), rename_exchange):
+        code = ctypes.get_errno()
+        if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+            return False
+        raise OSError(code, os.strerror(code), str(second))
+    return True
+
+
+_REMOVERS: list[subprocess.Popen[bytes]] = []  # removals under way, reaped by later builds
+_REMOVE = "import shutil, sys; shutil.rmtree(sys.argv[1], ignore_errors=True)"
+
+
+def _remove_aside(folder: Path, lock: int) -> None:
+    """Remove a replaced generation in a process of its own: its thousand folders take longer
+    to delete than an incremental build takes. That process holds the site's lock until it is
+    done, so that the next build waits for it; if it is killed, the next build removes the rest."""
+    _REMOVERS[:] = [remover for remover in _REMOVERS if remover.poll() is None]
+    try:
+        remover = subprocess.Popen(
+            [sys.executable, "-I", "-S", "-c", _REMOVE, str(folder)],
+            pass_fds=(lock,),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # a Ctrl-C after the build does not cut it short
+        )
+    except (OSError, ValueError):  # no interpreter to start (an embedded Python)
+        _remove(folder)
+    else:
+        _REMOVERS.append(remover)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)

@@ -199,6 +199,7 @@ def _reading(config: Config, source: SourceConfig, options: IngestOptions) -> Re
         date_languages=date_languages(config),
         language=options.language or source.language,
         topics=tuple(config.topics.values()),
+        max_file_bytes=config.ingest.max_file_bytes,
     )
 
 

@@ -9,6 +9,8 @@ from typing import BinaryIO
 
 from newsletter.errors import NewsletterError
 
+MIB = 1024 * 1024
+
 
 @dataclass(frozen=True, slots=True)
 class Document:
@@ -44,6 +46,16 @@ class Document:
         except OSError:
             return 0
 
+    def check_size(self, limit: int) -> None:
+        """Refuse a local file over `limit` bytes before reading it (a fetched body has had
+        its own cap, [fetch] max_bytes)."""
+        if self.content is None and (size := self.size()) > limit:
+            raise NewsletterError(
+                f"the file is {size / MIB:.1f} MiB, over the {_amount(limit)} limit "
+                "(raise [ingest] max_file_bytes)",
+                self.name,
+            )
+
     def read(self) -> bytes:
         """The whole document, for formats that are parsed whole (feeds, HTML, JSON)."""
         if self.content is not None:
@@ -55,3 +67,10 @@ class Document:
                 raise NewsletterError(
                     f"cannot read: {error.strerror or error}", self.name
                 ) from None
+
+
+def _amount(size: int) -> str:
+    """A number of bytes as a person reads it: '256 MiB', '1.5 MiB', '1,000 bytes'."""
+    if size < MIB:
+        return f"{size:,} bytes"
+    return f"{size // MIB} MiB" if size % MIB == 0 else f"{size / MIB:.1f} MiB"

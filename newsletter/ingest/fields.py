@@ -1,8 +1,9 @@
 """From what a feed, a page or a spreadsheet row says to an Entry: the part all of them share.
 
-A record that cannot become an entry (no title, no date, an unreadable date) is left out with a
-notice naming where it is; the rest of its document is kept. Links and images are made absolute
-against the document's URL, and only http(s) ones are kept.
+A record that cannot become an entry (no title, no date, an unreadable date, a "title" too long to
+be one) is left out with a notice naming where it is; the rest of its document is kept. A summary
+over MAX_SUMMARY is cut, with a notice: it is still the entry's summary, only too long to mail.
+Links and images are made absolute against the document's URL, and only http(s) ones are kept.
 """
 
 from __future__ import annotations
@@ -17,12 +18,19 @@ from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 from newsletter.config import is_language
 from newsletter.errors import Notice
 from newsletter.ingest.dates import DateError, DateReader
-from newsletter.ingest.markup import summary_from_html, summary_from_text, text_from_html
+from newsletter.ingest.markup import (
+    clean_inline,
+    summary_from_html,
+    summary_from_text,
+    text_from_html,
+)
 from newsletter.model import Entry, date_problem
 
 MAX_NOTICES = 50
 DEFAULT_TYPE = "News"
 MAX_TYPE = 80  # characters, as listing pages allow: a type label, not a sentence
+MAX_TITLE = 1_000  # characters: longer is a paragraph or a whole page, not a title
+MAX_SUMMARY = 20_000  # characters as stored, markup included: some pages of print already
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # NUL and friends: no text has them
 _URL_SAFE = "%/:=&?~#+!$,;'@()*[]"
@@ -141,6 +149,9 @@ class EntryBuilder:
             self.skip(raw, "no title")
             return None
         raw = raw._replace(title=title)
+        if len(title) > MAX_TITLE:
+            self.skip(raw, title_too_long(title))
+            return None
         if isinstance(raw.date, date):
             day = raw.date
         elif raw.date is None or not raw.date.strip():
@@ -166,6 +177,10 @@ class EntryBuilder:
             summary = summary_from_html(summary, self.base_url)
         else:
             summary = summary_from_text(_paragraphs(summary))
+        if len(summary) > MAX_SUMMARY:
+            self.notices.add(f"{raw.where} ({_quote(title)}): {summary_too_long(len(summary))}",
+                             raw.line)  # fmt: skip
+            summary = shorten_summary(summary)
         kind = " ".join(_CONTROL.sub("", raw.type or "").split()) or self.default_type
         if len(kind) > MAX_TYPE:
             self.notices.add(f"type {_quote(kind)} is too long for a type label; cut", raw.line)
@@ -185,6 +200,33 @@ class EntryBuilder:
             line=raw.line,
             image=web_url(raw.image, self.base_url),
         )
+
+
+def title_too_long(title: str) -> str:
+    return f"the title is {len(title):,} characters long, over the {MAX_TITLE:,} a title may have"
+
+
+def summary_too_long(length: int) -> str:
+    return f"the summary is {length:,} characters long; cut to {MAX_SUMMARY:,}"
+
+
+def shorten_summary(summary: str, limit: int = MAX_SUMMARY) -> str:
+    """A summary in the pool's form cut to at most `limit` characters, at a word boundary,
+    with "…"; markup cut in half (a tag, an open link) is mended by cleaning it again."""
+    if len(summary) <= limit:
+        return summary
+    room = limit - 1  # for the "…"
+    while True:
+        cut = summary[:room]
+        space = max(cut.rfind(" "), cut.rfind("\n"))
+        if space > room // 2:  # else one "word" fills half of it: cut through that
+            cut = cut[:space]
+        cut = cut.rstrip()
+        if "<" in cut:
+            cut = clean_inline(cut).rstrip()  # closes an open <a>, drops a half-written tag
+        if len(cut) < limit:
+            return cut + "…"
+        room -= len(cut) - limit + 1  # cleaning added closing tags: make room for them
 
 
 def _paragraphs(text: str) -> str:

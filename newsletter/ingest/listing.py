@@ -10,7 +10,8 @@
 
         The ILO held a two-day symposium on the occasion of the centennial...
 
-The file is streamed line by line, so its size does not matter to memory.
+The file is streamed line by line, so its size does not matter to memory; so that no line can
+hold it all, a line over MAX_LINE_BYTES is an error, and a summary stops growing at MAX_SUMMARY.
 """
 
 from __future__ import annotations
@@ -25,6 +26,13 @@ from typing import BinaryIO
 from newsletter.errors import NewsletterError, Notice
 from newsletter.ingest.dates import DateError, DateReader, ReadDate
 from newsletter.ingest.documents import Document
+from newsletter.ingest.fields import (
+    MAX_SUMMARY,
+    MAX_TITLE,
+    shorten_summary,
+    summary_too_long,
+    title_too_long,
+)
 from newsletter.ingest.markup import summary_from_text
 from newsletter.model import Entry, date_problem
 
@@ -32,6 +40,12 @@ _ENTRY_START = re.compile(r"^(\d{1,7})\.\s+(\S.{0,79})$")
 _BOM = b"\xef\xbb\xbf"
 _SNIFF_BYTES = 8192
 _BLOCK_BYTES = 1 << 20  # read a MiB at a time, cut at a line end
+MAX_LINE_BYTES = 1 << 20  # a listing's longest line is a paragraph: this is no listing
+_LINE_END = re.compile(rb"[\r\n]")
+
+
+class _LineTooLong(Exception):
+    """A line over MAX_LINE_BYTES, found before it was all read."""
 
 
 def _read_blocks(file: BinaryIO, path: Path | str, size: int | None = None) -> Iterator[bytes]:
@@ -46,11 +60,17 @@ def _read_blocks(file: BinaryIO, path: Path | str, size: int | None = None) -> I
 
 
 def _whole_lines(file: BinaryIO) -> Iterator[bytes]:
-    """The file in blocks of about a MiB, each ending at a line end (but for the last)."""
+    """The file in blocks of about a MiB, each ending at a line end (but for the last);
+    _LineTooLong when a line grows over MAX_LINE_BYTES, before it is held whole."""
     rest = b""
     while chunk := file.read(_BLOCK_BYTES):
+        read_from = len(rest)
         chunk = rest + chunk
-        end = chunk.rfind(b"\n") + 1
+        if rest:  # the line begun in the last block ends here, or goes on
+            line_end = _LINE_END.search(chunk, read_from)
+            if (line_end.start() if line_end else len(chunk)) > MAX_LINE_BYTES:
+                raise _LineTooLong
+        end = chunk.rfind(b"\n") + 1 or chunk.rfind(b"\r") + 1  # CR alone: an old Mac's file
         rest, chunk = chunk[end:], chunk[:end]
         if chunk:
             yield chunk
@@ -66,7 +86,7 @@ class _Draft:
     """An entry being read: its header, and the lines seen so far."""
 
     __slots__ = ("date", "line", "number", "numbered_list", "paragraph_open", "paragraphs",
-                 "title_closed", "title_lines", "type")  # fmt: skip
+                 "summary_length", "title_closed", "title_lines", "type")  # fmt: skip
 
     def __init__(self, number: int, type: str, line: int):
         self.number = number
@@ -78,15 +98,22 @@ class _Draft:
         self.paragraph_open = False
         self.title_closed = False  # a blank line after the title: the date must come next
         self.numbered_list = False  # the summary holds numbered lines that began no entry
+        self.summary_length = 0  # characters of summary read; past MAX_SUMMARY, not all kept
 
     @property
     def title(self) -> str:
         return _clean(" ".join(self.title_lines))
 
     def add_summary_line(self, text: str) -> None:
-        if not self.paragraph_open:
+        before = self.summary_length
+        if before:  # joined to the last line by a space, or to the last paragraph by a blank line
+            self.summary_length += 1 if self.paragraph_open else 2
+        self.summary_length += len(text)
+        opened, self.paragraph_open = self.paragraph_open, True
+        if before > MAX_SUMMARY:
+            return  # to be cut anyway: counted for the notice, not held
+        if not opened:
             self.paragraphs.append([])
-            self.paragraph_open = True
         self.paragraphs[-1].append(text)
 
 
@@ -107,18 +134,22 @@ class _Lines:
             self._refuse_binary(next(_read_blocks(file, self.path, _SNIFF_BYTES), b""), 0)
             file.seek(0)
             number = 0
-            for block in _read_blocks(file, self.path):
-                self.bytes_read += len(block)
-                if number == 0 and block.startswith(_BOM):
-                    block = block[len(_BOM) :]
-                text = self._decode(block, number)
-                if "\r" in text:  # CRLF, or a file from an old Mac with CR alone
-                    text = text.replace("\r\n", "\n").replace("\r", "\n")
-                lines = text.split("\n")
-                if text.endswith("\n"):
-                    lines.pop()  # the empty piece after the last newline
-                yield from enumerate((line.strip() for line in lines), start=number + 1)
-                number += len(lines)
+            try:
+                for block in _read_blocks(file, self.path):
+                    self.bytes_read += len(block)
+                    if number == 0 and block.startswith(_BOM):
+                        block = block[len(_BOM) :]
+                    text = self._decode(block, number)
+                    if "\r" in text:  # CRLF, or a file from an old Mac with CR alone
+                        text = text.replace("\r\n", "\n").replace("\r", "\n")
+                    lines = text.split("\n")
+                    if text.endswith("\n"):
+                        lines.pop()  # the empty piece after the last newline
+                    yield from enumerate((line.strip() for line in lines), start=number + 1)
+                    number += len(lines)
+            except _LineTooLong:
+                too_long = f"this line is over {MAX_LINE_BYTES >> 20} MiB long: not a listing page"
+                raise NewsletterError(too_long, self.path, number + 1) from None
 
     def _refuse_binary(self, data: bytes, lines_before: int) -> None:
         if b"\x00" in data:
@@ -319,20 +350,32 @@ class ListingReader:
         return int(start[1]) == draft.number + 1 and len(upcoming) <= MAX_TITLE_LINES
 
     def finish(self, draft: _Draft) -> Entry | None:
-        """The entry read, or None (with a notice) when its date is out of range."""
+        """The entry read; None (with a notice) when its date is out of range, or its "title"
+        is too long to be one."""
         assert draft.date is not None
         self.entries_read += 1
+        title = draft.title
         problem = date_problem(draft.date.value)
         if problem:
-            self.notice(draft.line, f"entry {draft.number} ({_quote(draft.title, 50)}): "
+            self.notice(draft.line, f"entry {draft.number} ({_quote(title, 50)}): "
                                     f"{problem}; left out")  # fmt: skip
             return None
+        if len(title) > MAX_TITLE:
+            where = f"entry {draft.number} ({_quote(title)})"
+            self.notice(draft.line, f"{where}: {title_too_long(title)}; left out")
+            return None
         summary = "\n\n".join(_clean(" ".join(lines)) for lines in draft.paragraphs)
+        summary = summary_from_text(summary)  # text: a '<' in it is not markup
+        if len(summary) > MAX_SUMMARY:
+            length = max(len(summary), draft.summary_length)  # with the lines not kept
+            self.notice(draft.line, f"entry {draft.number} ({_quote(title)}): "
+                                    f"{summary_too_long(length)}")  # fmt: skip
+            summary = shorten_summary(summary)
         return Entry(
             type=draft.type,
-            title=draft.title,
+            title=title,
             date=draft.date.value,
-            summary=summary_from_text(summary),  # text: a '<' in it is not markup
+            summary=summary,
             language=self.language or draft.date.language,
             line=draft.line,
         )

@@ -2,17 +2,24 @@
 
 A big file is prepared in a second process, so that reading and hashing (pure Python) run on
 one core while the pool's writes run on the other; small files are not worth a process start.
+That process ends with the one that started it, even when that one is killed outright.
 """
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
+import os
 import queue
+import signal
+import sys
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from newsletter.config import TopicConfig
+from newsletter.config import MAX_FILE_BYTES, TopicConfig
 from newsletter.errors import NewsletterError, Notice
 from newsletter.ingest.dates import DateReader
 from newsletter.ingest.documents import Document
@@ -35,6 +42,7 @@ class ReadRequest:
     date_languages: tuple[str, ...]
     language: str | None
     topics: tuple[TopicConfig, ...]
+    max_file_bytes: int = MAX_FILE_BYTES  # a local file over this is refused
 
 
 class PreparedBatch(NamedTuple):
@@ -83,6 +91,7 @@ def prepare(request: ReadRequest) -> Iterator[PreparedBatch | ReadSummary]:
 
 def prepare_anywhere(request: ReadRequest) -> Iterator[PreparedBatch | ReadSummary]:
     """`prepare`, in a second process when the file is big enough to gain from one."""
+    request.document.check_size(request.max_file_bytes)
     if request.document.size() < SECOND_PROCESS_FROM:
         return prepare(request)
     return _prepare_in_second_process(request)
@@ -92,7 +101,30 @@ class _Failure(NamedTuple):
     error: BaseException
 
 
-def _second_process_main(request: ReadRequest, results: Any) -> None:
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def _end_with_parent(parent: int) -> None:
+    """Be killed when the process that started this one dies, however it dies: else a killed
+    ingest leaves its reader blocked on a full queue, and with it multiprocessing's resource
+    tracker, which waits for every holder of its pipe (this process is one) to be gone."""
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    else:  # no parent-death signal: watch for being handed to another parent
+
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(0.5)
+            os._exit(1)
+
+        threading.Thread(target=watch, daemon=True, name="parent-watch").start()
+    if os.getppid() != parent:  # it died before the signal was asked for
+        os._exit(1)
+
+
+def _second_process_main(request: ReadRequest, results: Any, parent: int) -> None:
+    _end_with_parent(parent)
     try:
         for element in prepare(request):
             results.put(element)
@@ -108,7 +140,7 @@ def _prepare_in_second_process(request: ReadRequest) -> Iterator[PreparedBatch |
     results = context.Queue(maxsize=_AHEAD)
     process = context.Process(
         target=_second_process_main,
-        args=(request, results),
+        args=(request, results, os.getpid()),
         name="newsletter-reader",
         daemon=True,
     )

@@ -160,7 +160,10 @@ def test_a_failed_build_leaves_the_old_site(
     with pytest.raises(NewsletterError, match="the disk is full"):
         build_archive(config, site)
     assert {name: (site / name).read_bytes() for name in files(site)} == old
-    assert not [p.name for p in tmp_path.iterdir() if ".site." in p.name]  # nothing left aside
+    # Nothing left aside: beside the site, only its generations, the one in use and the lock.
+    assert [p.name for p in tmp_path.iterdir() if ".site." in p.name] == [".site.builds"]
+    in_use = (tmp_path / "site").resolve().name
+    assert sorted(p.name for p in (tmp_path / ".site.builds").iterdir()) == [in_use, "lock"]
 
 
 def test_a_folder_that_is_not_an_archive_is_left_alone(config: Config, tmp_path: Path) -> None:
