@@ -246,6 +246,9 @@ def print_records(records: Sequence[dict[str, Any]], output: str) -> None:
 @click.option(
     "--refetch", is_flag=True, help="Fetch URLs whole, even if unchanged since the last fetch."
 )
+@click.option(
+    "--strict", is_flag=True, help="Refuse a file at its first entry that cannot be read."
+)
 @pass_workspace
 def ingest(
     workspace: Workspace,
@@ -256,14 +259,17 @@ def ingest(
     topics: tuple[str, ...],
     language: str | None,
     refetch: bool,
+    strict: bool,
 ) -> None:
     """Read sources into the item pool: files, URLs, or every configured source.
 
     Listing pages saved as text, RSS/Atom feeds, HTML listing pages (with the source's CSS
     selectors), CSV and JSON; the format is told from the content. URLs are fetched politely
-    and only when changed. Each file or page is stored whole or not at all. An item the pool
-    has (by URL, or by type, title and date) is stored once, and one that another source
-    already told with a near-identical title and date is merged into it.
+    and only when changed. Each file or page is stored in one transaction: its entries that
+    cannot be read are skipped with a warning (--strict: the file is refused instead), and a
+    file that is not what it claims stores nothing. An item the pool has (by URL, or by type,
+    title and date) is stored once, and one that another source already told with a
+    near-identical title and date is merged into it.
     """
     from newsletter.config import SourceConfig
     from newsletter.ingest import IngestOptions, ingest_source, is_url, source_for, source_for_url
@@ -271,7 +277,7 @@ def ingest(
     if every_source and source_name:
         raise click.UsageError("--source names the source of FILES; --all reads every source")
     config = workspace.config
-    options = IngestOptions(topics, language, source_format, refetch)
+    options = IngestOptions(topics, language, source_format, refetch, strict)
     options.check(config)
     jobs: list[SourceConfig] = []
     for location in locations:
@@ -333,12 +339,15 @@ def _ingest_line(report: IngestReport) -> str:
     head = f"{shown} [dim]({_escape(report.source)}, {report.format})[/]: "
     counts = report.counts
     plural = "" if report.duplicates == 1 else "s"
+    read = report.entries + report.skipped
     line = (
-        f"{head}{report.entries} {'entry' if report.entries == 1 else 'entries'}: "
+        f"{head}{read} {'entry' if read == 1 else 'entries'}: "
         f"[bold green]{counts.new} new[/], "
         f"[bold]{counts.updated} updated[/], {counts.unchanged} unchanged, "
         f"{report.duplicates} duplicate{plural}"
     )
+    if report.skipped:
+        line += f", [yellow]{report.skipped} skipped[/] (see the warnings)"
     if counts.merged:
         line += f", {counts.merged} merged into items of other sources"
     if counts.listed:

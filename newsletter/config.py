@@ -19,6 +19,7 @@ CONFIG_NAME = "newsletter.toml"
 DATABASE_URL_ENV = "NEWSLETTER_DATABASE_URL"
 CONFIG_ENV = "NEWSLETTER_CONFIG"
 SOURCE_FORMATS = ("auto", "listing", "feed", "html", "csv", "json")
+UNDATED = ("skip", "first-seen")  # what becomes of a listing's entry without a date
 SELECTOR_FIELDS = ("item", "title", "link", "date", "type", "summary", "image")
 COLUMN_FIELDS = ("title", "date", "type", "summary", "url", "image", "language")
 TITLE_FIELDS = ("name", "month", "year")
@@ -47,6 +48,7 @@ class SourceConfig:
     topics: tuple[str, ...] = ()
     default_type: str | None = None  # the type label of items whose source gives none
     date_format: str | None = None  # a strptime format, for dates no usual form fits
+    undated: str = "skip"  # or "first-seen": a listing's entry without a date, dated when seen
     selectors: Mapping[str, str] = field(default_factory=dict)  # HTML pages: field -> CSS
     columns: Mapping[str, str] = field(default_factory=dict)  # CSV/JSON: field -> column
 
@@ -370,8 +372,11 @@ class _ConfigReader:
             key,
             table,
             {"format", "path", "url", "title", "listing_url", "language", "topics",
-             "default_type", "date_format", "selectors", "columns"},
+             "default_type", "date_format", "selectors", "columns", "undated"},
         )  # fmt: skip
+        undated = self.text((*key, "undated"), table.get("undated", "skip"))
+        if undated not in UNDATED:
+            raise self.fail((*key, "undated"), f"expected one of {', '.join(UNDATED)}")
         source_format = self.text((*key, "format"), table.get("format", "auto"))
         if source_format not in SOURCE_FORMATS:
             raise self.fail(
@@ -394,6 +399,7 @@ class _ConfigReader:
             topics=self.topic_slugs((*key, "topics"), table.get("topics", []), topics),
             default_type=self.optional_text((*key, "default_type"), table.get("default_type")),
             date_format=self.optional_text((*key, "date_format"), table.get("date_format")),
+            undated=undated,
             selectors=self.read_selectors(key, table, source_format),
             columns=self.mapping((*key, "columns"), table.get("columns", {}), COLUMN_FIELDS),
         )

@@ -50,6 +50,8 @@ class Entry(NamedTuple):
     language: str | None = None
     line: int | None = None  # where the entry starts in its file, for messages
     image: str | None = None  # an absolute http(s) URL, from a feed or a page
+    image_credit: str | None = None  # "© ILO/M. Crozet 2021", as a listing prints it
+    undated: bool = False  # the source gave no date: `date` is when it was first seen
 
 
 class Item(NamedTuple):
@@ -69,6 +71,7 @@ class Item(NamedTuple):
     sources: tuple[str, ...] = ()
     first_seen: datetime | None = None
     updated: datetime | None = None
+    image_credit: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +126,7 @@ class SourceHealth:
     last_ingested: datetime | None
     status: str | None  # ok | not modified | error; None: never read
     error: str | None
+    skipped: int = 0  # entries its last read could not store (see that read's warnings)
 
 
 @dataclass(frozen=True, slots=True)

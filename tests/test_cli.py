@@ -110,7 +110,8 @@ def test_a_bad_listing_is_one_line_and_exit_1(run: Run, tmp_path: Path) -> None:
     result = run("ingest", str(bad))
     assert result.exit_code == 1
     assert result.stderr == (
-        f"Error: {bad}:7: impossible date '31 February 2020': day is out of range for month "
+        f"Error: {bad}:7: no complete entry (each needs a type, a title and a date); "
+        "entry 1 ('Title'): impossible date '31 February 2020': day is out of range for month "
         "(nothing stored)\n"
     )
     assert result.stdout == ""
@@ -226,10 +227,15 @@ def test_warnings_go_to_stderr_and_the_rest_is_stored(run: Run, tmp_path: Path) 
     result = run("ingest", str(truncated))
     assert result.exit_code == 0
     assert result.stderr.strip() == (
-        f"warning: {truncated}:9: the last entry (2. News) is truncated: it has no date, "
-        "so it was skipped"
+        f"warning: {truncated}:9: entry 2 ('Cut'): cut short by the end of the page: it has "
+        "no date; skipped"
     )
-    assert "1 entry: 1 new" in result.stdout
+    assert "2 entries: 1 new, 0 updated, 0 unchanged, 0 duplicates, 1 skipped (see the " in (
+        result.stdout
+    )
+    strict = run("ingest", str(truncated), "--strict")
+    assert strict.exit_code == 1
+    assert f"{truncated}:9: entry 2 ('Cut'): cut short" in strict.stderr
     assert [item["title"] for item in items_json(run)] == ["Kept"]
 
 

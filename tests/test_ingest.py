@@ -104,10 +104,13 @@ def test_a_file_that_fails_stores_nothing(pool: Pool, config: Config, tmp_path: 
     path = tmp_path / "long.txt"
     path.write_text("Heading\n\n" + "\n".join(entries), "utf-8")
     with pytest.raises(NewsletterError) as caught:
-        ingest_file(pool, config, path)
+        ingest_file(pool, config, path, strict=True)
     assert caught.value.line == 6 * 5000 + 7
     assert pool.count_items() == 0
     assert pool.topic_summaries()  # the pool itself still works
+    report = ingest_file(pool, config, path)  # without --strict: the bad entry alone is left out
+    assert (report.counts.new, report.skipped) == (5000, 1)
+    assert [n.line for n in report.notices] == [6 * 5000 + 7]
 
 
 def test_a_failed_file_leaves_earlier_items_untouched(
@@ -119,7 +122,7 @@ def test_a_failed_file_leaves_earlier_items_untouched(
     text = (listings / WHATS_NEW).read_text().replace("02 November 2020", "31 November 2020", 1)
     broken.write_text(text, "utf-8")
     with pytest.raises(NewsletterError, match="impossible date"):
-        ingest_file(pool, config, broken)
+        ingest_file(pool, config, broken, strict=True)
     assert pool.select_items(ALL) == before
 
 

@@ -91,7 +91,14 @@ def test_a_big_file_that_fails_late_stores_nothing(workspace: Path, tmp_path: Pa
     config = load_config(workspace / "newsletter.toml")
     with Pool.open(config.database_url) as pool:
         with pytest.raises(NewsletterError) as caught:
-            ingest_file(pool, config, listing)
+            ingest_file(pool, config, listing, strict=True)
         assert (caught.value.path, caught.value.line) == (listing, lines + 5)
-        assert caught.value.message.startswith("impossible date '31 February 2020'")
+        assert "impossible date '31 February 2020'" in caught.value.message
+        assert pool.count_items() == 0
+        with listing.open("ab") as out:  # a damaged byte: not UTF-8, whatever the options
+            out.write(b"\n  9999. News\n\n    \xff\n")
+        with pytest.raises(NewsletterError) as caught:
+            ingest_file(pool, config, listing)
+        assert (caught.value.path, caught.value.line) == (listing, lines + 9)
+        assert caught.value.message.startswith("not UTF-8 text")
         assert pool.count_items() == 0

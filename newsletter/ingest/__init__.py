@@ -43,6 +43,7 @@ class IngestReport:
     counts: WriteCounts
     duplicates: int  # entries repeated within the document itself
     notices: tuple[Notice, ...] = ()
+    skipped: int = 0  # entries that could not be read (each named in a notice)
     not_modified: bool = False  # a fetch the server answered with 304: nothing read
 
 
@@ -54,6 +55,7 @@ class IngestOptions:
     language: str | None = None
     format: str | None = None  # None: the source's, else told from the content
     refetch: bool = False  # fetch whole, without asking "only if changed"
+    strict: bool = False  # an entry that cannot be read refuses the whole file
 
     def check(self, config: Config) -> None:
         config.check_topics(self.topics)
@@ -122,11 +124,13 @@ def ingest_file(
     topics: Sequence[str] = (),
     language: str | None = None,
     format: str | None = None,
+    strict: bool = False,
     now: datetime | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> IngestReport:
-    """Store one file in one transaction: all of it, or (on an error) none of it."""
-    options = IngestOptions(tuple(topics), language, format)
+    """Store one file in one transaction: its readable entries, or (on an error, or with
+    `strict` at an unreadable entry) none of it."""
+    options = IngestOptions(tuple(topics), language, format, strict=strict)
     options.check(config)
     source = source_for(config, path, source_name)
     return _ingest(pool, config, source, Document.from_path(path), options, now, on_progress)
@@ -195,9 +199,12 @@ def _reading(config: Config, source: SourceConfig, options: IngestOptions) -> Re
             date_format=source.date_format,
             selectors=dict(source.selectors),
             columns=dict(source.columns),
+            language=options.language,
+            strict=options.strict,
+            undated=source.undated,
         ),
         date_languages=date_languages(config),
-        language=options.language or source.language,
+        language=source.language,
         topics=tuple(config.topics.values()),
         max_file_bytes=config.ingest.max_file_bytes,
     )
@@ -255,7 +262,7 @@ def _ingest(
                 counts += writer.write(element.items)
                 if on_progress:
                     on_progress(element.bytes_read)
-            writer.set_format(summary.format)
+            writer.set_format(summary.format, summary.skipped)
     except NewsletterError as error:
         _failed(pool, config, record, _problem(error), now)
         raise
@@ -271,6 +278,7 @@ def _ingest(
         counts=counts,
         duplicates=summary.duplicates,
         notices=summary.notices,
+        skipped=summary.skipped,
     )
 
 

@@ -20,6 +20,11 @@ _MONTH_FIRST = re.compile(
     rf"^{_MONTH}\s+(?P<day>\d{{1,2}}){_ORDINAL},?\s+(?P<year>\d{{4}})$", re.IGNORECASE
 )
 _ISO = re.compile(r"^(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})$")
+# A month on a line of its own, with or without its year: "December 2020", "Avril",
+# "diciembre de 2020": listings group their entries under such lines.
+_MONTH_LINE = re.compile(r"^(?P<month>[^\W\d_]{3,}\.?)(?:,?\s+(?:de\s+)?(?P<year>\d{4}))?$")
+# The start of a day-first date cut off by the end of a saved page: "27 September 20", "14 F".
+_CUT_DATE = re.compile(r"^\d{1,2}(?:\.?\s+(?:de\s+)?[^\W\d_]*\.?(?:,?\s+(?:de\s+)?\d{0,3})?)?$")
 _COMBINING_MARKS = re.compile(r"[\u0300-\u036f]")
 _MAX_REMEMBERED = 100_000
 
@@ -47,6 +52,8 @@ class DateReader:
     def __init__(self, languages: Iterable[str] = DEFAULT_LANGUAGES):
         self.languages = tuple(dict.fromkeys(languages))
         self.months = _month_names(self.languages)
+        # Every month name, ambiguous ones too ("mayo", "May"): enough to tell a month line.
+        self.all_months = frozenset(_month_names(self.languages, ambiguous=True))
         self._known: dict[
             str, ReadDate
         ] = {}  # date lines repeat; titles, which also pass here, do not
@@ -54,6 +61,18 @@ class DateReader:
     def looks_like_date(self, text: str) -> bool:
         """Whether a line has the shape of a date, whether or not it is a valid one."""
         return bool(_DAY_FIRST.match(text) or _MONTH_FIRST.match(text) or _ISO.match(text))
+
+    def month_line(self, text: str) -> bool:
+        """Whether a line is a month alone (with or without its year), as listings group
+        their entries under."""
+        if len(text) > 25:
+            return False
+        match = _MONTH_LINE.match(text)
+        return match is not None and _fold(match["month"]) in self.all_months
+
+    def cut_date(self, text: str) -> bool:
+        """Whether a line is the beginning of a date, cut short ("27 September 20", "14 F")."""
+        return bool(_CUT_DATE.match(text)) and not self.looks_like_date(text)
 
     def read(self, text: str) -> ReadDate | None:
         """The date on a line, None if the line is not shaped like a date; DateError if invalid."""
@@ -87,8 +106,11 @@ class DateReader:
             raise DateError(f"impossible date {text!r}: {error}") from None
 
 
-def _month_names(languages: tuple[str, ...]) -> dict[str, tuple[int, tuple[str, ...]]]:
-    """Folded month name -> (month number, languages that use it), wide and abbreviated forms."""
+def _month_names(
+    languages: tuple[str, ...], *, ambiguous: bool = False
+) -> dict[str, tuple[int, tuple[str, ...]]]:
+    """Folded month name -> (month number, languages that use it), wide and abbreviated forms;
+    `ambiguous`: with the names that mean different months in different languages too."""
     from babel import Locale, UnknownLocaleError
 
     found: dict[str, dict[int, list[str]]] = {}
@@ -107,5 +129,5 @@ def _month_names(languages: tuple[str, ...]) -> dict[str, tuple[int, tuple[str, 
     return {
         name: next((month, tuple(users)) for month, users in months.items())
         for name, months in found.items()
-        if len(months) == 1
+        if len(months) == 1 or ambiguous
     }

@@ -36,9 +36,10 @@ class FeedReader:
         language: str | None = None,
         date_format: str | None = None,
         base_url: str | None = None,
+        strict: bool = False,
     ):
         self.document = document
-        self.notices = Notices(document.name)
+        self.notices = Notices(document.name, strict)
         self.heading: str | None = None
         self.bytes_read = 0
         self.builder = EntryBuilder(
@@ -49,6 +50,10 @@ class FeedReader:
             language=language,
             date_format=date_format,
         )
+
+    @property
+    def skipped(self) -> int:
+        return self.notices.skipped
 
     def __iter__(self) -> Iterator[Entry]:
         import feedparser

@@ -16,7 +16,7 @@ from typing import NamedTuple
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 from newsletter.config import is_language
-from newsletter.errors import Notice
+from newsletter.errors import NewsletterError, Notice
 from newsletter.ingest.dates import DateError, DateReader
 from newsletter.ingest.markup import (
     clean_inline,
@@ -57,11 +57,21 @@ class RawEntry(NamedTuple):
 
 
 class Notices(list[Notice]):
-    """A document's notices, capped so that a broken file of a million rows stays readable."""
+    """A document's notices, capped so that a broken file of a million rows stays readable,
+    with the count of records left out (`strict`: the first one is the document's error)."""
 
-    def __init__(self, name: Path | str):
+    def __init__(self, name: Path | str, strict: bool = False):
         super().__init__()
         self.name = name
+        self.strict = strict
+        self.skipped = 0
+
+    def skip(self, message: str, line: int | None = None) -> None:
+        """A record left out: counted and noted, or with `strict` the document refused."""
+        if self.strict:
+            raise NewsletterError(f"{message} (--strict refuses the file)", self.name, line)
+        self.skipped += 1
+        self.add(f"{message}; skipped", line)
 
     def add(self, message: str, line: int | None = None) -> None:
         if len(self) < MAX_NOTICES:
@@ -139,7 +149,7 @@ class EntryBuilder:
 
     def skip(self, raw: RawEntry, reason: str) -> None:
         title = f" ({_quote(raw.title)})" if raw.title else ""
-        self.notices.add(f"{raw.where}{title}: {reason}; left out", raw.line)
+        self.notices.skip(f"{raw.where}{title}: {reason}", raw.line)
 
     def build(self, raw: RawEntry) -> Entry | None:
         """The entry, or None (with a notice) when the record cannot be one."""

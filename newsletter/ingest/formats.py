@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from newsletter.errors import NewsletterError, Notice
@@ -57,6 +57,9 @@ class EntryReader(Protocol):
     @property
     def bytes_read(self) -> int: ...
 
+    @property
+    def skipped(self) -> int: ...  # records left out (each named in a notice)
+
     def __iter__(self) -> Iterator[Entry]: ...
 
 
@@ -70,6 +73,9 @@ class ReaderOptions:
     date_format: str | None = None
     selectors: dict[str, str] = field(default_factory=dict)
     columns: dict[str, str] = field(default_factory=dict)
+    language: str | None = None  # the editor's --lang: over what the entries themselves say
+    strict: bool = False  # an entry that cannot be read refuses the whole document
+    undated: str = "skip"  # or "first-seen": an entry without a date is dated when first seen
 
 
 def detect_format(document: Document) -> str:
@@ -140,14 +146,21 @@ def open_reader(
 ) -> tuple[str, EntryReader]:
     """(the format, a reader of the document in it)."""
     kind = options.format or detect_format(document)
-    common = {"default_type": options.default_type, "language": language,
-              "date_format": options.date_format,
-              "base_url": document.url or options.base_url}  # fmt: skip
+    common: dict[str, Any] = {
+        "default_type": options.default_type,
+        "language": options.language or language,
+        "date_format": options.date_format,
+        "base_url": document.url or options.base_url,
+        "strict": options.strict,
+    }
     reader: EntryReader
     if kind == "listing":
         from newsletter.ingest.listing import ListingReader
 
-        reader = ListingReader(document, dates, language)
+        reader = ListingReader(
+            document, dates, language, override=options.language, strict=options.strict,
+            undated=options.undated,
+        )  # fmt: skip
     elif kind == "feed":
         from newsletter.ingest.feeds import FeedReader
 

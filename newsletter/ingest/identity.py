@@ -37,9 +37,8 @@ def normalise_url(url: str) -> str:
 def identity_key(entry: Entry) -> str:
     if entry.url:
         return "url\x1f" + normalise_url(entry.url)
-    return "\x1f".join(
-        ("item", fold_text(entry.type), fold_text(entry.title), entry.date.isoformat())
-    )
+    day = "undated" if entry.undated else entry.date.isoformat()  # its date moves with the day
+    return "\x1f".join(("item", fold_text(entry.type), fold_text(entry.title), day))
 
 
 def item_uid(entry: Entry) -> str:
@@ -52,11 +51,12 @@ def fingerprint(entry: Entry) -> str:
         (
             entry.type,
             entry.title,
-            entry.date.isoformat(),
+            "" if entry.undated else entry.date.isoformat(),
             entry.summary,
             entry.url or "",
             entry.language or "",
             *((entry.image,) if entry.image else ()),  # so that digests of older items hold
+            *(("credit", entry.image_credit) if entry.image_credit else ()),
         )
     )
     return hashlib.sha256(said.encode()).hexdigest()[:UID_LENGTH]

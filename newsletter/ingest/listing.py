@@ -20,6 +20,7 @@ import re
 import unicodedata
 from collections import deque
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import BinaryIO
 
@@ -80,20 +81,33 @@ def _whole_lines(file: BinaryIO) -> Iterator[bytes]:
 
 MAX_TITLE_LINES = 4  # a title longer than this without a date means the date is missing
 MAX_NOTICES = 50
+MAX_WAITING = 10_000  # entries held back until the page's language is known
+
+# A photo's credit, where an entry's type or title would be: "© ILO/M. Crozet 2021",
+# "(c) Someone", "Photo: ...", "Crédit photo : ...", "Foto: ...".
+_CREDIT = re.compile(
+    r"^(?:©|\(c\)(?=\s)|(?:photos?|fotos?)\s*:|cr[ée]dits?(?:\s+photos?)?\s*:|cr[ée]dits?\s+photos?\b)",
+    re.IGNORECASE,
+)
 
 
 class _Draft:
     """An entry being read: its header, and the lines seen so far."""
 
-    __slots__ = ("date", "line", "number", "numbered_list", "paragraph_open", "paragraphs",
-                 "summary_length", "title_closed", "title_lines", "type")  # fmt: skip
+    __slots__ = ("credit", "date", "dateless", "line", "number", "numbered_list",
+                 "paragraph_open", "paragraphs", "problem", "problem_line", "summary_length",
+                 "title_closed", "title_lines", "type")  # fmt: skip
 
-    def __init__(self, number: int, type: str, line: int):
+    def __init__(self, number: int, type: str | None, line: int, credit: str | None = None):
         self.number = number
-        self.type = type
+        self.type = type  # None until read, when the entry's first line was a photo credit
         self.line = line
+        self.credit = credit
         self.title_lines: list[str] = []
         self.date: ReadDate | None = None
+        self.dateless = False  # its title ended and no date came: its summary is being read
+        self.problem: str | None = None  # why it cannot be stored (a damaged date...)
+        self.problem_line = line  # where that shows
         self.paragraphs: list[list[str]] = []
         self.paragraph_open = False
         self.title_closed = False  # a blank line after the title: the date must come next
@@ -103,6 +117,14 @@ class _Draft:
     @property
     def title(self) -> str:
         return _clean(" ".join(self.title_lines))
+
+    @property
+    def in_header(self) -> bool:
+        """Whether its type, credit, title and date are still being read."""
+        return self.date is None and not self.dateless and self.problem is None
+
+    def describe(self) -> str:
+        return f"entry {self.number} ({_quote(self.title or self.type or '')})"
 
     def add_summary_line(self, text: str) -> None:
         before = self.summary_length
@@ -195,16 +217,42 @@ class _Lines:
 
 
 class ListingReader:
-    """Yields the entries of one listing file; `heading` and `notices` fill in as it reads."""
+    """Yields the entries of one listing file; `heading`, `notices` and `skipped` fill in as it
+    reads.
 
-    def __init__(self, source: Path | Document, dates: DateReader, language: str | None = None):
+    An entry that cannot be read (no date, a damaged date, no title, a date cut off by the end
+    of the page) is skipped with a notice naming its line, and the page's other entries are
+    read; `strict` makes the first such entry an error instead. Month lines that group entries
+    ("December 2020", "Avril") are passed over wherever they stand between entries, and the
+    numbering may start again after one. A photo credit where the type or the title would be
+    is kept as the entry's `image_credit`. An entry's language is its date's when the month's
+    name tells, else the page's (from its other dates), else the source's.
+    """
+
+    def __init__(
+        self,
+        source: Path | Document,
+        dates: DateReader,
+        language: str | None = None,
+        *,
+        override: str | None = None,
+        strict: bool = False,
+        undated: str = "skip",
+        today: date | None = None,
+    ):
         document = source if isinstance(source, Document) else Document.from_path(source)
         self.path = document.name
         self.dates = dates
-        self.language = language
+        self.language = language  # the source's: the last resort
+        self.override = override  # the editor's: over everything
+        self.strict = strict
+        self.undated = undated
+        self.today = today or date.today()
         self.heading: str | None = None
         self.notices: list[Notice] = []
         self.entries_read = 0
+        self.skipped = 0
+        self.page_language: str | None = None
         self._lines = _Lines(document)
 
     @property
@@ -220,9 +268,40 @@ class ListingReader:
         elif len(self.notices) == MAX_NOTICES:
             self.notices.append(Notice("more notices left out", self.path, line))
 
+    def skip(self, line: int, message: str) -> None:
+        """An entry left out: a notice, or with `strict` the file's error."""
+        if self.strict:
+            raise self.error(line, f"{message} (--strict refuses the file)")
+        self.skipped += 1
+        self.notice(line, f"{message}; skipped")
+
     def __iter__(self) -> Iterator[Entry]:
+        """The entries, each with its language: those whose date does not tell wait (a few)
+        until another date of the page does."""
+        waiting: list[Entry] = []
+        if self.override:
+            for entry in self._entries():
+                yield entry._replace(language=self.override)
+            return
+        for entry in self._entries():
+            if entry.language is None and self.page_language is None:
+                waiting.append(entry)
+                if len(waiting) < MAX_WAITING:
+                    continue
+            elif self.page_language is None:
+                self.page_language = entry.language
+            fallback = self.page_language or self.language
+            for held in waiting:
+                yield held._replace(language=fallback)
+            waiting.clear()
+            yield entry if entry.language else entry._replace(language=fallback)
+        for held in waiting:
+            yield held._replace(language=self.page_language or self.language)
+
+    def _entries(self) -> Iterator[Entry]:
         draft: _Draft | None = None
         previous_blank = True
+        after_month = False  # a month line since the last entry began: numbers may restart
         for number, text in iter(self._lines):
             if not text:
                 if draft is not None:
@@ -231,27 +310,34 @@ class ListingReader:
                 previous_blank = True
                 continue
             start = _ENTRY_START.match(text)
-            if self.heading is None and draft is None:
+            if self.heading is None:
                 if not start:
                     self.heading = _clean(text)
+                    previous_blank = False
                     continue
                 self.heading = ""
                 self.notice(number, "no heading line before the first entry")
-            if draft is None:
-                if not start:
-                    raise self.error(
-                        number,
-                        f"expected the first entry, such as '1. News', "
-                        f"after the heading; found {_quote(text)}",
-                    )
-                draft = self.start_entry(number, start, expected=None)
-            elif draft.date is None:
-                self.read_title_or_date(number, text, start, draft)
-            elif start and self.starts_entry(start, draft, previous_blank):
-                entry = self.finish(draft)
-                if entry is not None:
-                    yield entry
-                draft = self.start_entry(number, start, expected=draft.number + 1)
+            if draft is None:  # between the heading and the first entry
+                if start:
+                    draft = self.start_entry(number, start, expected=None)
+                elif self.dates.month_line(text):
+                    after_month = True
+                else:
+                    self.notice(number, f"{_quote(text)} is neither an entry nor a month; "
+                                        "passed over")  # fmt: skip
+            elif draft.in_header:
+                if start and self.ends_header(start, draft, after_month):
+                    yield from self.finish(draft)
+                    draft = self.start_entry(number, start, draft.number + 1, after_month)
+                    after_month = False
+                else:
+                    after_month = self.read_header_line(number, text, draft) or after_month
+            elif start and self.starts_entry(start, draft, previous_blank, after_month):
+                yield from self.finish(draft)
+                draft = self.start_entry(number, start, draft.number + 1, after_month)
+                after_month = False
+            elif self.dates.month_line(text) and self.at_boundary():
+                after_month = True  # a group's heading, not the summary's last words
             else:
                 draft.numbered_list = draft.numbered_list or bool(start)
                 draft.add_summary_line(text)
@@ -270,72 +356,104 @@ class ListingReader:
                 "no entries after the heading: expected entries such as "
                 "'1. News', a title and a date",
             )
-        if draft.date is None:
-            self.notice(
-                draft.line,
-                f"the last entry ({draft.number}. {draft.type}) is "
-                f"truncated: it has no date, so it was skipped",
-            )
-        elif (entry := self.finish(draft)) is not None:
-            yield entry
+        if draft.in_header:
+            draft.problem = "cut short by the end of the page: it has no date"
+        yield from self.finish(draft)
         if not self.entries_read:
-            raise self.error(last, "no complete entry (each needs a type, a title and a date)")
+            message = "no complete entry (each needs a type, a title and a date)"
+            first = next((n for n in self.notices if n.message.endswith("; skipped")), None)
+            if first is not None:  # why, from the first entry left out
+                why = first.message.removesuffix("; skipped")
+                raise self.error(first.line or last, f"{message}; {why}")
+            raise self.error(last, message)
 
-    def start_entry(self, number: int, start: re.Match[str], expected: int | None) -> _Draft:
+    def start_entry(
+        self, number: int, start: re.Match[str], expected: int | None, after_month: bool = False
+    ) -> _Draft:
         found = int(start[1])
-        if expected is not None and found != expected:
+        if expected is not None and found != expected and not after_month:
             self.notice(
                 number,
                 f"entry {found} follows entry {expected - 1}; "
                 f"an entry may be missing or misnumbered",
             )
-        return _Draft(number=found, type=_clean(start[2]), line=number)
+        first = _clean(start[2])
+        if _CREDIT.match(first):
+            return _Draft(number=found, type=None, line=number, credit=first)
+        return _Draft(number=found, type=first, line=number)
 
-    def read_title_or_date(
-        self, number: int, text: str, start: re.Match[str] | None, draft: _Draft
-    ) -> None:
+    def read_header_line(self, number: int, text: str, draft: _Draft) -> bool:
+        """Read a line of an entry's header (its type after a credit, a credit, its title,
+        its date); True when the line is a month line that ends a dateless entry."""
+        if draft.type is None:  # the entry began with a photo credit: the type comes next
+            if _CREDIT.match(text):
+                draft.credit = _clean(text)
+            else:
+                draft.type = _clean(text)
+            return False
+        if not draft.title_lines and _CREDIT.match(text):
+            draft.credit = _clean(text)
+            return False
         try:
             read = self.dates.read(text)
         except DateError as error:
             if self.date_follows():  # "30 Years 2020", a title that looks like a date
                 draft.title_lines.append(text)
-                return
-            raise self.error(number, str(error)) from None
+            else:
+                draft.problem, draft.problem_line = str(error), number
+            return False
         if read is not None and self.date_follows():
             draft.title_lines.append(text)  # the title ends with a date: the date is next
         elif read is not None:
-            if not draft.title_lines:
-                raise self.error(
-                    number,
-                    f"entry {draft.number} ({draft.type}) has no title: "
-                    f"expected a title line before its date",
-                )
-            draft.date = read
-        elif start and draft.title_lines:
-            raise self.error(
-                number, self.missing_date(draft, f"found the next entry {_quote(text)}")
-            )
+            if draft.title_lines:
+                draft.date = read
+            else:
+                draft.problem, draft.problem_line = "no title before its date", number
+        elif draft.title_lines and self.at_end() and self.dates.cut_date(text):
+            draft.problem = f"its date is cut short by the end of the page ({_quote(text)})"
+            draft.problem_line = number
         elif draft.title_closed or len(draft.title_lines) >= MAX_TITLE_LINES:
-            raise self.error(number, self.missing_date(draft, f"found {_quote(text)}"))
+            draft.dateless = True  # what follows its title is its summary
+            if self.dates.month_line(text) and self.at_boundary():
+                return True
+            draft.add_summary_line(text)
         else:
             draft.title_lines.append(text)  # a numbered first line is a title ("1. Why...")
+        return False
+
+    def ends_header(self, start: re.Match[str], draft: _Draft, after_month: bool) -> bool:
+        """Whether a numbered line read where a title or date is due begins the next entry
+        (the one being read then has no date), rather than being a title ("1. Why...")."""
+        if not draft.title_lines:
+            return False
+        if after_month or int(start[1]) == draft.number + 1:
+            return True
+        upcoming = self._lines.peek_texts(MAX_TITLE_LINES + 1)
+        return any(self.dates.looks_like_date(text) for text in upcoming[1:])
 
     def date_follows(self) -> bool:
         upcoming = self._lines.peek_texts(1)
         return bool(upcoming) and self.dates.looks_like_date(upcoming[0])
 
-    def missing_date(self, draft: _Draft, found: str) -> str:
-        return (
-            f"entry {draft.number} ({_quote(draft.title, 50)}) has no date line: expected "
-            f"a date such as '09 November 2020' after the title, {found}"
-        )
+    def at_end(self) -> bool:
+        return not self._lines.peek_texts(1)
 
-    def starts_entry(self, start: re.Match[str], draft: _Draft, previous_blank: bool) -> bool:
+    def at_boundary(self) -> bool:
+        """Whether the next line begins an entry, or there is none."""
+        upcoming = self._lines.peek_texts(1)
+        return not upcoming or bool(_ENTRY_START.match(upcoming[0]))
+
+    def starts_entry(
+        self, start: re.Match[str], draft: _Draft, previous_blank: bool, after_month: bool
+    ) -> bool:
         """Whether a numbered line in a summary begins the next entry.
 
-        The next number does, unless the summary is itself a numbered list. Any other numbered
-        line does only after a blank line and when a title and a date follow it.
+        After a month line it does (numbers may start again there). The next number does,
+        unless the summary is itself a numbered list. Any other numbered line does only after
+        a blank line and when a title and a date follow it.
         """
+        if after_month:
+            return True
         if int(start[1]) == draft.number + 1 and not draft.numbered_list:
             return True
         if not previous_blank:
@@ -349,35 +467,42 @@ class ListingReader:
         # Nothing conclusive ahead (the end of the file): trust the expected number.
         return int(start[1]) == draft.number + 1 and len(upcoming) <= MAX_TITLE_LINES
 
-    def finish(self, draft: _Draft) -> Entry | None:
-        """The entry read; None (with a notice) when its date is out of range, or its "title"
-        is too long to be one."""
-        assert draft.date is not None
-        self.entries_read += 1
+    def finish(self, draft: _Draft) -> Iterator[Entry]:
+        """The entry read, if it can be stored; else a notice (or, `strict`, an error)."""
         title = draft.title
-        problem = date_problem(draft.date.value)
-        if problem:
-            self.notice(draft.line, f"entry {draft.number} ({_quote(title, 50)}): "
-                                    f"{problem}; left out")  # fmt: skip
-            return None
-        if len(title) > MAX_TITLE:
-            where = f"entry {draft.number} ({_quote(title)})"
-            self.notice(draft.line, f"{where}: {title_too_long(title)}; left out")
-            return None
+        if draft.problem is None and draft.type is None:
+            draft.problem = "only a photo credit, no type"
+        elif draft.problem is None and not title:
+            draft.problem = "no title"
+        if draft.problem is None and draft.date is not None:
+            draft.problem = date_problem(draft.date.value)
+        if draft.problem is None and len(title) > MAX_TITLE:
+            draft.problem = title_too_long(title)
+        if draft.problem is not None:
+            self.skip(draft.problem_line, f"{draft.describe()}: {draft.problem}")
+            return
+        undated = draft.date is None
+        if undated and self.undated != "first-seen":
+            self.skip(draft.line, f"{draft.describe()}: no date (a source with "
+                                  'undated = "first-seen" stores such entries)')  # fmt: skip
+            return
+        self.entries_read += 1
         summary = "\n\n".join(_clean(" ".join(lines)) for lines in draft.paragraphs)
         summary = summary_from_text(summary)  # text: a '<' in it is not markup
         if len(summary) > MAX_SUMMARY:
             length = max(len(summary), draft.summary_length)  # with the lines not kept
-            self.notice(draft.line, f"entry {draft.number} ({_quote(title)}): "
-                                    f"{summary_too_long(length)}")  # fmt: skip
+            self.notice(draft.line, f"{draft.describe()}: {summary_too_long(length)}")
             summary = shorten_summary(summary)
-        return Entry(
+        assert draft.type is not None
+        yield Entry(
             type=draft.type,
             title=title,
-            date=draft.date.value,
+            date=self.today if draft.date is None else draft.date.value,
             summary=summary,
-            language=self.language or draft.date.language,
+            language=None if draft.date is None else draft.date.language,
             line=draft.line,
+            image_credit=draft.credit,
+            undated=undated,
         )
 
 

@@ -51,6 +51,7 @@ class PageReader:
         language: str | None = None,
         date_format: str | None = None,
         base_url: str | None = None,
+        strict: bool = False,
     ):
         missing = [name for name in REQUIRED_SELECTORS if not selectors.get(name)]
         if missing:
@@ -61,7 +62,7 @@ class PageReader:
             )
         self.document = document
         self.selectors = {name: compile_selector(css) for name, css in selectors.items()}
-        self.notices = Notices(document.name)
+        self.notices = Notices(document.name, strict)
         self.heading: str | None = None
         self.bytes_read = 0
         self.builder = EntryBuilder(
@@ -72,6 +73,10 @@ class PageReader:
             language=language,
             date_format=date_format,
         )
+
+    @property
+    def skipped(self) -> int:
+        return self.notices.skipped
 
     def __iter__(self) -> Iterator[Entry]:
         from lxml import etree, html

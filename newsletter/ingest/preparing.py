@@ -59,6 +59,7 @@ class ReadSummary:
     entries: int
     duplicates: int  # entries repeated within the file
     notices: tuple[Notice, ...]
+    skipped: int = 0  # entries that could not be read, each named in a notice
 
 
 def prepare(request: ReadRequest) -> Iterator[PreparedBatch | ReadSummary]:
@@ -86,7 +87,9 @@ def prepare(request: ReadRequest) -> Iterator[PreparedBatch | ReadSummary]:
             batch = []
     if batch:
         yield PreparedBatch(batch, reader.bytes_read)
-    yield ReadSummary(kind, reader.heading, entries, duplicates, tuple(reader.notices))
+    yield ReadSummary(
+        kind, reader.heading, entries, duplicates, tuple(reader.notices), reader.skipped
+    )
 
 
 def prepare_anywhere(request: ReadRequest) -> Iterator[PreparedBatch | ReadSummary]:

@@ -62,10 +62,11 @@ class _TabularReader:
         language: str | None = None,
         date_format: str | None = None,
         base_url: str | None = None,
+        strict: bool = False,
     ):
         self.document = document
         self.mapping = dict(columns or {})
-        self.notices = Notices(document.name)
+        self.notices = Notices(document.name, strict)
         self.heading: str | None = None
         self.bytes_read = 0
         self.builder = EntryBuilder(
@@ -76,6 +77,10 @@ class _TabularReader:
             language=language,
             date_format=date_format,
         )
+
+    @property
+    def skipped(self) -> int:
+        return self.notices.skipped
 
     def fields(self, names: Iterable[str]) -> dict[str, str]:
         """field -> column, for the fields these columns (or keys) hold."""
@@ -221,7 +226,7 @@ class JsonReader(_TabularReader):
             )
         for number, record in enumerate(records, start=1):
             if not isinstance(record, dict):
-                self.notices.add(f"record {number} is not an object; left out")
+                self.notices.skip(f"record {number} is not an object")
                 continue
             fields = self.fields(record.keys())  # each record has the keys it has
             entry = self.builder.build(self.raw(record, fields, f"record {number}", None))
@@ -235,14 +240,13 @@ class JsonReader(_TabularReader):
             try:
                 record = json.loads(content)
             except RecursionError:
-                self.notices.add("JSON nested too deeply; line left out", line)
+                self.notices.skip("JSON nested too deeply", line)
                 continue
             except json.JSONDecodeError as error:
-                self.notices.add(f"not valid JSON ({error.msg} at column {error.colno}); "
-                                 "line left out", line)  # fmt: skip
+                self.notices.skip(f"not valid JSON ({error.msg} at column {error.colno})", line)
                 continue
             if not isinstance(record, dict):
-                self.notices.add("not a JSON object; line left out", line)
+                self.notices.skip("not a JSON object", line)
                 continue
             fields = self.fields(record.keys())
             entry = self.builder.build(self.raw(record, fields, f"line {line}", line))

@@ -34,6 +34,7 @@ _COLUMNS = (
     items.c.language,
     _TOPICS.label("topic_slugs"),
     items.c.image,
+    items.c.image_credit,
 )
 _PROVENANCE = (_SOURCES.label("source_names"), items.c.first_seen, items.c.updated)
 
@@ -72,14 +73,15 @@ def item_statement(query: ItemQuery) -> Select[Any]:
 def select_items(connection: Connection, query: ItemQuery) -> list[Item]:
     rows = connection.execute(item_statement(query)).all()
     if query.provenance:
-        return [_item(row)._replace(sources=_split(row[9]), first_seen=row[10], updated=row[11])
+        return [_item(row)._replace(sources=_split(row[10]), first_seen=row[11], updated=row[12])
                 for row in rows]  # fmt: skip
     return [_item(row) for row in rows]
 
 
 def _item(row: Any) -> Item:  # a row of _COLUMNS
-    uid, kind, title, day, summary, url, language, topic_slugs, image = row[:9]
-    return Item(uid, kind, title, day, summary, url, language, _split(topic_slugs), image)
+    uid, kind, title, day, summary, url, language, topic_slugs, image, credit = row[:10]
+    return Item(uid, kind, title, day, summary, url, language, _split(topic_slugs), image,
+                image_credit=credit)  # fmt: skip
 
 
 def _split(joined: str | None) -> tuple[str, ...]:

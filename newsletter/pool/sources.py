@@ -52,6 +52,7 @@ def health(connection: Connection) -> list[SourceHealth]:
             last_ingested=row.last_ingested,
             status=row.last_status,
             error=row.last_error,
+            skipped=row.last_skipped or 0,
         )
         for row in rows
     ]

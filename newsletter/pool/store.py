@@ -51,7 +51,7 @@ Tagger = Callable[[str, str], frozenset[str]]
 DerivedTopics = Callable[[str, str, Sequence[str]], set[tuple[str, str]]]
 
 MAX_CANDIDATES = 300_000  # other sources' items kept keyed while one file is ingested
-_FIELDS = ("type", "title", "date", "summary", "url", "language", "image")
+_FIELDS = ("type", "title", "date", "summary", "url", "language", "image", "image_credit")
 _ROW = (items.c.id, items.c.uid, *(items.c[name] for name in _FIELDS))
 
 
@@ -185,10 +185,13 @@ class ItemWriter:
             counts += self.merge_known(aliased, fill_gaps_only=True)
         return counts
 
-    def set_format(self, kind: str) -> None:
-        """The format the source turned out to be in, once its content told."""
+    def set_format(self, kind: str, skipped: int = 0) -> None:
+        """The format the source turned out to be in, once its content told, and how many of
+        its entries could not be stored."""
         self.connection.execute(
-            update(sources).where(sources.c.id == self.source_id).values(format=kind)
+            update(sources)
+            .where(sources.c.id == self.source_id)
+            .values(format=kind, last_skipped=skipped)
         )
 
     def has_aliases(self) -> bool:
@@ -289,7 +292,12 @@ class ItemWriter:
             items,
             ("uid", *_FIELDS, "first_seen", "updated"),
             [
-                (i.uid, e.type, e.title, e.date, e.summary, e.url, e.language, e.image, now, now)
+                (
+                    *(i.uid, e.type, e.title, e.date, e.summary, e.url, e.language, e.image),
+                    e.image_credit,
+                    now,
+                    now,
+                )
                 for i in fresh
                 for e in (i.entry,)
             ],
@@ -406,11 +414,12 @@ def _merge(row: Row[Any], incoming: IncomingItem) -> dict[str, Any]:
     wanted = {
         "type": entry.type,
         "title": entry.title,
-        "date": entry.date,
+        "date": row.date if entry.undated else entry.date,  # an undated item keeps its first day
         "summary": entry.summary or row.summary,
         "url": entry.url or row.url,
         "language": entry.language or row.language,
         "image": entry.image or row.image,
+        "image_credit": entry.image_credit or row.image_credit,
     }
     return {name: value for name, value in wanted.items() if getattr(row, name) != value}
 
@@ -419,7 +428,7 @@ def _fill_gaps(row: Row[Any], incoming: IncomingItem) -> dict[str, Any]:
     """What a near-duplicate may add: the fields the pool's item lacks."""
     entry = incoming.entry
     offered = {"summary": entry.summary, "url": entry.url, "language": entry.language,
-               "image": entry.image}  # fmt: skip
+               "image": entry.image, "image_credit": entry.image_credit}  # fmt: skip
     return {name: value for name, value in offered.items() if value and not getattr(row, name)}
 
 

@@ -66,6 +66,7 @@ class SourceRow(Base):
     etag: Mapped[str | None] = mapped_column(Text)
     last_modified: Mapped[str | None] = mapped_column(Text)
     read_options: Mapped[str | None] = mapped_column(String(16))
+    last_skipped: Mapped[int | None] = mapped_column()  # entries its last read could not store
 
 
 class ItemRow(Base):
@@ -83,6 +84,7 @@ class ItemRow(Base):
     first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
     updated: Mapped[datetime] = mapped_column(UTCDateTime)
     image: Mapped[str | None] = mapped_column(Text)
+    image_credit: Mapped[str | None] = mapped_column(Text)  # "© ILO/M. Crozet", as a page says
 
 
 class ItemAliasRow(Base):

@@ -523,7 +523,7 @@ def test_a_json_line_nested_too_deeply_is_left_out_with_a_notice(
 
     assert [entry.title for entry in entries] == ["Kept"] * (len(lines) - 1)
     assert [(notice.message, notice.line) for notice in reader.notices] == [
-        ("JSON nested too deeply; line left out", deep_line)
+        ("JSON nested too deeply; skipped", deep_line)
     ]
 
 

@@ -309,7 +309,7 @@ def test_csv_with_bom_semicolons_date_format_and_a_bad_date() -> None:
     assert notice.path == path
     assert "ILO E-news Special Issue for ILO COOP 100 Symposium" in notice.message
     assert "'31/11/2020'" in notice.message
-    assert "left out" in notice.message
+    assert "skipped" in notice.message
 
 
 def test_csv_without_a_date_column_is_an_error_naming_the_columns() -> None:
@@ -366,7 +366,7 @@ def test_jsonl_line_that_is_not_json_is_left_out_with_its_line() -> None:
     notice = reader.notices[0]
     assert notice.line == 3
     assert "not valid JSON" in notice.message
-    assert "line left out" in notice.message
+    assert "; skipped" in notice.message
 
 
 def test_jsonl_keys_missing_from_the_first_line_are_read_on_later_lines() -> None:

@@ -184,45 +184,59 @@ def test_text_that_is_not_utf8(tmp_path: Path) -> None:
     assert "not UTF-8" in error.message
 
 
+def skipped(path: Path, line: int, words: str) -> list[Entry]:
+    """The entries read from a file with one bad entry: the bad one is skipped with a notice
+    at `line`, and with `strict` the file is refused at that line."""
+    entries, reader = read(path)
+    assert reader.skipped == 1
+    (notice,) = [n for n in reader.notices if "skipped" in n.message]
+    assert notice.line == line
+    assert words in notice.message
+    with pytest.raises(NewsletterError) as caught:
+        list(ListingReader(path, DateReader(), strict=True))
+    assert caught.value.line == line
+    assert words in caught.value.message
+    assert "--strict" in caught.value.message
+    return entries
+
+
 def test_impossible_date(tmp_path: Path) -> None:
-    error = error_of(write(tmp_path, GOOD.replace("09 November 2020", "31 February 2020")))
-    assert error.line == 7
-    assert error.message.startswith("impossible date '31 February 2020'")
+    path = write(tmp_path, GOOD.replace("09 November 2020", "31 February 2020"))
+    entries = skipped(path, 7, "impossible date '31 February 2020'")
+    assert [entry.title for entry in entries] == ["Second title"]
 
 
 def test_month_name_in_an_unsupported_language(tmp_path: Path) -> None:
-    error = error_of(write(tmp_path, GOOD.replace("09 November 2020", "09 novembro 2020")))
-    assert error.line == 7
-    assert "unknown month name 'novembro'" in error.message
-    assert "en, fr, es" in error.message
+    path = write(tmp_path, GOOD.replace("09 November 2020", "09 novembro 2020"))
+    entries = skipped(path, 7, "unknown month name 'novembro'")
+    assert [entry.title for entry in entries] == ["Second title"]
 
 
 def test_missing_date_line(tmp_path: Path) -> None:
-    error = error_of(write(tmp_path, GOOD.replace("    09 November 2020\n", "")))
-    assert error.line == 8
-    assert error.message == (
-        "entry 1 ('First title') has no date line: expected a date such as '09 November 2020' "
-        "after the title, found 'First summary.'"
-    )
+    path = write(tmp_path, GOOD.replace("    09 November 2020\n", ""))
+    entries = skipped(path, 3, "entry 1 ('First title'): no date")
+    assert [entry.title for entry in entries] == ["Second title"]
 
 
 def test_missing_date_line_before_the_next_entry(tmp_path: Path) -> None:
     text = GOOD.replace("    First summary.\n", "").replace("    09 November 2020\n", "")
-    error = error_of(write(tmp_path, text))
-    assert error.line == 9
-    assert "found the next entry '2. Brief'" in error.message
+    entries = skipped(write(tmp_path, text), 3, "entry 1 ('First title'): no date")
+    assert [(entry.type, entry.title) for entry in entries] == [("Brief", "Second title")]
 
 
 def test_entry_without_a_title(tmp_path: Path) -> None:
-    error = error_of(write(tmp_path, GOOD.replace("    First title\n", "")))
-    assert error.line == 6
-    assert "has no title" in error.message
+    entries = skipped(write(tmp_path, GOOD.replace("    First title\n", "")), 6, "no title")
+    assert [entry.title for entry in entries] == ["Second title"]
 
 
 def test_text_where_the_first_entry_should_be(tmp_path: Path) -> None:
     error = error_of(write(tmp_path, "Heading\n\nJust some prose.\n"))
     assert error.line == 3
-    assert "expected the first entry" in error.message
+    assert "no entries after the heading" in error.message
+    entries, reader = read(write(tmp_path, GOOD.replace("  1. News", "An intro.\n\n  1. News")))
+    assert len(entries) == 2
+    assert reader.notices[0].line == 3
+    assert "'An intro.' is neither an entry nor a month; passed over" in reader.notices[0].message
 
 
 def test_heading_without_entries(tmp_path: Path) -> None:

@@ -316,9 +316,9 @@ def test_dates_out_of_range_at_ingest_leave_out_their_entries_only(
     for notice, line, day in zip(notices, lines, ("0001-01-01", "9999-12-31"), strict=True):
         assert notice.startswith(f"warning: {listing}:{line}: entry ")
         assert notice.endswith(
-            f"{day} is outside the dates newsletter works with (1900-01-01 to 2999-12-31); left out"
+            f"{day} is outside the dates newsletter works with (1900-01-01 to 2999-12-31); skipped"
         )
-    assert "8 entries: 8 new" in result.stdout
+    assert "10 entries: 8 new" in result.stdout
     stored = json.loads(run("items", "--format", "json").stdout)
     assert len(stored) == 8
     assert all("1900" < item["date"] < "3000" for item in stored)
@@ -333,7 +333,7 @@ def test_dates_out_of_range_in_a_spreadsheet_leave_out_their_rows_only(
     assert result.exit_code == 0, result.stderr
     assert result.stderr.splitlines() == [
         f"warning: {sheet}:{line}: row {row} ({title!r}): {day} is outside the dates newsletter "
-        "works with (1900-01-01 to 2999-12-31); left out"
+        "works with (1900-01-01 to 2999-12-31); skipped"
         for line, row, title, day in (
             (3, 2, "Ancient", "0001-01-01"),
             (4, 3, "Future", "9999-12-31"),

@@ -150,7 +150,7 @@ def test_an_over_long_title_is_left_out_and_an_over_long_summary_cut_in_every_fo
     assert notices == [
         f"{where(lines[0])}{first} ('Long Long Long Long Long Long Long Long Long Long Long "
         f"Long…'): the title is 1,003 characters long, over the 1,000 a title may have; "
-        "left out",
+        "skipped",
         f"{where(lines[2])}{third} ('Long summary'): the summary is 24,999 characters long; "
         "cut to 20,000",
     ]
