@@ -616,6 +616,7 @@ def sources(workspace: Workspace, check: bool, output: str) -> None:
                 "last_stored": _when(record.last_ingested) if record else None,
                 "status": (record.status or "ok") if record else "never read",
                 "items": record.items if record else 0,
+                "skipped": record.skipped if record else 0,
                 "last_error": record.error if record else None,
                 "in_config": configured is not None,
             }
@@ -627,8 +628,9 @@ def sources(workspace: Workspace, check: bool, output: str) -> None:
         from rich.text import Text
 
         table = Table(box=None, header_style="bold", pad_edge=False)
-        for column in ("source", "format", "last read", "status", "items", "last error"):
-            table.add_column(column, justify="right" if column == "items" else "left",
+        for column in ("source", "format", "last read", "status", "items", "skipped",
+                       "last error"):  # fmt: skip
+            table.add_column(column, justify="right" if column in ("items", "skipped") else "left",
                              ratio=1 if column == "last error" else None)  # fmt: skip
         colours = {"ok": "green", "not modified": "green", "error": "red"}
         for row in records:
@@ -639,6 +641,7 @@ def sources(workspace: Workspace, check: bool, output: str) -> None:
                 Text(str(row["last_read"] or "-")),
                 Text(status, style=colours.get(status, "yellow")),
                 str(row["items"]),
+                Text(str(row["skipped"] or ""), style="yellow"),
                 Text(str(row["last_error"] or ""), style="dim"),
             )
         _console().print(table)
