@@ -91,6 +91,10 @@ _CREDIT = re.compile(
 )
 
 
+_CREDIT_FIRST = frozenset("©(PpFfCc")  # what a credit's first character can be: a quick test
+_MONTH_LINE = 25  # characters: a longer line is no month line (see DateReader.month_line)
+
+
 class _Draft:
     """An entry being read: its header, and the lines seen so far."""
 
@@ -277,26 +281,27 @@ class ListingReader:
 
     def __iter__(self) -> Iterator[Entry]:
         """The entries, each with its language: those whose date does not tell wait (a few)
-        until another date of the page does."""
-        waiting: list[Entry] = []
+        until another date of the page does, or the page ends."""
+        entries = self._entries()
         if self.override:
-            for entry in self._entries():
+            for entry in entries:
                 yield entry._replace(language=self.override)
             return
-        for entry in self._entries():
+        waiting: list[Entry] = []
+        for entry in entries:
             if entry.language is None and self.page_language is None:
                 waiting.append(entry)
                 if len(waiting) < MAX_WAITING:
                     continue
-            elif self.page_language is None:
-                self.page_language = entry.language
-            fallback = self.page_language or self.language
-            for held in waiting:
-                yield held._replace(language=fallback)
-            waiting.clear()
-            yield entry if entry.language else entry._replace(language=fallback)
-        for held in waiting:
-            yield held._replace(language=self.page_language or self.language)
+                self.page_language = self.language  # a long page of no telling dates
+            language = self.page_language or entry.language
+            yield from (held._replace(language=language) for held in waiting)
+            yield entry if entry.language else entry._replace(language=language)
+            break
+        else:  # the page ended with no telling date
+            yield from (held._replace(language=self.language) for held in waiting)
+            return
+        yield from entries  # finish() gives them the page's language from now on
 
     def _entries(self) -> Iterator[Entry]:
         draft: _Draft | None = None
@@ -327,16 +332,18 @@ class ListingReader:
                                         "passed over")  # fmt: skip
             elif draft.in_header:
                 if start and self.ends_header(start, draft, after_month):
-                    yield from self.finish(draft)
+                    if entry := self.finish(draft):
+                        yield entry
                     draft = self.start_entry(number, start, draft.number + 1, after_month)
                     after_month = False
                 else:
                     after_month = self.read_header_line(number, text, draft) or after_month
             elif start and self.starts_entry(start, draft, previous_blank, after_month):
-                yield from self.finish(draft)
+                if entry := self.finish(draft):
+                    yield entry
                 draft = self.start_entry(number, start, draft.number + 1, after_month)
                 after_month = False
-            elif self.dates.month_line(text) and self.at_boundary():
+            elif len(text) <= _MONTH_LINE and self.dates.month_line(text) and self.at_boundary():
                 after_month = True  # a group's heading, not the summary's last words
             else:
                 draft.numbered_list = draft.numbered_list or bool(start)
@@ -358,7 +365,8 @@ class ListingReader:
             )
         if draft.in_header:
             draft.problem = "cut short by the end of the page: it has no date"
-        yield from self.finish(draft)
+        if entry := self.finish(draft):
+            yield entry
         if not self.entries_read:
             message = "no complete entry (each needs a type, a title and a date)"
             first = next((n for n in self.notices if n.message.endswith("; skipped")), None)
@@ -366,6 +374,14 @@ class ListingReader:
                 why = first.message.removesuffix("; skipped")
                 raise self.error(first.line or last, f"{message}; {why}")
             raise self.error(last, message)
+
+    def language_of(self, draft: _Draft) -> str | None:
+        """Its date's language when the month's name tells (the page's, from the first such
+        date), else the page's; None while the page has not told."""
+        told = draft.date.language if draft.date is not None else None
+        if told is not None and self.page_language is None:
+            self.page_language = told
+        return told or self.page_language
 
     def start_entry(
         self, number: int, start: re.Match[str], expected: int | None, after_month: bool = False
@@ -378,7 +394,7 @@ class ListingReader:
                 f"an entry may be missing or misnumbered",
             )
         first = _clean(start[2])
-        if _CREDIT.match(first):
+        if first[0] in _CREDIT_FIRST and _CREDIT.match(first):
             return _Draft(number=found, type=None, line=number, credit=first)
         return _Draft(number=found, type=first, line=number)
 
@@ -391,7 +407,7 @@ class ListingReader:
             else:
                 draft.type = _clean(text)
             return False
-        if not draft.title_lines and _CREDIT.match(text):
+        if not draft.title_lines and text[0] in _CREDIT_FIRST and _CREDIT.match(text):
             draft.credit = _clean(text)
             return False
         try:
@@ -467,8 +483,8 @@ class ListingReader:
         # Nothing conclusive ahead (the end of the file): trust the expected number.
         return int(start[1]) == draft.number + 1 and len(upcoming) <= MAX_TITLE_LINES
 
-    def finish(self, draft: _Draft) -> Iterator[Entry]:
-        """The entry read, if it can be stored; else a notice (or, `strict`, an error)."""
+    def finish(self, draft: _Draft) -> Entry | None:
+        """The entry read, if it can be stored; else None and a notice (`strict`: an error)."""
         title = draft.title
         if draft.problem is None and draft.type is None:
             draft.problem = "only a photo credit, no type"
@@ -480,12 +496,12 @@ class ListingReader:
             draft.problem = title_too_long(title)
         if draft.problem is not None:
             self.skip(draft.problem_line, f"{draft.describe()}: {draft.problem}")
-            return
+            return None
         undated = draft.date is None
         if undated and self.undated != "first-seen":
             self.skip(draft.line, f"{draft.describe()}: no date (a source with "
                                   'undated = "first-seen" stores such entries)')  # fmt: skip
-            return
+            return None
         self.entries_read += 1
         summary = "\n\n".join(_clean(" ".join(lines)) for lines in draft.paragraphs)
         summary = summary_from_text(summary)  # text: a '<' in it is not markup
@@ -494,12 +510,12 @@ class ListingReader:
             self.notice(draft.line, f"{draft.describe()}: {summary_too_long(length)}")
             summary = shorten_summary(summary)
         assert draft.type is not None
-        yield Entry(
+        return Entry(
             type=draft.type,
             title=title,
             date=self.today if draft.date is None else draft.date.value,
             summary=summary,
-            language=None if draft.date is None else draft.date.language,
+            language=self.language_of(draft),
             line=draft.line,
             image_credit=draft.credit,
             undated=undated,
