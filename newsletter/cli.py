@@ -249,6 +249,11 @@ def print_records(records: Sequence[dict[str, Any]], output: str) -> None:
 @click.option(
     "--strict", is_flag=True, help="Refuse a file at its first entry that cannot be read."
 )
+@click.option(
+    "--allow-private",
+    is_flag=True,
+    help="Let URLs reach loopback, private and link-local addresses (an intranet server).",
+)
 @pass_workspace
 def ingest(
     workspace: Workspace,
@@ -260,16 +265,18 @@ def ingest(
     language: str | None,
     refetch: bool,
     strict: bool,
+    allow_private: bool,
 ) -> None:
     """Read sources into the item pool: files, URLs, or every configured source.
 
     Listing pages saved as text, RSS/Atom feeds, HTML listing pages (with the source's CSS
-    selectors), CSV and JSON; the format is told from the content. URLs are fetched politely
-    and only when changed. Each file or page is stored in one transaction: its entries that
-    cannot be read are skipped with a warning (--strict: the file is refused instead), and a
-    file that is not what it claims stores nothing. An item the pool has (by URL, or by type,
-    title and date) is stored once, and one that another source already told with a
-    near-identical title and date is merged into it.
+    selectors), CSV and JSON; the format is told from the content. URLs are fetched politely,
+    only when changed, and never from this machine or its local network unless the source says
+    allow_private = true (or --allow-private). Each file or page is stored in one transaction:
+    its entries that cannot be read are skipped with a warning (--strict: the file is refused
+    instead), and a file that is not what it claims stores nothing. An item the pool has (by
+    URL, or by type, title and date) is stored once, and one that another source already told
+    with a near-identical title and date is merged into it.
     """
     from newsletter.config import SourceConfig
     from newsletter.ingest import IngestOptions, ingest_source, is_url, source_for, source_for_url
@@ -277,7 +284,7 @@ def ingest(
     if every_source and source_name:
         raise click.UsageError("--source names the source of FILES; --all reads every source")
     config = workspace.config
-    options = IngestOptions(topics, language, source_format, refetch, strict)
+    options = IngestOptions(topics, language, source_format, refetch, strict, allow_private)
     options.check(config)
     jobs: list[SourceConfig] = []
     for location in locations:

@@ -49,6 +49,7 @@ class SourceConfig:
     default_type: str | None = None  # the type label of items whose source gives none
     date_format: str | None = None  # a strptime format, for dates no usual form fits
     undated: str = "skip"  # or "first-seen": a listing's entry without a date, dated when seen
+    allow_private: bool = False  # fetch from loopback, private and link-local addresses too
     selectors: Mapping[str, str] = field(default_factory=dict)  # HTML pages: field -> CSS
     columns: Mapping[str, str] = field(default_factory=dict)  # CSV/JSON: field -> column
 
@@ -57,7 +58,7 @@ class SourceConfig:
 class FetchConfig:
     """How sources are fetched over HTTP(S): the [fetch] table."""
 
-    timeout: float = 20.0  # seconds, for connecting, for each read, and for the whole body
+    timeout: float = 20.0  # seconds for a whole answer (connect, headers, body), per attempt
     max_bytes: int = 10 * 1024 * 1024
     retries: int = 2  # after the first attempt, for temporary failures only
     backoff: float = 1.0  # seconds before the first retry, doubled for each next one
@@ -372,8 +373,11 @@ class _ConfigReader:
             key,
             table,
             {"format", "path", "url", "title", "listing_url", "language", "topics",
-             "default_type", "date_format", "selectors", "columns", "undated"},
+             "default_type", "date_format", "selectors", "columns", "undated", "allow_private"},
         )  # fmt: skip
+        allow_private = table.get("allow_private", False)
+        if not isinstance(allow_private, bool):
+            raise self.fail((*key, "allow_private"), "expected true or false")
         undated = self.text((*key, "undated"), table.get("undated", "skip"))
         if undated not in UNDATED:
             raise self.fail((*key, "undated"), f"expected one of {', '.join(UNDATED)}")
@@ -400,6 +404,7 @@ class _ConfigReader:
             default_type=self.optional_text((*key, "default_type"), table.get("default_type")),
             date_format=self.optional_text((*key, "date_format"), table.get("date_format")),
             undated=undated,
+            allow_private=allow_private,
             selectors=self.read_selectors(key, table, source_format),
             columns=self.mapping((*key, "columns"), table.get("columns", {}), COLUMN_FIELDS),
         )
@@ -787,7 +792,8 @@ class _ConfigReader:
             return None
         url = self.text(key, value)
         if not re.match(r"^https?://[^\s/]+\S*$", url):
-            raise self.fail(key, f"expected an http(s) URL, got {url!r}")
+            shown = re.sub(r"(?<=//)[^/@]*@", "", url)  # a password is never printed
+            raise self.fail(key, f"expected an http(s) URL, got {shown!r}")
         return url
 
     def language(self, key: KeyPath, value: Any) -> str | None:

@@ -76,6 +76,7 @@ def add_feed_source(workspace: Path, url: str) -> None:
     config.write_text(
         config.read_text()
         + f'\n[sources.coop-feed]\ntitle = "ILO Cooperatives: news"\nurl = "{url}"\n'
+        + "allow_private = true\n"  # the test server is on 127.0.0.1
         + 'default_type = "News"\ntopics = ["cooperatives"]\n'
     )
 
@@ -83,15 +84,15 @@ def add_feed_source(workspace: Path, url: str) -> None:
 def test_ingest_a_url_then_again_when_unchanged(run: Run, site: Site) -> None:
     site.pages["/coop.rss"] = (FEED, "application/rss+xml; charset=utf-8")
     url = site.url("/coop.rss")
-    first = run("ingest", url)
+    first = run("ingest", "--allow-private", url)
     assert first.exit_code == 0, first.stderr
     assert first.stdout.startswith(f"{url} (127-0-0-1-")
     assert ", feed): 5 entries: 5 new, 0 updated, 0 unchanged" in first.stdout
-    second = run("ingest", url)
+    second = run("ingest", "--allow-private", url)
     assert second.exit_code == 0
     assert second.stdout.strip().endswith("): not modified since the last fetch")
     assert site.hits == [("/coop.rss", 200), ("/coop.rss", 304)]
-    third = run("ingest", url, "--refetch")
+    third = run("ingest", "--allow-private", url, "--refetch")
     assert "5 entries: 0 new, 0 updated, 5 unchanged" in third.stdout
     assert site.hits[-1] == ("/coop.rss", 200)
 
@@ -150,7 +151,7 @@ def test_sources_show_health_and_check_fails_on_an_error(
 
 def test_a_bad_page_stores_nothing_and_says_where(run: Run, site: Site) -> None:
     site.pages["/page.html"] = (b"<html><body><p>No items here</p></body></html>", "text/html")
-    result = run("ingest", site.url("/page.html"))
+    result = run("ingest", "--allow-private", site.url("/page.html"))
     assert result.exit_code == 1
     assert result.stderr.startswith(
         f"Error: {site.url('/page.html')}: an HTML listing page is read"

@@ -56,6 +56,7 @@ class IngestOptions:
     format: str | None = None  # None: the source's, else told from the content
     refetch: bool = False  # fetch whole, without asking "only if changed"
     strict: bool = False  # an entry that cannot be read refuses the whole file
+    allow_private: bool = False  # URLs may lead to loopback, private and link-local addresses
 
     def check(self, config: Config) -> None:
         config.check_topics(self.topics)
@@ -161,21 +162,24 @@ def ingest_source(
         document = Document.from_path(source.path)
         return _ingest(pool, config, source, document, options, now, on_progress)
     from newsletter.ingest.fetch import Validators, fetch
+    from newsletter.ingest.netguard import without_credentials
 
-    record = _record(config, source, source.url, options)
+    shown = without_credentials(source.url)  # what is printed and stored
+    record = _record(config, source, shown, options)
     known = None if options.refetch else pool.fetch_validators(record)
     try:
         fetched = fetch(
             source.url,
             validators=Validators(*known) if known else None,
             settings=config.fetch,
+            allow_private=source.allow_private or options.allow_private,
         )
     except NewsletterError as error:
         _failed(pool, config, record, _problem(error), now)
         raise
     if fetched.document is None:
         pool.record_source_status(record, "not modified", None, now, create=False)
-        return IngestReport(source.url, source.name, record.format, None, 0, WriteCounts(), 0,
+        return IngestReport(shown, source.name, record.format, None, 0, WriteCounts(), 0,
                             not_modified=True)  # fmt: skip
     record = replace(
         record, etag=fetched.validators.etag, last_modified=fetched.validators.last_modified

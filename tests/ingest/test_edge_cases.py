@@ -18,6 +18,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import feedparser
@@ -27,7 +28,8 @@ from newsletter.config import FetchConfig
 from newsletter.errors import NewsletterError
 from newsletter.ingest.dates import DateReader
 from newsletter.ingest.documents import Document
-from newsletter.ingest.fetch import Validators, fetch
+from newsletter.ingest.fetch import Validators
+from newsletter.ingest.fetch import fetch as guarded_fetch
 from newsletter.ingest.fields import MAX_TYPE, read_date
 from newsletter.ingest.formats import EntryReader, ReaderOptions, detect_format, open_reader
 from newsletter.model import Entry
@@ -47,6 +49,9 @@ SELECTORS = {
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
 # Small limits, so that every fetch test is quick.
 FAST = FetchConfig(timeout=0.5, retries=2, backoff=0.01, max_bytes=10_000, max_redirects=3)
+
+# The test server is on 127.0.0.1, which sources may reach only when they say so.
+fetch = partial(guarded_fetch, allow_private=True)
 
 
 # A local HTTP server (as in test_fetch.py)
