@@ -60,9 +60,10 @@ def header_problem(value: object, kind: HeaderKind) -> str | None:
     """Why `value` cannot go into a header as `kind`, or None when it can."""
     if not isinstance(value, str):
         return f"expected text, got {type(value).__name__}"
-    for character in value:
-        if unicodedata.category(character) in _REFUSED_CATEGORIES:
-            return f"{_named(character)} cannot go into a mail header"
+    if not value.isprintable():  # printable text holds none of them; the rest is looked at
+        for character in value:
+            if unicodedata.category(character) in _REFUSED_CATEGORIES:
+                return f"{_named(character)} cannot go into a mail header"
     if _ENCODED_WORD.search(value):
         return "looks like an encoded word (=?charset?q?...?=): write the text itself"
     if len(value) > kind.limit:
