@@ -224,6 +224,28 @@ def print_records(records: Sequence[dict[str, Any]], output: str) -> None:
         writer.writerow(cell(value) for value in record.values())
 
 
+# Commands: init
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False), default=".")
+@click.option("--name", default="Our newsletter", show_default=True, help="The newsletter's name.")
+@click.option("--theme", is_flag=True, help="Also copy the default theme into theme/ to edit.")
+def init(folder: Path, name: str, theme: bool) -> None:
+    """Start a workspace in FOLDER: a commented newsletter.toml, an example source and issues/.
+
+    Nothing is asked and nothing is overwritten: a folder with a newsletter.toml is refused.
+    """
+    from newsletter.starter import start_workspace
+
+    started = start_workspace(folder, name=name, today=date.today(), theme=theme)
+    for path in started.written:
+        click.echo(f"wrote {path}{'/' if path.is_dir() else ''}")
+    hop = "" if folder.resolve() == Path.cwd().resolve() else f"cd {folder}\n"
+    steps = "\n".join(f"  {command}" for command in started.next_commands)
+    click.echo(f"\nNext:\n{'  ' + hop if hop else ''}{steps}")
+
+
 # Commands: ingest
 
 

@@ -196,6 +196,7 @@ class ArchiveConfig:
     base_url: str | None = None  # the site's address, for feeds, the sitemap, canonical links
     language: str = "en"  # of the pages that belong to no one newsletter
     address: str = ""  # shown at the foot of every page (default: the brand's address)
+    brand: BrandConfig = BrandConfig()  # the workspace's [brand]: colours, fonts, logo
 
 
 SMTP_SECURITY = ("starttls", "ssl", "none")
@@ -312,7 +313,7 @@ class _ConfigReader:
         topics = self.read_tables("topics", data, self.read_topic)
         sources = self.read_tables("sources", data, lambda k, t: self.read_source(k, t, topics))
         brand = self.table(("brand",), data.get("brand", {}))
-        self.read_brand((), brand, {})  # checked even when no newsletter uses it yet
+        shared_brand = self.read_brand((), brand, {})  # checked even if no newsletter uses it
         newsletters = self.read_tables(
             "newsletters", data, lambda k, t: self.read_newsletter(k, t, topics, brand)
         )
@@ -328,7 +329,9 @@ class _ConfigReader:
             topics=topics,
             newsletters=newsletters,
             smtp=self.read_smtp(self.table(("smtp",), data.get("smtp", {}))),
-            archive=self.read_archive(self.table(("archive",), data.get("archive", {})), brand),
+            archive=self.read_archive(
+                self.table(("archive",), data.get("archive", {})), brand, shared_brand
+            ),
             fetch=self.read_fetch(self.table(("fetch",), data.get("fetch", {}))),
             dedupe=self.read_dedupe(self.table(("dedupe",), data.get("dedupe", {}))),
             ingest=self.read_ingest(self.table(("ingest",), data.get("ingest", {}))),
@@ -585,7 +588,9 @@ class _ConfigReader:
             raise self.fail(key, f"expected an address {example}, got {text!r}: {error}") from None
         return name, self.header(key, checked.normalized, HeaderKind.ADDRESS)
 
-    def read_archive(self, table: dict[str, Any], brand: dict[str, Any]) -> ArchiveConfig:
+    def read_archive(
+        self, table: dict[str, Any], brand: dict[str, Any], shared_brand: BrandConfig
+    ) -> ArchiveConfig:
         key: KeyPath = ("archive",)
         self.check_keys(key, table, {"title", "base_url", "language", "address"})
         default = ArchiveConfig()
@@ -595,6 +600,7 @@ class _ConfigReader:
             base_url=self.folder_url((*key, "base_url"), table.get("base_url")),
             language=self.language((*key, "language"), table.get("language")) or "en",
             address=self.optional_text((*key, "address"), address or None) or "",
+            brand=shared_brand,
         )
 
     def read_smtp(self, table: dict[str, Any]) -> SmtpConfig:

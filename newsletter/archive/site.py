@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from newsletter.archive.publish import FrozenIssue
-from newsletter.config import Config
+from newsletter.config import BrandConfig, Config
 from newsletter.ingest.markup import summary_text
 from newsletter.issue import IssueItem
 from newsletter.render import format_day, inline_paragraphs, link_of
@@ -127,6 +127,22 @@ class SiteInfo:
     title: str
     address: str
     base_url: str | None
+    logo_url: str | None = None
+    logo_alt: str = ""
+    logo_width: int = 160
+
+
+def brand_css(brand: BrandConfig) -> bytes:
+    """The archive's colours and fonts from [brand], over the theme's style sheet (a file of
+    its own: the Content-Security-Policy allows no inline style)."""
+    colors = brand.colors
+    return (
+        "/* From [brand] in newsletter.toml, written by `newsletter archive`. */\n"
+        f":root {{ --primary: {colors.primary}; }}\n"
+        f"body {{ font-family: {brand.body_font}; }}\n"
+        f"h1, h2, h3, .home {{ font-family: {brand.heading_font}; }}\n"
+        f"@media (prefers-color-scheme: dark) {{ :root {{ --primary: {colors.dark_primary}; }} }}\n"
+    ).encode()
 
 
 def _digest(*parts: Any) -> str:
@@ -197,7 +213,15 @@ class SitePlan:
         self.config = config
         self.theme = theme
         self.load = load
-        self.site = SiteInfo(config.archive.title, config.archive.address, config.archive.base_url)
+        brand = config.archive.brand
+        self.site = SiteInfo(
+            config.archive.title,
+            config.archive.address,
+            config.archive.base_url,
+            brand.logo_url,
+            brand.logo_alt or brand.name or config.archive.title,
+            brand.logo_width,
+        )
         self.language = config.archive.language
         self.templates = theme.digest()
         self.skipped: list[str] = []
@@ -556,7 +580,8 @@ class SitePlan:
         )
 
     def _static(self) -> None:
-        for name, data in self.theme.archive_assets().items():
+        assets = {**self.theme.archive_assets(), "brand.css": brand_css(self.config.archive.brand)}
+        for name, data in assets.items():
             digest = hashlib.sha256(data).hexdigest()
             self.pages.append(Page(f"assets/{name}", digest, content=partial(bytes, data)))
 

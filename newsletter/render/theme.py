@@ -15,7 +15,17 @@ import jinja2
 from newsletter.errors import NewsletterError
 from newsletter.tomltext import parse_toml, read_toml_text
 
-DEFAULT_THEME = Path(__file__).resolve().parents[2] / "templates" / "default"
+
+def _default_theme() -> Path:
+    """The default theme: inside the package when installed from a wheel (which ships the
+    top-level templates/ as newsletter/templates/), else the checkout's templates/ folder."""
+    installed = Path(__file__).resolve().parents[1] / "templates" / "default"
+    if installed.is_dir():
+        return installed
+    return Path(__file__).resolve().parents[2] / "templates" / "default"
+
+
+DEFAULT_THEME = _default_theme()
 _JINJA_CONSTRUCT = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}")
 
 

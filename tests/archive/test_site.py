@@ -13,13 +13,13 @@ import pytest
 
 from newsletter.archive.build import build_archive
 from newsletter.archive.publish import publish_issue
-from newsletter.config import Config
+from newsletter.config import Config, load_config
 from newsletter.errors import NewsletterError
 from newsletter.pool import Pool
 
 PAGES = [
-    "404.html", "assets/search.js", "assets/site.css", "ilo-coop-enews/2020-10/email.html",
-    "ilo-coop-enews/2020-10/index.html", "ilo-coop-enews/2020-11/email.html",
+    "404.html", "assets/brand.css", "assets/search.js", "assets/site.css",
+    "ilo-coop-enews/2020-10/email.html", "ilo-coop-enews/2020-10/index.html", "ilo-coop-enews/2020-11/email.html",
     "ilo-coop-enews/2020-11/index.html", "ilo-coop-enews/feed.xml", "ilo-coop-enews/index.html",
     "index.html", "search-index.json", "search.html", "sitemap.xml",
     "topics/cooperatives/2020/index.html", "topics/cooperatives/index.html", "topics/index.html",
@@ -48,7 +48,7 @@ def html_pages(site: Path) -> list[Path]:
 def test_the_site_has_every_page(config: Config, tmp_path: Path) -> None:
     report = build_archive(config, tmp_path / "site")
     assert files(tmp_path / "site") == PAGES
-    assert (report.pages, len(report.written), report.kept) == (18, 18, 0)
+    assert (report.pages, len(report.written), report.kept) == (19, 19, 0)
 
 
 @pytest.mark.usefixtures("published")
@@ -213,3 +213,29 @@ def test_unsafe_names_are_left_out(published: Path, config: Config, tmp_path: Pa
     report = build_archive(config, tmp_path / "site")
     assert report.skipped == ["ilo-coop-enews/Evil..name"]
     assert not any("Evil" in name for name in files(tmp_path / "site"))
+
+
+def test_the_archive_wears_the_brand(published: Path, workspace: Path, tmp_path: Path) -> None:
+    config_file = workspace / "newsletter.toml"
+    text = config_file.read_text()
+    text = text.replace('primary = "#1e2dbe"', 'primary = "#8a1538"\ndark_primary = "#f0a5b8"')
+    text = text.replace(
+        '# logo_url = "https://..."',
+        'logo_url = "https://example.org/logo.png"\nlogo_alt = "Coop Unit"',
+    )
+    text = text.replace('body = "Helvetica, Arial, sans-serif"', 'body = "Georgia, serif"')
+    config_file.write_text(text)
+    site = tmp_path / "site"
+    build_archive(load_config(config_file), site)
+    css = (site / "assets" / "brand.css").read_text()
+    assert ":root { --primary: #8a1538; }" in css
+    assert "body { font-family: Georgia, serif; }" in css
+    assert "--primary: #f0a5b8" in css  # dark mode has its own
+    for page in html_pages(site):
+        html = page.read_text()
+        assert 'assets/brand.css">' in html, page
+        assert '<img class="logo" src="https://example.org/logo.png" alt="Coop Unit"' in html
+    config_file.write_text(text.replace("#8a1538", "#0b6e4f"))
+    report = build_archive(load_config(config_file), site)
+    assert "#0b6e4f" in (site / "assets" / "brand.css").read_text()
+    assert report.written == ["assets/brand.css"]  # only the style sheet changed
