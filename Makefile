@@ -3,15 +3,21 @@
 #   make test   lint, type-check, and run the whole suite on SQLite and on a throwaway PostgreSQL
 
 VENV := .venv
-STAMP := $(VENV)/.installed
+RUNTIME := $(VENV)/.runtime
+STAMP := $(VENV)/.testing
 
 .PHONY: demo test lint bench golden clean
 
-$(STAMP): pyproject.toml scripts/bootstrap.sh
-	scripts/bootstrap.sh
+# The demo needs the package and what it runs on; the tests also need their tools.
+$(RUNTIME): pyproject.toml scripts/bootstrap.sh
+	scripts/bootstrap.sh runtime
 	touch $@
 
-demo: $(STAMP)
+$(STAMP): pyproject.toml scripts/bootstrap.sh
+	scripts/bootstrap.sh test
+	touch $@ $(RUNTIME)
+
+demo: $(RUNTIME)
 	scripts/demo.sh
 
 test: $(STAMP)

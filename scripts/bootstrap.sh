@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Create .venv with the package and its test tools; install system packages when missing.
+# Create .venv with the package (`bootstrap.sh runtime`: what running it needs, for `make demo`)
+# or with its test tools too (`bootstrap.sh test`); install system packages when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,8 +25,15 @@ if ! "$PYTHON" -c "import venv, ensurepip" 2>/dev/null; then
     apt_install python3-venv
 fi
 
-rm -rf .venv
-"$PYTHON" -m venv .venv
-.venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e '.[test]'
+WHAT=${1:-test}
+case "$WHAT" in
+    runtime) PACKAGE=. ;;
+    test) PACKAGE='.[test]' ;;
+    *) echo "bootstrap: expected 'runtime' or 'test', got '$WHAT'" >&2; exit 1 ;;
+esac
+if [ ! -x .venv/bin/python ]; then
+    "$PYTHON" -m venv .venv
+    .venv/bin/python -m pip install --quiet --upgrade pip
+fi
+.venv/bin/python -m pip install --quiet -e "$PACKAGE"
 echo "bootstrap: .venv ready ($(.venv/bin/python --version))"
