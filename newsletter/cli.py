@@ -44,6 +44,8 @@ class NewsletterGroup(click.Group):
         try:
             return super().invoke(ctx)
         except NewsletterError as error:
+            if isinstance(error.path, Path):  # as short as the paths the commands print
+                error = NewsletterError(error.message, Path(_shown_path(error.path)), error.line)
             raise UserError(str(error)) from None
         except OSError as error:  # the disk or a file said no: say which, in one line
             where = f"{error.filename}: " if error.filename else ""
@@ -1397,14 +1399,35 @@ def suppress_list(workspace: Workspace, output: str) -> None:
 @cli.command()
 @click.argument("issue_name", metavar="ISSUE")
 @click.option("--force", is_flag=True, help="Publish changed content again, as a new version.")
+@click.option(
+    "--date",
+    "published_on",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="The publication date, for a back issue (YYYY-MM-DD) [default: today].",
+)
+@click.option("--number", type=int, help="The issue's number [default: the next one].")
 @pass_workspace
-def publish(workspace: Workspace, issue_name: str, force: bool) -> None:
-    """Publish an issue: its number and date, and a frozen copy of what went out."""
+def publish(
+    workspace: Workspace,
+    issue_name: str,
+    force: bool,
+    published_on: datetime | None,
+    number: int | None,
+) -> None:
+    """Publish an issue: its number and date, and a frozen copy of what went out.
+
+    A back issue keeps its real date with --date, and its number with --number (numbers
+    follow dates: an issue dated before another has a lower number).
+    """
     from newsletter.archive.publish import publish_issue
     from newsletter.issue import find_issue
 
+    day = published_on.date() if published_on else None
+    _check_dates(("--date", day))
     path = find_issue(workspace.config, issue_name)
-    report = publish_issue(workspace.pool, workspace.config, path, force=force)
+    report = publish_issue(
+        workspace.pool, workspace.config, path, force=force, today=day, number=number
+    )
     err = _console(stderr=True)
     for notice in report.warnings:
         err.print(f"[yellow]warning:[/] {_escape(str(notice))}")
@@ -1456,7 +1479,7 @@ def archive_build(workspace: Workspace, folder: Path) -> None:
     for key in report.skipped:
         err.print(f"[yellow]warning:[/] {_escape(key)}: not a safe file name; left out")
     click.echo(
-        f"built {_shown_path(report.out)}: {report.pages} files, "
+        f"built {_shown_path(folder)}: {report.pages} files, "
         f"{len(report.written)} written, {report.kept} unchanged, "
         f"{len(report.removed)} removed"
     )

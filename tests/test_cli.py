@@ -182,7 +182,7 @@ def test_invalid_config_names_file_line_and_key(run: Run, workspace: Path) -> No
     assert result.exit_code == 1
     line = next(n for n, t in enumerate(toml.read_text().splitlines(), 1) if t == 'format = "rss"')
     assert result.stderr.startswith(
-        f"Error: {toml}:{line}: sources.ilo-cooperatives.format: unknown format 'rss'"
+        f"Error: newsletter.toml:{line}: sources.ilo-cooperatives.format: unknown format 'rss'"
     )
 
 

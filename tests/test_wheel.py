@@ -52,15 +52,14 @@ def newsletter(bin_folder: Path, folder: Path, *args: str) -> subprocess.Complet
     return subprocess.run(command, cwd=folder, env=environment, capture_output=True, text=True)
 
 
-def test_the_wheel_holds_the_themes_and_runs_the_whole_job(
-    installed: Path, tmp_path: Path
-) -> None:
+def test_the_wheel_holds_the_themes_and_runs_the_whole_job(installed: Path, tmp_path: Path) -> None:
     folder = tmp_path / "empty"
     folder.mkdir()
     where = newsletter(installed, folder, "--version")
     assert where.returncode == 0, where.stderr
+    show_theme = "import newsletter.render.theme as t; print(t.DEFAULT_THEME)"
     located = subprocess.run(
-        [str(installed / "python"), "-c", "import newsletter.render.theme as t; print(t.DEFAULT_THEME)"],
+        [str(installed / "python"), "-c", show_theme],
         capture_output=True, text=True, check=True, cwd=folder,
     ).stdout.strip()  # fmt: skip
     assert located.startswith(str(installed.parent)), located  # the wheel's copy, not ROOT's

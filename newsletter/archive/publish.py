@@ -124,16 +124,26 @@ def read_frozen(folder: Path, config: Config) -> FrozenIssue:
 
 
 def publish_issue(
-    pool: Pool, config: Config, path: Path, *, force: bool = False, today: date | None = None
+    pool: Pool,
+    config: Config,
+    path: Path,
+    *,
+    force: bool = False,
+    today: date | None = None,
+    number: int | None = None,
 ) -> PublishReport:
     """Publish a draft, or (with `force`) a changed published issue as a new version; finish
-    what an interrupted publish left undone first."""
+    what an interrupted publish left undone first.
+
+    `today` is the publication date (a back issue's real date); `number` its number, which
+    must fit the dates: issues dated before it have lower numbers, issues after it higher.
+    Without one, the number follows the newest issue's, and a date before it is refused."""
     issue = read_issue(path, config)
     text = _issue_text(path)
     with pool.publishing(issue.newsletter) as record:
         repaired, warnings = _repair(config, path, issue, record)
         _after_step("repaired")
-        outcome = _publish_locked(config, path, issue, text, record, force, today)
+        outcome = _publish_locked(config, path, issue, text, record, force, today, number)
         if not isinstance(outcome, NewsletterError):
             frozen, unchanged = outcome
             # Still under the lock: a publish of the same issue waiting for it then finds
@@ -159,6 +169,7 @@ def _publish_locked(
     record: NewsletterPublications,
     force: bool,
     today: date | None,
+    wanted: int | None,
 ) -> tuple[FrozenIssue, bool] | NewsletterError:
     """The number, the frozen folder and its row, inside the transaction: (the version, True
     if it was there already with this content), or why a changed issue is not published."""
@@ -167,6 +178,8 @@ def _publish_locked(
     recorded = [p for p in history if p.slug == issue.slug]
     last = earlier[-1] if earlier else None
     if last:
+        if wanted is not None and wanted != last.number:
+            return NewsletterError(f"{last.key} is no. {last.number} already", path)
         number, published = last.number, last.published
         version = max([last.version] + [p.version for p in recorded]) + 1
     elif recorded:
@@ -177,9 +190,12 @@ def _publish_locked(
             path,
         )
     else:
-        on_disk = [p.number for _, p in _frozen_publications(config, path, issue.newsletter)]
-        number = max([p.number for p in history] + on_disk, default=0) + 1
+        on_disk = [p for _, p in _frozen_publications(config, path, issue.newsletter)]
         published, version = today or date.today(), 1
+        numbered = _number_for([*history, *on_disk], published, wanted)
+        if isinstance(numbered, str):
+            return NewsletterError(numbered, path)
+        number = numbered
     _after_step("numbered")
 
     final = _as_published(issue, number, published)
@@ -221,6 +237,32 @@ def _publish_locked(
     record.record(publication)
     _after_step("recorded")
     return read_frozen(folder, config), False
+
+
+def _number_for(taken: list[Publication], published: date, wanted: int | None) -> int | str:
+    """The number of an issue published on `published`, or why `wanted` cannot be it."""
+    by_number = {p.number: p for p in taken}
+    if wanted is None:
+        newest = by_number[max(by_number)] if by_number else None
+        if newest and newest.published > published:
+            return (
+                f"no. {newest.number} ({newest.slug}) is dated {newest.published}, after "
+                f"{published}: give --number to publish a back issue"
+            )
+        return max(by_number, default=0) + 1
+    if wanted < 1:
+        return f"--number {wanted}: expected 1 or more"
+    if wanted in by_number:
+        return f"no. {wanted} is {by_number[wanted].slug} already"
+    for other in taken:
+        if (other.number < wanted) != (other.published <= published):
+            side = "below" if other.number < wanted else "above"
+            return (
+                f"no. {wanted} dated {published} is out of order with no. {other.number} "
+                f"({other.slug}, {other.published}): numbers follow dates, so give one "
+                f"{side} {other.number}"
+            )
+    return wanted
 
 
 def _repair(

@@ -80,3 +80,46 @@ def test_an_issue_with_errors_is_not_published(samples: Path, config: Config, po
         publish_issue(pool, config, path)
     assert versions(path) == []
     assert pool.publications() == []
+
+
+def test_a_back_issue_keeps_its_real_date_and_number(samples: Path, config: Config) -> None:
+    from click.testing import CliRunner
+
+    from newsletter.cli import cli
+
+    def run(*args: str) -> tuple[int, str, str]:
+        result = CliRunner().invoke(cli, ["publish", *args], catch_exceptions=False)
+        return result.exit_code, result.stdout, result.stderr
+
+    october, november = "ilo-coop-enews/2020-10", "ilo-coop-enews/2020-11"
+    assert run(october, "--date", "2020-11-02", "--number", "7") == (
+        0, "published ilo-coop-enews/2020-10 as no. 7 on 2020-11-02: "
+        "issues/ilo-coop-enews/2020-10/v1\n", ""
+    )  # fmt: skip
+    refusals = {
+        ("--date", "2020-10-01"): "no. 7 (2020-10) is dated 2020-11-02, after 2020-10-01: "
+        "give --number to publish a back issue",
+        ("--date", "2020-10-01", "--number", "8"): "no. 8 dated 2020-10-01 is out of order "
+        "with no. 7 (2020-10, 2020-11-02): numbers follow dates, so give one below 7",
+        ("--date", "2020-12-01", "--number", "6"): "no. 6 dated 2020-12-01 is out of order "
+        "with no. 7 (2020-10, 2020-11-02): numbers follow dates, so give one above 7",
+        ("--date", "2020-12-01", "--number", "7"): "no. 7 is 2020-10 already",
+    }
+    path = samples / "2020-11.toml"
+    before = path.read_text()
+    for options, message in refusals.items():
+        code, out, err = run(november, *options)
+        assert (code, out) == (1, ""), options
+        assert err == f"Error: issues/ilo-coop-enews/2020-11.toml: {message}\n"
+        assert path.read_text() == before  # nothing marked
+        assert not (samples / "2020-11").exists()  # nothing frozen
+    code, _, err = run(november, "--date", "0001-01-01")
+    assert code == 1
+    assert err.count("\n") == 1
+    assert "--date" in err
+    assert run(november, "--date", "2020-12-01")[:2] == (
+        0, "published ilo-coop-enews/2020-11 as no. 8 on 2020-12-01: "
+        "issues/ilo-coop-enews/2020-11/v1\n"
+    )  # fmt: skip
+    frozen = read_frozen(samples / "2020-10" / "v1", config)
+    assert (frozen.number, frozen.published) == (7, date(2020, 11, 2))

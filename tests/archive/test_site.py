@@ -19,9 +19,10 @@ from newsletter.pool import Pool
 
 PAGES = [
     "404.html", "assets/brand.css", "assets/search.js", "assets/site.css",
-    "ilo-coop-enews/2020-10/email.html", "ilo-coop-enews/2020-10/index.html", "ilo-coop-enews/2020-11/email.html",
-    "ilo-coop-enews/2020-11/index.html", "ilo-coop-enews/feed.xml", "ilo-coop-enews/index.html",
-    "index.html", "search-index.json", "search.html", "sitemap.xml",
+    "ilo-coop-enews/2020-10/email.html", "ilo-coop-enews/2020-10/index.html",
+    "ilo-coop-enews/2020-11/email.html", "ilo-coop-enews/2020-11/index.html",
+    "ilo-coop-enews/feed.xml", "ilo-coop-enews/index.html", "index.html", "search-index.json",
+    "search.html", "sitemap.xml",
     "topics/cooperatives/2020/index.html", "topics/cooperatives/index.html", "topics/index.html",
     "topics/social-solidarity-economy/2020/index.html",
     "topics/social-solidarity-economy/index.html",
@@ -215,7 +216,8 @@ def test_unsafe_names_are_left_out(published: Path, config: Config, tmp_path: Pa
     assert not any("Evil" in name for name in files(tmp_path / "site"))
 
 
-def test_the_archive_wears_the_brand(published: Path, workspace: Path, tmp_path: Path) -> None:
+@pytest.mark.usefixtures("published")
+def test_the_archive_wears_the_brand(workspace: Path, tmp_path: Path) -> None:
     config_file = workspace / "newsletter.toml"
     text = config_file.read_text()
     text = text.replace('primary = "#1e2dbe"', 'primary = "#8a1538"\ndark_primary = "#f0a5b8"')
