@@ -31,7 +31,7 @@ from render_speed import generated_issue  # noqa: E402
 from newsletter.archive.build import build_archive  # noqa: E402
 from newsletter.archive.publish import RECORD  # noqa: E402
 from newsletter.config import load_config  # noqa: E402
-from newsletter.draft import draft_text  # noqa: E402
+from newsletter.issue.writing import new_issue_text as draft_text  # noqa: E402
 from newsletter.render import render_issue  # noqa: E402
 
 TARGET_FULL_SECONDS = 60.0

@@ -14,21 +14,17 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import tomlkit
-from tomlkit.items import AoT, Table
-
 from newsletter.config import Config, NewsletterConfig
 from newsletter.errors import NewsletterError
-from newsletter.files import write_atomically
 from newsletter.headers import HeaderKind, header_problem
-from newsletter.issue import SLUG, Issue, IssueItem, Section, issue_path, read_issue
+from newsletter.issue import SLUG, Issue, IssueItem, Section, editing, issue_path, read_issue
+from newsletter.issue.writing import edited, write_new_issue
 from newsletter.model import Item, ItemQuery
 from newsletter.pool import Pool
 from newsletter.tomltext import parse_toml, read_toml_text
 
 PREHEADER_LENGTH = 110  # characters; inbox previews show about this many
 OTHER_SECTION = "More"  # gathers items that no configured section takes
-_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,94 +177,6 @@ def preheader_for(items: Sequence[IssueItem]) -> str:
     return text[: PREHEADER_LENGTH - 1].rsplit(" ", 1)[0].rstrip(" ·,;:") + "…"
 
 
-# The file
-
-
-def _value(value: Any) -> str:
-    if isinstance(value, str) and "\n" in value:
-        return tomlkit.string(value, multiline=True).as_string()
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(tomlkit.item(value).as_string())
-
-
-def _item_lines(item: IssueItem) -> list[str]:
-    fields: list[tuple[str, Any]] = [
-        ("uid", item.uid),
-        ("type", item.type),
-        ("date", item.date),
-        ("title", item.title),
-        ("summary", item.summary),
-    ]
-    if item.url:
-        fields.append(("url", item.url))
-    if item.listing_url:
-        fields.append(("listing_url", item.listing_url))
-    if item.new:
-        fields.append(("new", True))
-    return [f"{name} = {_value(value)}" for name, value in fields]
-
-
-def _item_table(item: IssueItem) -> Table:
-    table = tomlkit.parse("\n".join(_item_lines(item)) + "\n")
-    result = tomlkit.table()
-    for name, value in table.items():
-        result[name] = value
-    result.add(tomlkit.nl())
-    return result
-
-
-def draft_text(issue: Issue, reference: str) -> str:
-    """The text of a new issue file, laid out and commented for the editor."""
-    lines = [
-        f"# {issue.title}",
-        "#",
-        "# This file is the issue: edit it freely. Reorder items, move them between sections,",
-        "# delete them, shorten a title or a summary, write the intro, choose another lead.",
-        f"#   newsletter validate {reference}        checks it",
-        f"#   newsletter draft refresh {reference}   adds items published since (keeps your edits)",
-        "",
-        f"newsletter = {_value(issue.newsletter)}",
-        f"title = {_value(issue.title)}",
-        f"status = {_value(issue.status)}",
-        f"language = {_value(issue.language)}",
-        f"period = {{start = {issue.start.isoformat()}, end = {issue.end.isoformat()}}}",
-        f"topics = {_value(list(issue.topics))}",
-        "",
-        "# The preview text that inboxes show after the subject.",
-        f"preheader = {_value(issue.preheader)}",
-        "",
-        "# A few words to open the issue; leave a blank line between paragraphs.",
-        'intro = """',
-        '"""',
-    ]
-    if issue.lead:
-        lines += [
-            "",
-            "# The lead story, shown first and largest.",
-            "[lead]",
-            *_item_lines(issue.lead),
-        ]
-    for section in issue.sections:
-        lines += ["", "[[sections]]", f"title = {_value(section.title)}"]
-        for item in section.items:
-            lines += ["", "[[sections.items]]", *_item_lines(item)]
-    lines += [
-        "",
-        "# What `draft` and `refresh` took from the pool. An item you delete from a section is",
-        "# put in `excluded` at the next refresh and stays out; delete its uid there to have it",
-        "# back.",
-        "[selection]",
-        "offered = [",
-        *(f"    {_value(uid)}," for uid in issue.offered),
-        "]",
-        "excluded = [",
-        *(f"    {_value(uid)}," for uid in issue.excluded),
-        "]",
-    ]
-    return "\n".join(lines) + "\n"
-
-
 def default_slug(start: date, end: date) -> str:
     """`2020-11` for a calendar month, else `2020-11-05--2020-11-20`."""
     next_month = date(start.year + start.month // 12, start.month % 12 + 1, 1)
@@ -347,7 +255,7 @@ def create_draft(
         sections=sections,
         offered=tuple(item.uid for item in found),
     )
-    write_atomically(path, draft_text(issue, reference))
+    write_new_issue(path, issue, reference)
     return DraftReport(path, issue, tuple(item.title for item in earlier))
 
 
@@ -367,108 +275,33 @@ def _newsletter(config: Config, slug: str) -> NewsletterConfig:
     return config.newsletters[slug]
 
 
-# Editing an existing draft
-
-
-def _editable(path: Path, config: Config) -> tuple[Issue, tomlkit.TOMLDocument]:
-    issue = read_issue(path, config)  # validates first: never edit a file with errors
-    if issue.status != "draft":
-        raise NewsletterError(f"the issue is {issue.status}; only drafts change", path)
-    return issue, tomlkit.parse(read_toml_text(path, newline=""))
-
-
-def _save(path: Path, document: tomlkit.TOMLDocument) -> None:
-    """Write an edited draft back, in the line ends and with the byte order mark it came with
-    (an editor on Windows...)."""
-    text = tomlkit.dumps(document)
-    before = path.read_bytes()
-    if b"\r\n" in before:
-        text = text.replace("\r\n", "\n").replace("\n", "\r\n")
-    if before.startswith(_BOM):
-        text = "\ufeff" + text
-    write_atomically(path, text)
-
-
-def _insert_item(
-    document: tomlkit.TOMLDocument,
-    item: IssueItem,
-    section_title: str,
-    newsletter: NewsletterConfig,
-) -> None:
-    """Put an item into its section, before the first older item; make the section if need be."""
-    if "sections" not in document:
-        document.append("sections", tomlkit.aot())
-    sections: AoT = document["sections"]
-    target = next((s for s in sections if s.get("title") == section_title), None)
-    if target is None:
-        target = tomlkit.table()
-        target["title"] = section_title
-        target.add(tomlkit.nl())
-        target["items"] = tomlkit.aot()
-        order = _section_order(newsletter)
-        rank = order.index(section_title) if section_title in order else len(order)
-        position = next(
-            (
-                index
-                for index, existing in enumerate(sections)
-                if existing.get("title") in order and order.index(existing["title"]) > rank
-            ),
-            len(sections),
-        )
-        sections.insert(position, target)
-        target = sections[position]
-    items: AoT = target["items"]
-    position = next(
-        (i for i, existing in enumerate(items) if existing.get("date", item.date) < item.date),
-        len(items),
-    )
-    items.insert(position, _item_table(item))
-
-
-def _append_uid(document: tomlkit.TOMLDocument, key: str, uid: str) -> None:
-    if "selection" not in document:
-        document["selection"] = tomlkit.table()
-    selection = document["selection"]
-    if key not in selection:
-        selection[key] = tomlkit.array().multiline(True)
-    array = selection[key]
-    array.append(uid)
-    array.multiline(True)
-
-
-def _remove_uid(document: tomlkit.TOMLDocument, key: str, uid: str) -> None:
-    array = document.get("selection", {}).get(key)
-    if array is not None and uid in array:
-        del array[list(array).index(uid)]
-
-
 def refresh_draft(pool: Pool, config: Config, path: Path) -> RefreshReport:
     """Add the pool's new matching items to their sections, flagged `new = true`.
 
     Items the editor removed are recorded as excluded and never come back; nothing already in
     the file is rewritten.
     """
-    issue, document = _editable(path, config)
-    newsletter = _newsletter(config, issue.newsletter)
-    present = {item.uid for item in issue.items}
-    newly_excluded = [
-        uid for uid in issue.offered if uid not in present and uid not in issue.excluded
-    ]
-    for uid in newly_excluded:
-        _append_uid(document, "excluded", uid)
-    skip = present | set(issue.offered) | set(issue.excluded)
-    skip |= set(pool.current_uids(skip).values())  # an item merged since is the one it joined
-    found, _ = select_for_issue(pool, newsletter, issue.start, issue.end, issue.topics)
-    added = []
-    for item in reversed([item for item in found if item.uid not in skip]):  # oldest first
-        new = snapshot(item, config)
-        new = IssueItem(**{**_fields(new), "new": True})
-        section_title = section_for(item, item.topics, newsletter)
-        _insert_item(document, new, section_title, newsletter)
-        _append_uid(document, "offered", item.uid)
-        added.append((section_title, new))
-    if added or newly_excluded:
-        _save(path, document)
+    with edited(path, config) as (issue, document):
+        newsletter = _newsletter(config, issue.newsletter)
+        present = {item.uid for item in issue.items}
+        newly_excluded = [
+            uid for uid in issue.offered if uid not in present and uid not in issue.excluded
+        ]
+        for uid in newly_excluded:
+            editing.add_uid(document, "excluded", uid)
+        skip = present | set(issue.offered) | set(issue.excluded)
+        skip |= set(pool.current_uids(skip).values())  # an item merged since: the one it joined
+        found, _ = select_for_issue(pool, newsletter, issue.start, issue.end, issue.topics)
+        added = []
+        for item in reversed([item for item in found if item.uid not in skip]):  # oldest first
+            new = snapshot(item, config)
+            new = IssueItem(**{**_fields(new), "new": True})
+            section_title = section_for(item, item.topics, newsletter)
+            editing.put(
+                document, editing.item_table(new), section_title, _section_order(newsletter)
+            )
+            editing.add_uid(document, "offered", item.uid)
+            added.append((section_title, new))
     return RefreshReport(path, tuple(reversed(added)), tuple(newly_excluded))
 
 
@@ -479,18 +312,81 @@ def _fields(item: IssueItem) -> dict[str, Any]:
 def add_to_draft(
     pool: Pool, config: Config, path: Path, uid: str, section: str | None = None
 ) -> tuple[str, IssueItem]:
-    """Add one pool item by uid (prefix) to the draft; returns (section title, item)."""
-    issue, document = _editable(path, config)
-    newsletter = _newsletter(config, issue.newsletter)
-    found = pool.item(uid)
-    present = {item.uid for item in issue.items}
-    if found.uid in present | set(pool.current_uids(present).values()):
-        raise NewsletterError(f"{found.uid} ({found.title!r}) is already in the issue", path)
-    item = snapshot(found, config)
-    section_title = section or section_for(found, found.topics, newsletter)
-    _insert_item(document, item, section_title, newsletter)
-    _remove_uid(document, "excluded", found.uid)
-    if found.uid not in issue.offered:
-        _append_uid(document, "offered", found.uid)
-    _save(path, document)
+    """Add one pool item by uid (prefix) to the draft (an item taken out comes back this
+    way); returns (section title, item)."""
+    with edited(path, config) as (issue, document):
+        newsletter = _newsletter(config, issue.newsletter)
+        found = pool.item(uid)
+        present = {item.uid for item in issue.items}
+        if found.uid in present | set(pool.current_uids(present).values()):
+            raise NewsletterError(f"{found.uid} ({found.title!r}) is already in the issue", path)
+        item = snapshot(found, config)
+        section_title = section or section_for(found, found.topics, newsletter)
+        editing.put(document, editing.item_table(item), section_title, _section_order(newsletter))
+        editing.drop_uid(document, "excluded", found.uid)
+        editing.add_uid(document, "offered", found.uid)
     return section_title, item
+
+
+# Curating a draft: the lead, the order, taking items out, their words
+
+
+def set_lead(config: Config, path: Path, uid: str) -> tuple[IssueItem, str | None]:
+    """Make an item of the issue its lead; the old lead goes to the top of the section its
+    type belongs to. Returns the new lead and that section (None when there was no lead)."""
+    with edited(path, config) as (issue, document):
+        newsletter = _newsletter(config, issue.newsletter)
+        place, table = editing.find(document, uid)
+        if place.section is None:
+            raise NewsletterError(f"{table['uid']} is the lead already", path)
+        _, table = editing.take(document, uid)
+        previous = editing.put_lead(document, table)
+        section = None
+        if previous is not None and issue.lead is not None:
+            section = section_for(issue.lead, (), newsletter)
+            editing.put(document, previous, section, _section_order(newsletter), position=0)
+        lead = _item_of(issue, str(table["uid"]))
+    return lead, section
+
+
+def move_item(
+    config: Config, path: Path, uid: str, section: str | None = None, position: int | None = None
+) -> tuple[IssueItem, str, int]:
+    """Move an item to a position (1 = first) of a section (default: its own); the lead moves
+    into a section this way too. Returns the item, its section and its position."""
+    with edited(path, config) as (issue, document):
+        newsletter = _newsletter(config, issue.newsletter)
+        place, table = editing.take(document, uid)
+        item = _item_of(issue, str(table["uid"]))
+        target = section or place.section or section_for(item, (), newsletter)
+        index = None if position is None else position - 1
+        if index is not None and index < 0:
+            raise NewsletterError(f"--position {position}: expected 1 or more")
+        size = next((len(s.items) for s in issue.sections if s.title == target), 0)
+        size -= 1 if place.section == target else 0
+        index = size if index is None else min(index, size)
+        editing.put(document, table, target, _section_order(newsletter), position=index)
+    return item, target, index + 1
+
+
+def remove_item(config: Config, path: Path, uid: str) -> IssueItem:
+    """Take an item out of the issue; it is excluded, so refresh never brings it back (`draft
+    add` does)."""
+    with edited(path, config) as (issue, document):
+        _, table = editing.take(document, uid)
+        item = _item_of(issue, str(table["uid"]))
+        editing.add_uid(document, "excluded", item.uid)
+    return item
+
+
+def edit_item(config: Config, path: Path, uid: str, field: str, value: Any) -> IssueItem:
+    """Set one field of an item (title, summary, type, date, url...); the file checks it."""
+    with edited(path, config) as (_, document):
+        _, table = editing.find(document, uid)
+        editing.set_field(table, field, value)
+        found = str(table["uid"])
+    return _item_of(read_issue(path, config), found)
+
+
+def _item_of(issue: Issue, uid: str) -> IssueItem:
+    return next(item for item in issue.items if item.uid == uid)

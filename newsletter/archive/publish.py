@@ -40,12 +40,10 @@ from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
-import tomlkit
-
 from newsletter.config import Config
 from newsletter.errors import NewsletterError, Notice
-from newsletter.files import write_atomically
 from newsletter.issue import Issue, check_issue, issues_folder, read_issue
+from newsletter.issue.writing import mark_published, marked_published
 from newsletter.pool import Pool
 from newsletter.pool.publications import NewsletterPublications, Publication
 from newsletter.render import render_issue
@@ -149,7 +147,7 @@ def publish_issue(
             # Still under the lock: a publish of the same issue waiting for it then finds
             # the file marked, and has nothing to finish.
             if not _is_marked(path, frozen.number, frozen.published):
-                _mark_published(path, frozen.number, frozen.published)
+                mark_published(path, frozen.number, frozen.published)
                 if unchanged:
                     repaired.append(
                         f"marked {path} published (no. {frozen.number}, {frozen.published})"
@@ -228,7 +226,7 @@ def _publish_locked(
     _write_folder(
         folder,
         {
-            "issue.toml": _marked(text, number, published),
+            "issue.toml": marked_published(text, number, published),
             "email.html": email.html,
             "email.txt": email.text,
             RECORD: json.dumps(content, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
@@ -365,20 +363,6 @@ def _is_marked(path: Path, number: int, published: date) -> bool:
     data = parse_toml(_issue_text(path), path)
     marks = (data.get("status"), data.get("number"), data.get("published"))
     return marks == ("published", number, published)
-
-
-def _marked(text: str, number: int, published: date) -> str:
-    """status = "published", number and date put into an issue file's text, every other byte
-    kept (new keys go after the last top-level one, before the first table)."""
-    document = tomlkit.parse(text)
-    document["status"] = "published"
-    document["number"] = number
-    document["published"] = published
-    return tomlkit.dumps(document)
-
-
-def _mark_published(path: Path, number: int, published: date) -> None:
-    write_atomically(path, _marked(_issue_text(path), number, published))
 
 
 def _write_folder(folder: Path, files: dict[str, str]) -> None:

@@ -1577,3 +1577,7 @@ def _escape(text: str) -> str:
     from rich.markup import escape
 
     return escape(text)
+
+
+# The commands of the other modules register themselves on the groups above.
+from newsletter.cli import curate  # noqa: E402,F401

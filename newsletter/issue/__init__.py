@@ -251,20 +251,18 @@ def check_issue(
     known_uids: Callable[[Iterable[str]], set[str]] | None = None,
     *,
     lenient: bool = False,
+    text: str | None = None,
 ) -> tuple[Issue | None, list[Finding]]:
     """Read and check an issue file: the Issue (None if it has errors) and every finding.
 
     `known_uids`, given the file's uids, returns those the pool holds; without it (as in the
     stages that must not need the database) uids are checked for form and duplicates only.
     `lenient` returns what could be read despite errors: a published issue stays readable
-    after the config it was made with has changed (a topic or a newsletter renamed).
+    after the config it was made with has changed (a topic or a newsletter renamed). `text`
+    checks that text as if it were the file's (an edit, before it is written).
     """
-    try:
-        text = read_toml_text(path)
-    except FileNotFoundError:
-        raise NewsletterError("no such issue file", path) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise NewsletterError(f"cannot read: {error}", path) from None
+    if text is None:
+        text = _file_text(path)
     data = parse_toml(text, path)
     checker = _Checker(path, key_lines(text))
     if not SLUG.match(path.stem):
@@ -403,9 +401,19 @@ def _check_items(
                 checker.error((*key, "uid"), f"no item {uid} in the pool")
 
 
-def read_issue(path: Path, config: Config) -> Issue:
-    """The issue in a file, or a NewsletterError for its first error (warnings are let be)."""
-    issue, findings = check_issue(path, config)
+def _file_text(path: Path) -> str:
+    try:
+        return read_toml_text(path)
+    except FileNotFoundError:
+        raise NewsletterError("no such issue file", path) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise NewsletterError(f"cannot read: {error}", path) from None
+
+
+def read_issue(path: Path, config: Config, text: str | None = None) -> Issue:
+    """The issue in a file (or in `text`, to be the file's), or a NewsletterError for its first
+    error (warnings are let be)."""
+    issue, findings = check_issue(path, config, text=text)
     if issue is None:
         first = next(finding for finding in findings if finding.severity == "error")
         raise NewsletterError(first.message, first.path, first.line)

@@ -1,0 +1,176 @@
+"""The only code that writes issue files: a new issue's text, laid out and commented for the
+editor, and edits that keep every other byte of the file (comments, order, line ends, a BOM).
+
+Edits go through `edited(path, config)`: the file is read and checked first (a file with
+errors is never edited), the edit is made on its tomlkit document, the result is checked
+again, and only then written, atomically, under a lock so that two editors (the CLI and the
+studio, say) never lose each other's change.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import tomlkit
+
+from newsletter.config import Config
+from newsletter.errors import NewsletterError
+from newsletter.files import write_atomically
+from newsletter.issue import Issue, IssueItem, read_issue
+from newsletter.tomltext import read_toml_text
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, str) and "\n" in value:
+        return tomlkit.string(value, multiline=True).as_string()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(tomlkit.item(value).as_string())
+
+
+def _item_lines(item: IssueItem) -> list[str]:
+    fields: list[tuple[str, Any]] = [
+        ("uid", item.uid),
+        ("type", item.type),
+        ("date", item.date),
+        ("title", item.title),
+        ("summary", item.summary),
+    ]
+    if item.url:
+        fields.append(("url", item.url))
+    if item.listing_url:
+        fields.append(("listing_url", item.listing_url))
+    if item.new:
+        fields.append(("new", True))
+    return [f"{name} = {_value(value)}" for name, value in fields]
+
+
+def new_issue_text(issue: Issue, reference: str) -> str:
+    """The text of a new issue file, laid out and commented for the editor."""
+    lines = [
+        f"# {issue.title}",
+        "#",
+        "# This file is the issue: edit it freely. Reorder items, move them between sections,",
+        "# delete them, shorten a title or a summary, write the intro, choose another lead.",
+        f"#   newsletter validate {reference}        checks it",
+        f"#   newsletter draft refresh {reference}   adds items published since (keeps your edits)",
+        "",
+        f"newsletter = {_value(issue.newsletter)}",
+        f"title = {_value(issue.title)}",
+        f"status = {_value(issue.status)}",
+        f"language = {_value(issue.language)}",
+        f"period = {{start = {issue.start.isoformat()}, end = {issue.end.isoformat()}}}",
+        f"topics = {_value(list(issue.topics))}",
+        "",
+        "# The preview text that inboxes show after the subject.",
+        f"preheader = {_value(issue.preheader)}",
+        "",
+        "# A few words to open the issue; leave a blank line between paragraphs.",
+        'intro = """',
+        '"""',
+    ]
+    if issue.lead:
+        lines += [
+            "",
+            "# The lead story, shown first and largest.",
+            "[lead]",
+            *_item_lines(issue.lead),
+        ]
+    for section in issue.sections:
+        lines += ["", "[[sections]]", f"title = {_value(section.title)}"]
+        for item in section.items:
+            lines += ["", "[[sections.items]]", *_item_lines(item)]
+    lines += [
+        "",
+        "# What `draft` and `refresh` took from the pool. An item you delete from a section is",
+        "# put in `excluded` at the next refresh and stays out; delete its uid there to have it",
+        "# back.",
+        "[selection]",
+        "offered = [",
+        *(f"    {_value(uid)}," for uid in issue.offered),
+        "]",
+        "excluded = [",
+        *(f"    {_value(uid)}," for uid in issue.excluded),
+        "]",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_new_issue(path: Path, issue: Issue, reference: str) -> None:
+    """Write a new issue file (a draft started over replaces the old one whole)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _locked(path):
+        write_atomically(path, new_issue_text(issue, reference))
+
+
+# Editing an issue file
+
+
+@contextmanager
+def edited(
+    path: Path, config: Config, *, drafts_only: bool = True
+) -> Iterator[tuple[Issue, tomlkit.TOMLDocument]]:
+    """The issue and its document to edit in the block; written back when the block ends
+    without an error and the document changed, if the result still checks."""
+    with _locked(path):
+        issue = read_issue(path, config)  # validates first: never edit a file with errors
+        if drafts_only and issue.status != "draft":
+            raise NewsletterError(f"the issue is {issue.status}; only drafts change", path)
+        text = read_toml_text(path, newline="")
+        document = tomlkit.parse(text)
+        yield issue, document
+        changed = tomlkit.dumps(document)
+        if changed != text:
+            read_issue(path, config, text=changed.replace("\r\n", "\n").lstrip("\ufeff"))
+            _save(path, changed)
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """One writer of an issue file at a time. The lock cannot be the file itself (each write
+    replaces it with a new inode) nor sit beside it (the editor's folder, under git): it is a
+    file in the temporary folder named after the issue's path, never removed (removing it would
+    let a third writer lock another inode)."""
+    folder = Path(tempfile.gettempdir()) / "newsletter-locks"
+    folder.mkdir(exist_ok=True)
+    name = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:32]
+    with open(folder / f"{name}.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def _save(path: Path, text: str) -> None:
+    """Write an edited file back, in the line ends and with the byte order mark it came with
+    (an editor on Windows...)."""
+    before = path.read_bytes()
+    if b"\r\n" in before:
+        text = text.replace("\r\n", "\n").replace("\n", "\r\n")
+    if before.startswith(_BOM):
+        text = "\ufeff" + text
+    write_atomically(path, text)
+
+
+def marked_published(text: str, number: int, published: date) -> str:
+    """status = "published", number and date put into an issue file's text, every other byte
+    kept (new keys go after the last top-level one, before the first table)."""
+    document = tomlkit.parse(text)
+    document["status"] = "published"
+    document["number"] = number
+    document["published"] = published
+    return tomlkit.dumps(document)
+
+
+def mark_published(path: Path, number: int, published: date) -> None:
+    """Mark an issue file published, under its lock (CRLF line ends kept)."""
+    with _locked(path):
+        text = read_toml_text(path, newline="")
+        write_atomically(path, marked_published(text, number, published))
