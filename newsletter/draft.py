@@ -6,6 +6,7 @@ new (as TOML edits that keep every other byte), and never bring back what the ed
 
 from __future__ import annotations
 
+import hashlib
 import re
 import string
 from collections.abc import Sequence
@@ -386,6 +387,33 @@ def edit_item(config: Config, path: Path, uid: str, field: str, value: Any) -> I
         editing.set_field(table, field, value)
         found = str(table["uid"])
     return _item_of(read_issue(path, config), found)
+
+
+def add_manual_item(
+    config: Config,
+    path: Path,
+    *,
+    type: str,
+    title: str,
+    day: date,
+    summary: str = "",
+    url: str | None = None,
+    end: date | None = None,
+    place: str = "",
+    section: str | None = None,
+) -> tuple[str, IssueItem]:
+    """Add an item that is in no source (an event, a call for papers, an announcement) to a
+    draft: its uid is made from its words, so the same item is not added twice."""
+    with edited(path, config) as (issue, document):
+        newsletter = _newsletter(config, issue.newsletter)
+        said = "\x1f".join([type, title, day.isoformat(), place])
+        uid = hashlib.sha256(said.encode()).hexdigest()[:16]
+        if uid in {item.uid for item in issue.items}:
+            raise NewsletterError(f"{title!r} is in the issue already ({uid})", path)
+        item = IssueItem(uid, type, title, day, summary, url, None, False, end, place, True)
+        section_title = section or section_for(item, (), newsletter)
+        editing.put(document, editing.item_table(item), section_title, _section_order(newsletter))
+    return section_title, item
 
 
 def _item_of(issue: Issue, uid: str) -> IssueItem:

@@ -239,3 +239,39 @@ def test_random_edits_keep_the_file_valid(
         assert set(uids) == set(UIDS) - removed  # nothing lost, nothing doubled
         assert set(issue.excluded) == removed
     assert comments(issue_file.read_text())[:8] == before[:8]  # the head's comments stay
+
+
+def test_a_manual_item_is_added_checked_and_shown(issue_file: Path, workspace: Path) -> None:
+    from click.testing import CliRunner
+
+    from newsletter.cli import cli
+
+    def run(*args: str) -> tuple[int, str, str]:
+        result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+        return result.exit_code, result.stdout, result.stderr
+
+    assert run("ingest", "--all")[0] == 0
+    before = issue_file.read_text()
+    event = ("draft", "add-item", "ilo-coop-enews/2020-11", "--type", "Event", "--title",
+             "Webinar: cooperatives and the care economy", "--date", "2020-11-25",
+             "--end", "2020-11-26", "--place", "Geneva",
+             "--link", "https://www.ilo.org/events/care")  # fmt: skip
+    code, out, err = run(*event)
+    assert code == 0, err
+    assert out.startswith("added to More: Webinar: cooperatives and the care economy (")
+    removed, added = changes(before, issue_file.read_text())
+    assert removed == []
+    assert added[-4:] == ["end = 2020-11-26", 'place = "Geneva"', "manual = true", ""]
+    assert run("validate", "ilo-coop-enews/2020-11")[0] == 0  # in no pool, and that is fine
+    code, _, err = run(*event)
+    uid = out.strip()[-17:-1]
+    assert code == 1
+    assert err.endswith(f"is in the issue already ({uid})\n")
+    code, _, err = run(*event[:7], "--date", "2020-11-25", "--end", "2020-11-20")
+    assert code == 1
+    assert "the item ends (2020-11-20) before it starts (2020-11-25)" in err
+    assert run("render", "ilo-coop-enews/2020-11")[0] == 0
+    text = (workspace / "build" / "ilo-coop-enews" / "2020-11" / "email.txt").read_text()
+    assert "Event · 25 November 2020 – 26 November 2020 · Geneva" in text
+    assert run("draft", "refresh", "ilo-coop-enews/2020-11")[0] == 0
+    assert "manual = true" in issue_file.read_text()  # refresh leaves the editor's item be

@@ -23,7 +23,7 @@ from newsletter.archive.publish import FrozenIssue
 from newsletter.config import BrandConfig, Config
 from newsletter.ingest.markup import summary_text
 from newsletter.issue import IssueItem
-from newsletter.render import format_day, inline_paragraphs, link_of
+from newsletter.render import format_day, inline_paragraphs, item_date_label, link_of
 from newsletter.render.theme import Theme
 
 FEED_ENTRIES = 50
@@ -176,7 +176,7 @@ def issue_data(frozen: FrozenIssue, config: Config, source_digest: str) -> Issue
     search = [[url, frozen.published.isoformat(), issue.title, issue.preheader]]
     for item in issue.items:
         day, anchor = item.date.isoformat(), f"{url}#item-{item.uid}"
-        label = format_day(item.date, language, pattern)
+        label = item_date_label(item, language, pattern)
         for topic in frozen.topics.get(item.uid, issue.topics):
             if safe_name(topic):
                 found[topic][day[:4]].append([day, anchor, item.title, item.type, label])
@@ -409,7 +409,7 @@ class SitePlan:
                 type=entry.type,
                 title=entry.title,
                 date=entry.date.isoformat(),
-                date_label=format_day(entry.date, language, pattern),
+                date_label=item_date_label(entry, language, pattern),
                 summary=inline_paragraphs(entry.summary),
                 link=link_of(entry),  # http(s) only: anything else is dropped
                 topics=tuple(TopicLink(t, self.topic_name(t)) for t in topics if safe_name(t)),

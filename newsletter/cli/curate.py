@@ -73,14 +73,56 @@ def draft_edit(workspace: Workspace, issue_name: str, uid: str, field: str, valu
     _console().print(f"{field} of {item.uid}: {_escape(str(getattr(item, field)))}")
 
 
+@draft.command("add-item")
+@click.argument("issue_name", metavar="ISSUE")
+@click.option("--type", "label", required=True, help="Its type label: Event, Call, ...")
+@click.option("--title", required=True)
+@click.option("--date", "day", required=True, help="Its date, or an event's first day.")
+@click.option("--end", help="An event's last day.")
+@click.option("--place", default="", help="Where an event is held.")
+@click.option("--summary", default="")
+@click.option("--link", help="Its web page (http or https).")
+@click.option("--section", help="Put it in this section [default: by its type].")
+@pass_workspace
+def draft_add_item(
+    workspace: Workspace,
+    issue_name: str,
+    label: str,
+    title: str,
+    day: str,
+    end: str | None,
+    place: str,
+    summary: str,
+    link: str | None,
+    section: str | None,
+) -> None:
+    """Add an item that is in no source: an event, a call for papers, an announcement."""
+    from newsletter.draft import add_manual_item
+    from newsletter.issue import find_issue
+
+    path = find_issue(workspace.config, issue_name)
+    section_title, item = add_manual_item(
+        workspace.config, path, type=label, title=title, day=_day("--date", day),
+        end=_day("--end", end) if end else None, place=place, summary=summary, url=link,
+        section=section,
+    )  # fmt: skip
+    _console().print(
+        f"added to {_escape(section_title)}: {_escape(item.title)} [dim]({item.uid})[/]"
+    )
+
+
+def _day(option: str, value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise NewsletterError(f"{option}: {value!r} is not a date like 2020-11-27") from None
+
+
 def _typed(field: str, value: str) -> object:
     """A value as the file holds it: a date for `date`, true/false for `new`."""
-    if field == "date":
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            raise NewsletterError(f"date: {value!r} is not a date like 2020-11-27") from None
-    if field == "new":
+    if field in ("date", "end"):
+        return _day(field, value)
+    if field in ("new", "manual"):
         if value not in ("true", "false"):
             raise NewsletterError(f"new: expected true or false, got {value!r}")
         return value == "true"

@@ -22,7 +22,10 @@ from newsletter.tomltext import KeyPath, key_lines, parse_toml, read_toml_text
 
 ISSUES_FOLDER = "issues"
 STATUSES = ("draft", "published")
-ITEM_KEYS = ("uid", "type", "title", "date", "summary", "url", "listing_url", "new")
+ITEM_KEYS = (
+    "uid", "type", "title", "date", "summary", "url", "listing_url", "new", "end", "place",
+    "manual",
+)  # fmt: skip
 TOP_KEYS = (
     "newsletter", "title", "status", "number", "published", "language", "period", "topics",
     "preheader", "intro", "lead", "sections", "selection",
@@ -37,6 +40,9 @@ _NOT_IN_A_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _NOT_IN_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
+Day = date  # the type, where a field named `date` hides it
+
+
 @dataclass(frozen=True, slots=True)
 class IssueItem:
     """One item as the issue shows it: the snapshot taken from the pool, as edited since."""
@@ -49,6 +55,9 @@ class IssueItem:
     url: str | None = None
     listing_url: str | None = None  # the source's listing page, for items without a URL
     new: bool = False  # added by `draft refresh`, not yet looked at
+    end: Day | None = None  # an event's last day
+    place: str = ""  # where an event is held
+    manual: bool = False  # written by the editor (an event, a call): in no source, no pool
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,7 +230,12 @@ class _Checker:
             url=self.link((*key, "url"), value.get("url")),
             listing_url=self.link((*key, "listing_url"), value.get("listing_url")),
             new=self.flag((*key, "new"), value.get("new")),
+            end=self.day((*key, "end"), value["end"]) if "end" in value else None,
+            place=self.text((*key, "place"), value.get("place"), required=False),
+            manual=self.flag((*key, "manual"), value.get("manual")),
         )
+        if day and item.end and item.end < day:
+            self.error((*key, "end"), f"the item ends ({item.end}) before it starts ({day})")
         return item if day is not None and uid else None
 
 
@@ -394,8 +408,9 @@ def _check_items(
             checker.warning(
                 (*key, "date"), f"{item.title!r} is dated {item.date}, outside the period"
             )
+    manual = {item.uid for _, item in keyed if item.manual}
     if known_uids is not None and seen:
-        known = known_uids(seen)
+        known = known_uids(seen) | manual  # the editor's own items are in no pool
         for uid, key in seen.items():
             if uid not in known:
                 checker.error((*key, "uid"), f"no item {uid} in the pool")

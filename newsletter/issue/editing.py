@@ -35,7 +35,8 @@ def item_table(item: IssueItem) -> Table:
     fields: list[tuple[str, Any]] = [
         ("uid", item.uid), ("type", item.type), ("date", item.date), ("title", item.title),
         ("summary", item.summary), ("url", item.url), ("listing_url", item.listing_url),
-        ("new", True if item.new else None),
+        ("new", True if item.new else None), ("end", item.end), ("place", item.place or None),
+        ("manual", True if item.manual else None),
     ]  # fmt: skip
     for name, value in fields:
         if value is None:

@@ -135,6 +135,15 @@ def format_day(day: date, language: str, pattern: str | None) -> str:
     return str(format_date(day, pattern or "long", locale=_locale(language)))
 
 
+def item_date_label(item: IssueItem, language: str, pattern: str | None) -> str:
+    """An item's date; an event's first and last days, each as the newsletter writes dates
+    (CLDR has no interval with full month names in most languages), and its place."""
+    label = format_day(item.date, language, pattern)
+    if item.end and item.end != item.date:
+        label += f" \u2013 {format_day(item.end, language, pattern)}"
+    return f"{label} · {item.place}" if item.place else label
+
+
 def period_label(start: date, end: date, language: str) -> str:
     """'November 2020' for a calendar month, else the interval ('November 1 - 12, 2020')."""
     from babel.dates import format_date, format_interval
@@ -149,7 +158,7 @@ def issue_view(issue: Issue, newsletter: NewsletterConfig) -> IssueView:
     def view(item: IssueItem) -> ItemView:
         return ItemView(
             type=item.type,
-            date_label=format_day(item.date, issue.language, newsletter.date_format),
+            date_label=item_date_label(item, issue.language, newsletter.date_format),
             title=item.title,
             summary=inline_paragraphs(item.summary),
             link=link_of(item),
