@@ -730,7 +730,7 @@ def test_bad_source_fetch_and_dedupe_settings_name_their_key(
 
 
 def test_merging_on_ingest_can_be_turned_off(tmp_path: Path) -> None:
-    from newsletter.ingest.neardupes import Story, Verdict, judge
+    from newsletter.neardupes import Story, Verdict, judge
 
     path = write(tmp_path, TOPICS, "\n[dedupe]\nmerge = false\n")
     settings = load(path).dedupe

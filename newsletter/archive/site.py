@@ -21,8 +21,8 @@ from typing import Any
 
 from newsletter.archive.publish import FrozenIssue
 from newsletter.config import BrandConfig, Config
-from newsletter.ingest.markup import summary_text
 from newsletter.issue import IssueItem
+from newsletter.markup import summary_text
 from newsletter.render import format_day, inline_paragraphs, item_date_label, link_of
 from newsletter.render.theme import Theme
 

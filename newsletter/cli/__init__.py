@@ -1567,8 +1567,8 @@ def _on_line(line: int | None, message: str) -> str:
 
 def _shown_path(path: Path) -> str:
     """A path as short as it can be: relative to the working folder when inside it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
+    try:  # absolute(), not resolve(): the archive's site is a link, named as given
+        return str(path.absolute().relative_to(Path.cwd()))
     except ValueError:
         return str(path)
 

@@ -25,7 +25,7 @@ from newsletter.ingest.preparing import ReadRequest, ReadSummary, prepare_anywhe
 from newsletter.ingest.tagging import TopicRules
 from newsletter.model import Source, TopicOrigin, WriteCounts
 
-if TYPE_CHECKING:  # the pool imports ingest's pure parts (identity, near-duplicates)
+if TYPE_CHECKING:  # only for types: ingest hands its rows to the pool it is given
     from newsletter.pool import Pool
 
 _URL = re.compile(r"^https?://", re.IGNORECASE)

@@ -18,7 +18,7 @@ from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 from newsletter.config import is_language
 from newsletter.errors import NewsletterError, Notice
 from newsletter.ingest.dates import DateError, DateReader
-from newsletter.ingest.markup import (
+from newsletter.markup import (
     clean_inline,
     summary_from_html,
     summary_from_text,

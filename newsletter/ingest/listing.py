@@ -34,7 +34,7 @@ from newsletter.ingest.fields import (
     summary_too_long,
     title_too_long,
 )
-from newsletter.ingest.markup import summary_from_text
+from newsletter.markup import summary_from_text
 from newsletter.model import Entry, date_problem
 
 _ENTRY_START = re.compile(r"^(\d{1,7})\.\s+(\S.{0,79})$")

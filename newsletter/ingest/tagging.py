@@ -7,7 +7,7 @@ import unicodedata
 from collections.abc import Iterable
 
 from newsletter.config import TopicConfig
-from newsletter.ingest.markup import summary_text
+from newsletter.markup import summary_text
 
 _COMBINING_MARKS = re.compile(r"[\u0300-\u036f]")
 

@@ -22,8 +22,8 @@ from sqlalchemy import (
 )
 
 from newsletter.config import DedupeConfig
-from newsletter.ingest.neardupes import Judgement, Keyed, Story, Verdict, best_match, keyed
 from newsletter.model import IncomingItem, Source, TopicOrigin, WriteCounts
+from newsletter.neardupes import Judgement, Keyed, Story, Verdict, best_match, keyed
 from newsletter.pool.tables import (
     DuplicatePairRow,
     ItemAliasRow,

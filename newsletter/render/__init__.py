@@ -19,8 +19,8 @@ from markupsafe import Markup
 
 from newsletter.config import BrandConfig, Config, NewsletterConfig
 from newsletter.errors import NewsletterError
-from newsletter.ingest.markup import clean_inline, text_from_html
 from newsletter.issue import Issue, IssueItem
+from newsletter.markup import clean_inline, text_from_html
 from newsletter.model import RenderedEmail, merge_tag
 from newsletter.render.inline import inline_css
 from newsletter.render.mjml import compile_mjml

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from newsletter.config import DedupeConfig
-from newsletter.ingest.neardupes import Story, Verdict, best_match, judge, keyed, title_score
+from newsletter.neardupes import Story, Verdict, best_match, judge, keyed, title_score
 from tests.conftest import ROOT
 
 PAIRS: list[dict[str, Any]] = tomllib.loads(
