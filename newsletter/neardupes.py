@@ -27,7 +27,7 @@ from typing import NamedTuple
 from rapidfuzz import fuzz, process
 
 from newsletter.config import DedupeConfig
-from newsletter.ingest.identity import fold_text, normalise_url
+from newsletter.textkeys import fold_text, normalise_url
 
 _WORD = re.compile(r"\w+")
 _NUMBER = re.compile(r"\d+")

@@ -31,6 +31,7 @@ fi
 $BIN/ruff check .
 $BIN/ruff format --check .
 $BIN/mypy
+$BIN/lint-imports
 
 # The email package's header folding differs between Python versions (CVE-2024-6923 was fixed
 # in some): the header tests also run on the newest 3.12 and 3.13 this machine has.
