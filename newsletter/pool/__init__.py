@@ -39,8 +39,9 @@ class Pool:
     def open(cls, url: str, topics: Mapping[str, str] | None = None) -> Pool:
         """Connect, apply pending migrations, and make sure every configured topic exists."""
         engine = database.open_engine(url)
-        database.check_connection(engine)
-        database.upgrade(engine)
+        if not database.is_current(engine):  # the usual case costs one query, and no Alembic
+            database.check_connection(engine)
+            database.upgrade(engine)
         pool = cls(engine, {})
         pool.ensure_topics(topics or {})
         return pool
@@ -59,7 +60,13 @@ class Pool:
         return database.display_url(str(self.engine.url))
 
     def ensure_topics(self, topics: Mapping[str, str]) -> None:
-        """Make the pool know these topics (slug -> name), as the config has them."""
+        """Make the pool know these topics (slug -> name), as the config has them; a write
+        (and its lock) only when the config changed them."""
+        with self.engine.connect() as connection:
+            known = store.known_topics(connection)
+        if all(known.get(slug, (None, None))[1] == name for slug, name in topics.items()):
+            self.topic_ids = {slug: topic_id for slug, (topic_id, _) in known.items()}
+            return
         with database.for_writing(self.engine).begin() as connection:
             self.topic_ids = store.sync_topics(connection, topics)
 

@@ -55,6 +55,12 @@ _FIELDS = ("type", "title", "date", "summary", "url", "language", "image", "imag
 _ROW = (items.c.id, items.c.uid, *(items.c[name] for name in _FIELDS))
 
 
+def known_topics(connection: Connection) -> dict[str, tuple[int, str]]:
+    """slug -> (id, name) of every topic the pool knows."""
+    rows = connection.execute(select(topics.c.slug, topics.c.id, topics.c.name))
+    return {row.slug: (row.id, row.name) for row in rows}
+
+
 def sync_topics(connection: Connection, names: Mapping[str, str]) -> dict[str, int]:
     """Make the topics table hold every configured topic (slug -> name); returns slug -> id."""
     known = {row.slug: row for row in connection.execute(select(topics))}

@@ -83,3 +83,51 @@ def test_an_unreachable_server_is_one_clear_error(tmp_path: Path) -> None:
 def test_not_a_database_url() -> None:
     with pytest.raises(NewsletterError, match="not a database URL"):
         Pool.open("nonsense")
+
+
+def test_the_known_head_is_alembics_newest_migration() -> None:
+    assert database.head_revision() == database.HEAD_REVISION
+
+
+OPEN_AND_TELL = """
+import sys
+from newsletter.pool import Pool
+with Pool.open(sys.argv[1], {"cooperatives": "Cooperatives"}) as pool:
+    pool.count_items()
+print("alembic" in sys.modules)
+"""
+
+
+def test_a_current_pool_opens_without_alembic(database_url: str) -> None:
+    import subprocess
+    import sys
+
+    def opened() -> str:
+        return subprocess.run(
+            [sys.executable, "-c", OPEN_AND_TELL, database_url],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+
+    assert opened() == "True"  # the first open migrates
+    assert opened() == "False"
+
+
+def test_opening_with_the_same_topics_writes_nothing(tmp_path: Path) -> None:
+    """A read-only command must not queue behind a writer: while another connection holds
+    SQLite's write lock, the pool still opens at once (WAL lets readers through)."""
+    import sqlite3
+    import time
+
+    url = f"sqlite:///{tmp_path / 'pool.db'}"
+    with Pool.open(url, {"cooperatives": "Cooperatives"}):
+        pass
+    writer = sqlite3.connect(tmp_path / "pool.db", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        started = time.monotonic()
+        with Pool.open(url, {"cooperatives": "Cooperatives"}) as pool:
+            assert pool.topic_ids.keys() == {"cooperatives"}
+        assert time.monotonic() - started < 5  # the lock's wait is 30 s
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
