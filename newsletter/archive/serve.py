@@ -8,6 +8,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from newsletter.errors import NewsletterError
+from newsletter.localserver import serve_locally
 
 
 class _ArchiveHandler(SimpleHTTPRequestHandler):
@@ -32,12 +33,4 @@ def serve_archive(
 ) -> None:
     if not (folder / "index.html").is_file():
         raise NewsletterError(f"no archive in {folder}: build it first (newsletter archive)")
-    handler = partial(_ArchiveHandler, directory=str(folder))
-    try:
-        server = ThreadingHTTPServer(("127.0.0.1", port), handler)
-    except OSError as error:
-        raise NewsletterError(f"cannot listen on 127.0.0.1:{port}: {error.strerror}") from None
-    with server:
-        if on_ready:
-            on_ready(server)
-        server.serve_forever(poll_interval=0.2)
+    serve_locally(port, partial(_ArchiveHandler, directory=str(folder)), on_ready)

@@ -15,6 +15,7 @@ from pathlib import Path
 from newsletter.config import Config, load_config
 from newsletter.errors import NewsletterError
 from newsletter.issue import read_issue
+from newsletter.localserver import serve_locally
 from newsletter.model import RenderedEmail
 from newsletter.render import render_issue
 from newsletter.render.theme import Theme, theme_folders
@@ -180,11 +181,4 @@ def serve_preview(
     """Serve on 127.0.0.1 until interrupted; `on_ready` gets the server once it listens."""
     preview = IssuePreview(issue_path, config_path)
     preview.current()
-    try:
-        server = ThreadingHTTPServer(("127.0.0.1", port), make_handler(preview))
-    except OSError as error:
-        raise NewsletterError(f"cannot listen on 127.0.0.1:{port}: {error.strerror}") from None
-    with server:
-        if on_ready:
-            on_ready(server)
-        server.serve_forever(poll_interval=0.2)
+    serve_locally(port, make_handler(preview), on_ready)
