@@ -13,7 +13,7 @@ import json
 import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -23,7 +23,7 @@ from newsletter.archive.publish import FrozenIssue
 from newsletter.config import BrandConfig, Config
 from newsletter.issue import IssueItem
 from newsletter.markup import summary_text
-from newsletter.render import format_day, inline_paragraphs, item_date_label, link_of
+from newsletter.render import ItemView, format_day, inline_paragraphs, item_date_label, item_view
 from newsletter.render.theme import Theme
 
 FEED_ENTRIES = 50
@@ -68,15 +68,10 @@ class TopicLink:
 
 
 @dataclass(frozen=True, slots=True)
-class ArchiveItem:
-    uid: str
-    type: str
-    title: str
-    date: str
-    date_label: str
-    summary: tuple[str, ...]
-    link: str | None
-    topics: tuple[TopicLink, ...]
+class ArchiveItem(ItemView):
+    """An item as the email shows it, with links to its topics' pages."""
+
+    topics: tuple[TopicLink, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -403,15 +398,10 @@ class SitePlan:
         language, pattern = settings_key(self.config, issue.newsletter)
 
         def item(entry: IssueItem) -> ArchiveItem:
+            view = item_view(entry, language, pattern)
             topics = frozen.topics.get(entry.uid, issue.topics)
             return ArchiveItem(
-                uid=entry.uid,
-                type=entry.type,
-                title=entry.title,
-                date=entry.date.isoformat(),
-                date_label=item_date_label(entry, language, pattern),
-                summary=inline_paragraphs(entry.summary),
-                link=link_of(entry),  # http(s) only: anything else is dropped
+                **{field.name: getattr(view, field.name) for field in fields(ItemView)},
                 topics=tuple(TopicLink(t, self.topic_name(t)) for t in topics if safe_name(t)),
             )
 

@@ -35,14 +35,30 @@ _ANCHOR = re.compile(r'<a href="([^"]*)">(.*?)</a>', re.DOTALL)  # as clean_inli
 
 @dataclass(frozen=True, slots=True)
 class ItemView:
-    """An item as the templates show it."""
+    """An item as the templates show it, in the email and in the archive."""
 
+    uid: str
     type: str
+    date: str  # ISO, for machines (the archive's <time>)
     date_label: str
     title: str
     summary: tuple[str, ...]  # paragraphs
     link: str | None  # the item's page, else its listing page, else none (an unlinked title)
     new: bool
+
+
+def item_view(item: IssueItem, language: str, date_pattern: str | None) -> ItemView:
+    """What the templates show of an item: its words made safe, its date in the language."""
+    return ItemView(
+        uid=item.uid,
+        type=item.type,
+        date=item.date.isoformat(),
+        date_label=item_date_label(item, language, date_pattern),
+        title=item.title,
+        summary=inline_paragraphs(item.summary),
+        link=link_of(item),  # http(s) only: anything else is dropped
+        new=item.new,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,14 +172,7 @@ def period_label(start: date, end: date, language: str) -> str:
 
 def issue_view(issue: Issue, newsletter: NewsletterConfig) -> IssueView:
     def view(item: IssueItem) -> ItemView:
-        return ItemView(
-            type=item.type,
-            date_label=item_date_label(item, issue.language, newsletter.date_format),
-            title=item.title,
-            summary=inline_paragraphs(item.summary),
-            link=link_of(item),
-            new=item.new,
-        )
+        return item_view(item, issue.language, newsletter.date_format)
 
     return IssueView(
         title=issue.title,
