@@ -138,12 +138,17 @@ class ItemWriter:
         self.now = now
         self.dedupe = dedupe
         self._others: bool | None = None  # whether the pool holds items of other sources
+        self._was_empty: bool | None = None  # whether the pool held no items at all
         # Other sources' items by day, for near-duplicates (see load_candidates).
         self._candidates: dict[date, list[tuple[int, Keyed]]] = {}
         self._candidate_day: dict[int, date] = {}
 
     def write(self, batch: Sequence[IncomingItem]) -> WriteCounts:
-        """Store a batch whose uids are distinct."""
+        """Store a batch whose uids are distinct, and not in an earlier batch of this writer
+        (as `prepare` gives a file's items; the uid's unique index refuses a repeat)."""
+        if self.pool_was_empty():  # nothing to find, merge with or match: all of it is new
+            self.insert_new(batch)
+            return WriteCounts(new=len(batch))
         by_uid = {incoming.uid: incoming for incoming in batch}
         known = [
             (row, by_uid[row.uid])
@@ -193,6 +198,14 @@ class ItemWriter:
             .where(sources.c.id == self.source_id)
             .values(format=kind, last_skipped=skipped)
         )
+
+    def pool_was_empty(self) -> bool:
+        """Whether the pool held no items when this writer began: its first ingest, where a
+        look-up of every uid would find nothing. Asked once, as pool_has_other_sources."""
+        if self._was_empty is None:
+            found = self.connection.execute(select(items.c.id).limit(1)).first()
+            self._was_empty = found is None
+        return self._was_empty
 
     def has_aliases(self) -> bool:
         return self.connection.execute(select(aliases.c.uid).limit(1)).first() is not None
@@ -444,23 +457,16 @@ def bulk_insert(
         return
     dialect = connection.dialect
     compiled = insert(table).compile(dialect=dialect, column_keys=list(columns))
-    processors: dict[int, tuple[Callable[[Any], Any], dict[Any, Any]]] = {}
+    processors: dict[int, Callable[[Any], Any]] = {}
     for index, name in enumerate(columns):
         processor = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
         if processor is not None:
-            processors[index] = (processor, {})  # with its memo: value -> processed value
-    if processors:
-        processed = []
-        for row in rows:
-            values = list(row)
-            for index, (process, memo) in processors.items():
-                value = values[index]
-                if value is not None:
-                    if value not in memo:
-                        memo[value] = process(value)
-                    values[index] = memo[value]
-            processed.append(tuple(values))
-        rows = processed
+            processors[index] = processor
+    if processors:  # column by column: zip turns rows into columns and back at C speed
+        values: list[Sequence[Any]] = list(zip(*rows, strict=True))
+        for index, process in processors.items():
+            values[index] = _processed(process, values[index])
+        rows = list(zip(*values, strict=True))
     parameters: Sequence[Any] = rows
     if not compiled.positional:
         parameters = [dict(zip(columns, row, strict=True)) for row in rows]
@@ -468,6 +474,13 @@ def bulk_insert(
         order = [columns.index(name) for name in compiled.positiontup or ()]
         parameters = [tuple(row[i] for i in order) for row in rows]
     connection.exec_driver_sql(str(compiled), parameters)
+
+
+def _processed(process: Callable[[Any], Any], column: Sequence[Any]) -> list[Any]:
+    """A column's values through its bind processor, each distinct value once (dates repeat,
+    and a batch's timestamps are all one)."""
+    done = {value: None if value is None else process(value) for value in set(column)}
+    return [done[value] for value in column]
 
 
 def apply_topic_links(
