@@ -128,12 +128,14 @@ class Ingest:
     seconds: float
     peak_rss_kib: int  # the largest single process
     tree_rss_kib: int  # the largest sampled sum over the child and its descendants
+    cpu_seconds: float  # user + system, the reader process's included
     output: str
 
 
 @dataclass(frozen=True)
 class BareInsert:
     seconds: float  # the timed transaction of Core executemany calls
+    cpu_seconds: float  # its user + system time
     driver_seconds: float  # the same rows through sqlite3's executemany alone
     child_seconds: float  # the whole child, loading the pickle included
     peak_rss_kib: int
@@ -276,6 +278,7 @@ class Child:
     seconds: float
     peak_rss_kib: int  # getrusage of the child and the descendants it waited for: the largest
     tree_rss_kib: int
+    cpu_seconds: float
     output: str
 
 
@@ -340,7 +343,8 @@ def run_child(command: list[str], folder: Path, log: Path) -> Child:
     output = log.read_text(encoding="utf-8", errors="replace")
     if child.returncode != 0:
         sys.exit(f"{command[2:]} failed (exit {child.returncode}):\n{output}")
-    return Child(seconds, usage.ru_maxrss, sampler.peak_kib, output.strip())
+    cpu = usage.ru_utime + usage.ru_stime
+    return Child(seconds, usage.ru_maxrss, sampler.peak_kib, cpu, output.strip())
 
 
 def run_ingest(config: Path, folder: Path) -> Ingest:
@@ -349,7 +353,9 @@ def run_ingest(config: Path, folder: Path) -> Ingest:
         path.unlink()
     command = [sys.executable, "-m", "newsletter", "--config", str(config), "ingest", "--all"]
     child = run_child(command, folder, folder / "ingest.log")
-    return Ingest(child.seconds, child.peak_rss_kib, child.tree_rss_kib, child.output)
+    return Ingest(
+        child.seconds, child.peak_rss_kib, child.tree_rss_kib, child.cpu_seconds, child.output
+    )
 
 
 # 2b. The bare insert
@@ -398,7 +404,7 @@ def bare_insert_main(rows_file: Path, database: Path) -> None:
         name: [dict(zip(columns, row, strict=True)) for row in rows]
         for name, (columns, rows) in exported.items()
     }
-    seconds = {}
+    seconds: dict[str, tuple[float, float]] = {}  # target -> (wall-clock, CPU)
     for target, timed in (("core", _core_insert), ("driver", _driver_insert)):
         path = database.with_name(f"{database.stem}-{target}.db")
         engine = pool_database.open_engine(f"sqlite:///{path}")
@@ -409,25 +415,23 @@ def bare_insert_main(rows_file: Path, database: Path) -> None:
         seconds[target] = timed(engine, tables, parameters, exported)
         engine.dispose()
     counts = {name: len(exported[name][1]) for name in BARE_TABLES}
-    print(
-        json.dumps(
-            {"seconds": seconds["core"], "driver_seconds": seconds["driver"], "rows": counts}
-        )
-    )
+    core, driver = seconds["core"], seconds["driver"]
+    said = {"seconds": core[0], "cpu_seconds": core[1], "driver_seconds": driver[0]}
+    print(json.dumps({**said, "rows": counts}))
 
 
 def _core_insert(
     engine: Any, tables: dict[str, Any], parameters: dict[str, list[dict[str, Any]]], _: Any
-) -> float:
+) -> tuple[float, float]:
     from sqlalchemy import insert
 
     from newsletter.pool import database as pool_database
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     with pool_database.for_writing(engine).begin() as connection:
         for name in BARE_TABLES:
             connection.execute(insert(tables[name]), parameters[name])
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
 def _driver_insert(
@@ -435,7 +439,7 @@ def _driver_insert(
     tables: dict[str, Any],
     _: Any,
     exported: dict[str, tuple[list[str], list[tuple[Any, ...]]]],
-) -> float:
+) -> tuple[float, float]:
     from sqlalchemy import insert
 
     from newsletter.pool import database as pool_database
@@ -457,11 +461,11 @@ def _driver_insert(
         compiled = insert(table).compile(dialect=dialect, column_keys=columns)
         assert list(compiled.positiontup or ()) == columns
         statements[name] = str(compiled)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     with pool_database.for_writing(engine).begin() as connection:
         for name in BARE_TABLES:
             connection.exec_driver_sql(statements[name], converted[name])
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
 def run_bare_insert(rows_file: Path, folder: Path) -> BareInsert:
@@ -478,6 +482,7 @@ def run_bare_insert(rows_file: Path, folder: Path) -> BareInsert:
     said = json.loads(child.output.splitlines()[-1])
     return BareInsert(
         seconds=said["seconds"],
+        cpu_seconds=said["cpu_seconds"],
         driver_seconds=said["driver_seconds"],
         child_seconds=child.seconds,
         peak_rss_kib=child.peak_rss_kib,
@@ -517,8 +522,9 @@ def _report_ingest(config: Path, folder: Path, number: int) -> Ingest:
     ingest = run_ingest(config, folder)
     last = ingest.output.splitlines()[-1] if ingest.output else "(no output)"
     print(
-        f"  round {number} ingest: {ingest.seconds:.1f} s, peak {ingest.peak_rss_kib / 1024:.0f}"
-        f" MiB (tree {ingest.tree_rss_kib / 1024:.0f} MiB); {last}",
+        f"  round {number} ingest: {ingest.seconds:.1f} s (CPU {ingest.cpu_seconds:.1f} s), "
+        f"peak {ingest.peak_rss_kib / 1024:.0f} MiB (tree {ingest.tree_rss_kib / 1024:.0f} MiB)"
+        f"; {last}",
         flush=True,
     )
     return ingest
@@ -527,8 +533,8 @@ def _report_ingest(config: Path, folder: Path, number: int) -> Ingest:
 def _report_bare(rows_file: Path, folder: Path, number: int) -> BareInsert:
     bare = run_bare_insert(rows_file, folder)
     print(
-        f"  round {number} bare insert: {bare.seconds:.1f} s (driver alone "
-        f"{bare.driver_seconds:.1f} s; child {bare.child_seconds:.1f} s)",
+        f"  round {number} bare insert: {bare.seconds:.1f} s (CPU {bare.cpu_seconds:.1f} s; "
+        f"driver alone {bare.driver_seconds:.1f} s; child {bare.child_seconds:.1f} s)",
         flush=True,
     )
     return bare
@@ -645,6 +651,8 @@ def print_summary(
     bare_seconds = statistics.median(r.bare.seconds for r in rounds)
     driver_seconds = statistics.median(r.bare.driver_seconds for r in rounds)
     ratio = statistics.median(r.ratio for r in rounds)
+    ingest_cpu = statistics.median(r.ingest.cpu_seconds for r in rounds)
+    bare_cpu = statistics.median(r.bare.cpu_seconds for r in rounds)
     rss_mib = max(r.ingest.peak_rss_kib for r in rounds) / 1024
     tree_mib = max(r.ingest.tree_rss_kib for r in rounds) / 1024
     rows = [
@@ -664,6 +672,12 @@ def print_summary(
             _verdict(ingest_seconds, INGEST_SECONDS),
         ),
         ("bare Core insert, median", f"{bare_seconds:.1f} s", "", ""),
+        (
+            "CPU: ingest (both processes) | bare",
+            f"{ingest_cpu:.1f} s | {bare_cpu:.1f} s ({ingest_cpu / bare_cpu:.2f}x)",
+            "",
+            "",
+        ),
         (
             "ratio ingest / bare insert",
             f"{ratio:.2f}x",
