@@ -520,7 +520,7 @@ class ListingReader:
                                   'undated = "first-seen" stores such entries)')  # fmt: skip
             return None
         self.entries_read += 1
-        summary = "\n\n".join(_clean(" ".join(lines)) for lines in draft.paragraphs)
+        summary = "\n\n".join([_clean(" ".join(lines)) for lines in draft.paragraphs])
         summary = summary_from_text(summary)  # text: a '<' in it is not markup
         if len(summary) > MAX_SUMMARY:
             length = max(len(summary), draft.summary_length)  # with the lines not kept
