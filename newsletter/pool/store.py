@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any, cast
+from functools import lru_cache
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import (
     Connection,
+    Dialect,
     Row,
     Table,
     and_,
@@ -451,29 +453,47 @@ def bulk_insert(
     """INSERT many rows through the driver's executemany.
 
     The hot path of a big ingest: Core's per-row parameter processing costs more than SQLite's
-    own work, so each column's bind processor runs once per distinct value instead.
+    own work, so the rows are turned into columns (zip does it at C speed), each column's
+    bind processor runs once per distinct value, and the columns are put back into rows in
+    the statement's order.
     """
     if not rows:
         return
-    dialect = connection.dialect
-    compiled = insert(table).compile(dialect=dialect, column_keys=list(columns))
-    processors: dict[int, Callable[[Any], Any]] = {}
-    for index, name in enumerate(columns):
-        processor = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-        if processor is not None:
-            processors[index] = processor
-    if processors:  # column by column: zip turns rows into columns and back at C speed
-        values: list[Sequence[Any]] = list(zip(*rows, strict=True))
-        for index, process in processors.items():
-            values[index] = _processed(process, values[index])
-        rows = list(zip(*values, strict=True))
+    plan = _insert_plan(table, tuple(columns), connection.dialect)
     parameters: Sequence[Any] = rows
-    if not compiled.positional:
-        parameters = [dict(zip(columns, row, strict=True)) for row in rows]
-    elif list(compiled.positiontup or ()) != list(columns):
-        order = [columns.index(name) for name in compiled.positiontup or ()]
-        parameters = [tuple(row[i] for i in order) for row in rows]
-    connection.exec_driver_sql(str(compiled), parameters)
+    if plan.processors or plan.order != tuple(range(len(columns))) or not plan.positional:
+        values: list[Sequence[Any]] = list(zip(*rows, strict=True))
+        for index, process in plan.processors:
+            values[index] = _processed(process, values[index])
+        if plan.positional:
+            parameters = list(zip(*(values[index] for index in plan.order), strict=True))
+        else:  # named placeholders (PostgreSQL's driver)
+            parameters = [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
+    connection.exec_driver_sql(plan.sql, parameters)
+
+
+class _InsertPlan(NamedTuple):
+    sql: str
+    positional: bool
+    order: tuple[int, ...]  # the columns' indexes in the statement's parameter order
+    processors: tuple[tuple[int, Callable[[Any], Any]], ...]  # (column index, bind processor)
+
+
+@lru_cache(maxsize=64)
+def _insert_plan(table: Table, columns: tuple[str, ...], dialect: Dialect) -> _InsertPlan:
+    """The compiled INSERT of these columns and what its parameters need: made once, not
+    once a batch."""
+    compiled = insert(table).compile(dialect=dialect, column_keys=list(columns))
+    processors = tuple(
+        (index, processor)
+        for index, name in enumerate(columns)
+        if (processor := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+    )
+    if compiled.positional:
+        order = tuple(columns.index(name) for name in compiled.positiontup or ())
+    else:
+        order = tuple(range(len(columns)))
+    return _InsertPlan(str(compiled), compiled.positional, order, processors)
 
 
 def _processed(process: Callable[[Any], Any], column: Sequence[Any]) -> list[Any]:
