@@ -220,6 +220,17 @@ class _Lines:
             self.last_line = self._first + index
             yield self.last_line, self._texts[index]
 
+    def peek_text(self) -> str | None:
+        """The next non-blank line, without consuming it (peek_texts(1), without a list: it
+        is asked after every date)."""
+        texts, index = self._texts, self._next
+        while index < len(texts):
+            if texts[index]:
+                return texts[index]
+            index += 1
+        found = self.peek_texts(1)  # the next block is needed
+        return found[0] if found else None
+
     def peek_texts(self, count: int) -> list[str]:
         """The next `count` non-blank lines, without consuming them."""
         found: list[str] = []
@@ -331,7 +342,7 @@ class ListingReader:
                     draft.title_closed = bool(draft.title_lines)
                 previous_blank = True
                 continue
-            start = _ENTRY_START.match(text)
+            start = _ENTRY_START.match(text) if text[0].isdigit() else None  # most lines: no
             if self.heading is None:
                 if not start:
                     self.heading = _clean(text)
@@ -465,8 +476,8 @@ class ListingReader:
         return any(self.dates.looks_like_date(text) for text in upcoming[1:])
 
     def date_follows(self) -> bool:
-        upcoming = self._lines.peek_texts(1)
-        return bool(upcoming) and self.dates.looks_like_date(upcoming[0])
+        upcoming = self._lines.peek_text()
+        return upcoming is not None and self.dates.looks_like_date(upcoming)
 
     def at_end(self) -> bool:
         return not self._lines.peek_texts(1)
