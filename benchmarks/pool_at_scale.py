@@ -32,6 +32,10 @@ reading, parsing, hashing, tagging, look-ups or process start. For reference, th
 also times the same rows through the sqlite3 driver's own executemany (values already
 converted to what SQLite stores) into a second fresh database: the database's share alone.
 
+CPU time is given too (user + system: the ingest's two processes together; the bare insert's
+timed part): on a shared machine it moves less than wall-clock, and it shows what the ingest
+would cost where the second core is busy.
+
 Peak memory is given two ways: the largest resident size of any one process of the ingest
 (getrusage through wait4: the child and the reader process it starts), and the largest sum
 over the whole process tree, sampled every 20 ms from /proc (Linux only).
