@@ -60,6 +60,8 @@ class DateReader:
 
     def looks_like_date(self, text: str) -> bool:
         """Whether a line has the shape of a date, whether or not it is a valid one."""
+        if not text[-1:].isdigit():  # every shape ends with a digit: most lines are quickly not
+            return False
         return bool(_DAY_FIRST.match(text) or _MONTH_FIRST.match(text) or _ISO.match(text))
 
     def month_line(self, text: str) -> bool:
@@ -84,6 +86,8 @@ class DateReader:
         return known
 
     def _read(self, text: str) -> ReadDate | None:
+        if not text[-1:].isdigit():  # see looks_like_date
+            return None
         match = _DAY_FIRST.match(text) or _MONTH_FIRST.match(text)
         language = None
         if match:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import deque
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -151,10 +150,15 @@ class _Lines:
         self.path = document.name
         self.bytes_read = 0
         self.last_line = 0
-        self._lines = self._read()
-        self._ahead: deque[tuple[int, str]] = deque()
+        self._blocks = self._read()
+        # Lines read and not yet given (a block's, and more when a look-ahead crossed into the
+        # next): plain list indexing, as a generator per line would cost more than the reading.
+        self._texts: list[str] = []
+        self._next = 0  # the index in _texts of the next line to give
+        self._first = 1  # the number of the line _texts[0]
 
-    def _read(self) -> Iterator[tuple[int, str]]:
+    def _read(self) -> Iterator[list[str]]:
+        """Each block's lines, stripped."""
         with self.document.open() as file:
             # Text never holds NUL: say "binary" before a decoding error can say anything else.
             self._refuse_binary(next(_read_blocks(file, self.path, _SNIFF_BYTES), b""), 0)
@@ -171,7 +175,7 @@ class _Lines:
                     lines = text.split("\n")
                     if text.endswith("\n"):
                         lines.pop()  # the empty piece after the last newline
-                    yield from enumerate((line.strip() for line in lines), start=number + 1)
+                    yield [line.strip() for line in lines]
                     number += len(lines)
             except _LineTooLong:
                 too_long = f"this line is over {MAX_LINE_BYTES >> 20} MiB long: not a listing page"
@@ -197,27 +201,51 @@ class _Lines:
                 line,
             ) from None
 
+    def _read_more(self) -> bool:
+        """Add the next block's lines to those not yet given; False at the end of the file."""
+        block: list[str] | None = []
+        while block == []:
+            block = next(self._blocks, None)
+        if block is None:
+            return False
+        self._first += self._next
+        self._texts = self._texts[self._next :] + block if self._next < len(self._texts) else block
+        self._next = 0
+        return True
+
     def __iter__(self) -> Iterator[tuple[int, str]]:
-        lines, ahead = self._lines, self._ahead
-        while True:
-            if ahead:
-                line = ahead.popleft()
-            else:
-                upcoming = next(lines, None)
-                if upcoming is None:
-                    return
-                line = upcoming
-            self.last_line = line[0]
-            yield line
+        while self._next < len(self._texts) or self._read_more():
+            index = self._next
+            self._next = index + 1
+            self.last_line = self._first + index
+            yield self.last_line, self._texts[index]
+
+    def peek_text(self) -> str | None:
+        """The next non-blank line, without consuming it (peek_texts(1), without a list: it
+        is asked after every date)."""
+        texts, index = self._texts, self._next
+        while index < len(texts):
+            if texts[index]:
+                return texts[index]
+            index += 1
+        found = self.peek_texts(1)  # the next block is needed
+        return found[0] if found else None
 
     def peek_texts(self, count: int) -> list[str]:
         """The next `count` non-blank lines, without consuming them."""
-        while sum(1 for _, text in self._ahead if text) < count:
-            try:
-                self._ahead.append(next(self._lines))
-            except StopIteration:
-                break
-        return [text for _, text in self._ahead if text][:count]
+        found: list[str] = []
+        index = self._next
+        while len(found) < count:
+            if index == len(self._texts):
+                before = self._next
+                if not self._read_more():
+                    break
+                index -= before  # the lines given were dropped from the front
+            text = self._texts[index]
+            if text:
+                found.append(text)
+            index += 1
+        return found
 
 
 class ListingReader:
@@ -314,7 +342,7 @@ class ListingReader:
                     draft.title_closed = bool(draft.title_lines)
                 previous_blank = True
                 continue
-            start = _ENTRY_START.match(text)
+            start = _ENTRY_START.match(text) if text[0].isdigit() else None  # most lines: no
             if self.heading is None:
                 if not start:
                     self.heading = _clean(text)
@@ -448,8 +476,8 @@ class ListingReader:
         return any(self.dates.looks_like_date(text) for text in upcoming[1:])
 
     def date_follows(self) -> bool:
-        upcoming = self._lines.peek_texts(1)
-        return bool(upcoming) and self.dates.looks_like_date(upcoming[0])
+        upcoming = self._lines.peek_text()
+        return upcoming is not None and self.dates.looks_like_date(upcoming)
 
     def at_end(self) -> bool:
         return not self._lines.peek_texts(1)
@@ -503,7 +531,7 @@ class ListingReader:
                                   'undated = "first-seen" stores such entries)')  # fmt: skip
             return None
         self.entries_read += 1
-        summary = "\n\n".join(_clean(" ".join(lines)) for lines in draft.paragraphs)
+        summary = "\n\n".join([_clean(" ".join(lines)) for lines in draft.paragraphs])
         summary = summary_from_text(summary)  # text: a '<' in it is not markup
         if len(summary) > MAX_SUMMARY:
             length = max(len(summary), draft.summary_length)  # with the lines not kept
@@ -527,7 +555,12 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 def _clean(text: str) -> str:
     """One line of normalised text; control characters (terminal escapes) go."""
-    return " ".join(_CONTROL.sub("", unicodedata.normalize("NFC", text)).split())
+    text = unicodedata.normalize("NFC", text)
+    # Most lines are clean already: printable text has no control characters and no
+    # whitespace but the space, so splitting and joining would give it back unchanged.
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text
+    return " ".join(_CONTROL.sub("", text).split())
 
 
 def _quote(text: str, limit: int = 60) -> str:

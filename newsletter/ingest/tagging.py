@@ -34,19 +34,19 @@ def _is_word_character(character: str) -> bool:
     return character.isalnum() or character == "_"  # what `\w` matches
 
 
-def _search_word(pattern: re.Pattern[str], text: str) -> bool:
-    """Whether `pattern` matches at the start of a word somewhere in `text`.
+def _search_word(pattern: re.Pattern[str], text: str, found: re.Match[str] | None) -> bool:
+    """Whether `pattern` matches at the start of a word somewhere in `text`, from its first
+    match `found` on.
 
     The start-of-word test is done here rather than with a look-behind in the pattern: a
     pattern that begins with a literal lets `re` skip ahead to candidate characters, about
     four times faster on a pool of a million items.
     """
-    position = 0
-    while found := pattern.search(text, position):
+    while found:
         start = found.start()
         if start == 0 or not _is_word_character(text[start - 1]):
             return True
-        position = start + 1
+        found = pattern.search(text, start + 1)
     return False
 
 
@@ -69,4 +69,8 @@ class TopicRules:
         # One text for both; NUL keeps a phrase from running from the title into the summary,
         # as `\s+` does not match it.
         text = fold_for_matching(f"{title}\x00{summary}")
-        return frozenset(slug for slug, pattern in self.patterns if _search_word(pattern, text))
+        return frozenset(
+            slug
+            for slug, pattern in self.patterns
+            if (found := pattern.search(text)) and _search_word(pattern, text, found)
+        )  # the first search inline: most patterns find nothing, and a call costs

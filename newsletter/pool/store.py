@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any, cast
+from functools import lru_cache
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import (
     Connection,
+    Dialect,
     Row,
     Table,
     and_,
@@ -144,12 +146,17 @@ class ItemWriter:
         self.now = now
         self.dedupe = dedupe
         self._others: bool | None = None  # whether the pool holds items of other sources
+        self._was_empty: bool | None = None  # whether the pool held no items at all
         # Other sources' items by day, for near-duplicates (see load_candidates).
         self._candidates: dict[date, list[tuple[int, Keyed]]] = {}
         self._candidate_day: dict[int, date] = {}
 
     def write(self, batch: Sequence[IncomingItem]) -> WriteCounts:
-        """Store a batch whose uids are distinct."""
+        """Store a batch whose uids are distinct, and not in an earlier batch of this writer
+        (as `prepare` gives a file's items; the uid's unique index refuses a repeat)."""
+        if self.pool_was_empty():  # nothing to find, merge with or match: all of it is new
+            self.insert_new(batch)
+            return WriteCounts(new=len(batch))
         by_uid = {incoming.uid: incoming for incoming in batch}
         known = [
             (row, by_uid[row.uid])
@@ -199,6 +206,14 @@ class ItemWriter:
             .where(sources.c.id == self.source_id)
             .values(format=kind, last_skipped=skipped)
         )
+
+    def pool_was_empty(self) -> bool:
+        """Whether the pool held no items when this writer began: its first ingest, where a
+        look-up of every uid would find nothing. Asked once, as pool_has_other_sources."""
+        if self._was_empty is None:
+            found = self.connection.execute(select(items.c.id).limit(1)).first()
+            self._was_empty = found is None
+        return self._was_empty
 
     def has_aliases(self) -> bool:
         return self.connection.execute(select(aliases.c.uid).limit(1)).first() is not None
@@ -444,36 +459,54 @@ def bulk_insert(
     """INSERT many rows through the driver's executemany.
 
     The hot path of a big ingest: Core's per-row parameter processing costs more than SQLite's
-    own work, so each column's bind processor runs once per distinct value instead.
+    own work, so the rows are turned into columns (zip does it at C speed), each column's
+    bind processor runs once per distinct value, and the columns are put back into rows in
+    the statement's order.
     """
     if not rows:
         return
-    dialect = connection.dialect
-    compiled = insert(table).compile(dialect=dialect, column_keys=list(columns))
-    processors: dict[int, tuple[Callable[[Any], Any], dict[Any, Any]]] = {}
-    for index, name in enumerate(columns):
-        processor = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-        if processor is not None:
-            processors[index] = (processor, {})  # with its memo: value -> processed value
-    if processors:
-        processed = []
-        for row in rows:
-            values = list(row)
-            for index, (process, memo) in processors.items():
-                value = values[index]
-                if value is not None:
-                    if value not in memo:
-                        memo[value] = process(value)
-                    values[index] = memo[value]
-            processed.append(tuple(values))
-        rows = processed
+    plan = _insert_plan(table, tuple(columns), connection.dialect)
     parameters: Sequence[Any] = rows
-    if not compiled.positional:
-        parameters = [dict(zip(columns, row, strict=True)) for row in rows]
-    elif list(compiled.positiontup or ()) != list(columns):
-        order = [columns.index(name) for name in compiled.positiontup or ()]
-        parameters = [tuple(row[i] for i in order) for row in rows]
-    connection.exec_driver_sql(str(compiled), parameters)
+    if plan.processors or plan.order != tuple(range(len(columns))) or not plan.positional:
+        values: list[Sequence[Any]] = list(zip(*rows, strict=True))
+        for index, process in plan.processors:
+            values[index] = _processed(process, values[index])
+        if plan.positional:
+            parameters = list(zip(*(values[index] for index in plan.order), strict=True))
+        else:  # named placeholders (PostgreSQL's driver)
+            parameters = [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
+    connection.exec_driver_sql(plan.sql, parameters)
+
+
+class _InsertPlan(NamedTuple):
+    sql: str
+    positional: bool
+    order: tuple[int, ...]  # the columns' indexes in the statement's parameter order
+    processors: tuple[tuple[int, Callable[[Any], Any]], ...]  # (column index, bind processor)
+
+
+@lru_cache(maxsize=64)
+def _insert_plan(table: Table, columns: tuple[str, ...], dialect: Dialect) -> _InsertPlan:
+    """The compiled INSERT of these columns and what its parameters need: made once, not
+    once a batch."""
+    compiled = insert(table).compile(dialect=dialect, column_keys=list(columns))
+    processors = tuple(
+        (index, processor)
+        for index, name in enumerate(columns)
+        if (processor := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+    )
+    if compiled.positional:
+        order = tuple(columns.index(name) for name in compiled.positiontup or ())
+    else:
+        order = tuple(range(len(columns)))
+    return _InsertPlan(str(compiled), compiled.positional, order, processors)
+
+
+def _processed(process: Callable[[Any], Any], column: Sequence[Any]) -> list[Any]:
+    """A column's values through its bind processor, each distinct value once (dates repeat,
+    and a batch's timestamps are all one)."""
+    done = {value: None if value is None else process(value) for value in set(column)}
+    return [done[value] for value in column]
 
 
 def apply_topic_links(
