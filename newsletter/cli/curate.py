@@ -9,7 +9,6 @@ import click
 
 from newsletter.cli import Workspace, _console, _escape, draft, pass_workspace
 from newsletter.errors import NewsletterError
-from newsletter.issue.editing import EDITABLE
 
 
 @draft.command("lead")
@@ -60,7 +59,7 @@ def draft_remove(workspace: Workspace, issue_name: str, uid: str) -> None:
 @draft.command("edit")
 @click.argument("issue_name", metavar="ISSUE")
 @click.argument("uid")
-@click.argument("field", type=click.Choice(EDITABLE))
+@click.argument("field")  # checked by the writer: importing its list costs start-up time
 @click.argument("value")
 @pass_workspace
 def draft_edit(workspace: Workspace, issue_name: str, uid: str, field: str, value: str) -> None:
