@@ -147,7 +147,7 @@ def _ingest_line(report: IngestReport) -> str:
 @pass_workspace
 def sources(workspace: Workspace, check: bool, output: str) -> None:
     """Show each source's health: its last read, how it went, its items, its last error."""
-    from newsletter.ingest import source_statuses
+    from newsletter.ingest import failing_sources, source_statuses
 
     statuses = source_statuses(workspace.pool, workspace.config)
     records = [_status_record(status) for status in statuses]
@@ -155,7 +155,7 @@ def sources(workspace: Workspace, check: bool, output: str) -> None:
         print_records(records, output)
     else:
         _print_sources(records)
-    failing = [status.source for status in statuses if status.status == "error"]
+    failing = failing_sources(statuses)
     if check and failing:
         raise UserError(f"last read failed: {', '.join(failing)}")
 

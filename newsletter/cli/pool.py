@@ -3,6 +3,7 @@ its topics set by hand."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date, datetime
 
 import click
@@ -84,24 +85,12 @@ def items(
 @pass_workspace
 def topics(workspace: Workspace, output: str) -> None:
     """List the topic taxonomy with how many items carry each topic."""
-    config = workspace.config
-    summaries = workspace.pool.topic_summaries()
+    from newsletter.ingest import topic_statuses
+
+    found = topic_statuses(workspace.pool, workspace.config)
     if output != "table":
-        print_records(
-            [
-                {
-                    "slug": summary.slug,
-                    "name": summary.name,
-                    "items": summary.items,
-                    "keywords": list(config.topics[summary.slug].keywords)
-                    if summary.slug in config.topics
-                    else [],
-                    "in_config": summary.slug in config.topics,
-                }
-                for summary in summaries
-            ],
-            output,
-        )
+        records = [asdict(topic) | {"keywords": list(topic.keywords)} for topic in found]
+        print_records(records, output)
         return
     from rich.table import Table
     from rich.text import Text
@@ -109,11 +98,10 @@ def topics(workspace: Workspace, output: str) -> None:
     table = Table(box=None, header_style="bold", pad_edge=False)
     for column in ("slug", "name", "items", "keywords"):
         table.add_column(column, justify="right" if column == "items" else "left")
-    for summary in summaries:
-        topic = config.topics.get(summary.slug)
-        keywords = ", ".join(topic.keywords) if topic else "(no longer in the config)"
+    for topic in found:
+        keywords = ", ".join(topic.keywords) if topic.in_config else "(no longer in the config)"
         table.add_row(
-            Text(summary.slug), Text(summary.name), str(summary.items), Text(keywords, style="dim")
+            Text(topic.slug), Text(topic.name), str(topic.items), Text(keywords, style="dim")
         )
     _console().print(table)
 

@@ -288,6 +288,34 @@ def source_statuses(pool: Pool, config: Config) -> list[SourceStatus]:
     return [_status(name, config.sources.get(name), health.get(name)) for name in names]
 
 
+def failing_sources(statuses: Sequence[SourceStatus]) -> list[str]:
+    """The sources whose last read failed (for `sources --check`)."""
+    return [status.source for status in statuses if status.status == "error"]
+
+
+@dataclass(frozen=True, slots=True)
+class TopicStatus:
+    """A topic of the pool with its items, and its keywords if the config still has it."""
+
+    slug: str
+    name: str
+    items: int
+    keywords: tuple[str, ...]
+    in_config: bool
+
+
+def topic_statuses(pool: Pool, config: Config) -> list[TopicStatus]:
+    """The pool's topics, each with how many items carry it and its keywords in the config."""
+    return [
+        TopicStatus(
+            topic.slug, topic.name, topic.items,
+            tuple(config.topics[topic.slug].keywords) if topic.slug in config.topics else (),
+            topic.slug in config.topics,
+        )
+        for topic in pool.topic_summaries()
+    ]  # fmt: skip
+
+
 def _status(
     name: str, configured: SourceConfig | None, record: SourceHealth | None
 ) -> SourceStatus:
