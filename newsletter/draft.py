@@ -18,7 +18,17 @@ from typing import Any
 from newsletter.config import Config, NewsletterConfig
 from newsletter.errors import NewsletterError
 from newsletter.headers import HeaderKind, header_problem
-from newsletter.issue import SLUG, Issue, IssueItem, Section, editing, issue_path, read_issue
+from newsletter.issue import (
+    SLUG,
+    Finding,
+    Issue,
+    IssueItem,
+    Section,
+    check_issue,
+    editing,
+    issue_path,
+    read_issue,
+)
 from newsletter.issue.writing import edited, write_new_issue
 from newsletter.model import Item, ItemQuery
 from newsletter.pool import Pool
@@ -267,6 +277,34 @@ def _status_of(path: Path) -> str:
     except (NewsletterError, UnicodeDecodeError):
         return "draft"  # a broken draft may be started over
     return str(status)
+
+
+def newsletter_for(config: Config, slug: str | None) -> NewsletterConfig:
+    """The newsletter named, or the only one configured (the editor need not name it)."""
+    if slug is None:
+        if len(config.newsletters) != 1:
+            known = ", ".join(sorted(config.newsletters)) or "none configured"
+            raise NewsletterError(f"give --newsletter (newsletters: {known})")
+        return next(iter(config.newsletters.values()))
+    return _newsletter(config, slug)
+
+
+@dataclass(frozen=True, slots=True)
+class Validation:
+    """An issue file checked against the pool: the Issue (None if it has errors), its findings,
+    and whether its uids were checked (not against an empty pool: nothing was ingested yet)."""
+
+    issue: Issue | None
+    findings: list[Finding]
+    uids_checked: bool
+
+
+def validate_issue(pool: Pool, config: Config, path: Path) -> Validation:
+    """Check an issue file: its fields, its items, and (unless the pool is empty) its uids."""
+    empty_pool = pool.count_items() == 0
+    known = None if empty_pool else pool.known_uids
+    issue, findings = check_issue(path, config, known_uids=known)
+    return Validation(issue, findings, uids_checked=not empty_pool)
 
 
 def _newsletter(config: Config, slug: str) -> NewsletterConfig:

@@ -39,3 +39,18 @@ class Notice:
 
     def __str__(self) -> str:
         return f"{_where(self.path, self.line)}{self.message}"
+
+
+def database_failure(error: BaseException) -> str | None:
+    """One line for a failure the database reported (a locked, read-only or foreign file)."""
+    import sys
+
+    if "sqlalchemy" not in sys.modules:
+        return None
+    from sqlalchemy.exc import DBAPIError
+
+    if not isinstance(error, DBAPIError):
+        return None
+    reason = (str(error.orig).strip().splitlines() or ["unknown"])[0]
+    hint = " (is another newsletter command writing to it?)" if "locked" in reason else ""
+    return f"database error: {reason}{hint}"

@@ -1,4 +1,4 @@
-"""Writing files so that a failure never leaves a half-written one behind."""
+"""Writing files so that a failure never leaves a half-written one behind; naming them short."""
 
 from __future__ import annotations
 
@@ -37,3 +37,11 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def shown_path(path: Path) -> str:
+    """A path as short as it can be: relative to the working folder when inside it."""
+    try:  # absolute(), not resolve(): the archive's site is a link, named as given
+        return str(path.absolute().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

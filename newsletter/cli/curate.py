@@ -7,7 +7,9 @@ from datetime import date
 
 import click
 
-from newsletter.cli import Workspace, _console, _escape, draft, pass_workspace
+from newsletter.cli import Workspace, pass_workspace
+from newsletter.cli.common import _console, _escape
+from newsletter.cli.drafts import draft
 from newsletter.errors import NewsletterError
 
 

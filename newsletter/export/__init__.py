@@ -128,3 +128,16 @@ def export_issue(
 def default_export_path(config: Config, issue: Issue, export_format: str) -> Path:
     suffix = {"eml": ".eml", "bundle": ".zip"}.get(export_format, f".{export_format}.json")
     return config.root / "build" / issue.newsletter / issue.slug / f"email{suffix}"
+
+
+def export_to_file(
+    issue: Issue, config: Config, export_format: str, path: Path | None = None
+) -> tuple[Path, int]:
+    """Export an issue to `path` [default: build/<newsletter>/<slug>/email.<format>]: the path
+    written and its size in bytes."""
+    from newsletter.files import write_atomically_bytes
+
+    data = export_issue(issue, config, export_format)
+    path = path or default_export_path(config, issue, export_format)
+    write_atomically_bytes(path, data)
+    return path, len(data)

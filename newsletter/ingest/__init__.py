@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -16,14 +17,14 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from newsletter.config import Config, SourceConfig, is_language
-from newsletter.errors import NewsletterError, Notice
+from newsletter.errors import NewsletterError, Notice, database_failure
 from newsletter.ingest.dates import DEFAULT_LANGUAGES
 from newsletter.ingest.documents import Document
 from newsletter.ingest.formats import FORMATS, ReaderOptions
 from newsletter.ingest.identity import normalise_url
 from newsletter.ingest.preparing import ReadRequest, ReadSummary, prepare_anywhere
 from newsletter.ingest.tagging import TopicRules
-from newsletter.model import Source, TopicOrigin, WriteCounts
+from newsletter.model import Source, SourceHealth, TopicOrigin, WriteCounts
 
 if TYPE_CHECKING:  # only for types: ingest hands its rows to the pool it is given
     from newsletter.pool import Pool
@@ -69,6 +70,35 @@ class IngestOptions:
             raise NewsletterError(f"unknown format {self.format!r}; known: {known}")
 
 
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    """One source of a run: what it stored, or (nothing stored) the one line saying why."""
+
+    source: SourceConfig
+    report: IngestReport | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceStatus:
+    """A source as `newsletter sources` shows it: configured, read from, or both."""
+
+    source: str
+    format: str
+    location: str | None
+    last_read: datetime | None
+    last_stored: datetime | None
+    status: str  # ok | not modified | error | never read
+    items: int
+    skipped: int
+    last_error: str | None
+    in_config: bool
+
+
+ByteProgress = Callable[[int], None]  # bytes of the file read so far
+ProgressFor = Callable[[SourceConfig], AbstractContextManager[ByteProgress | None]]
+
+
 def is_url(location: str) -> bool:
     return bool(_URL.match(location))
 
@@ -101,6 +131,23 @@ def source_for_url(config: Config, url: str, name: str | None) -> SourceConfig:
     parts = urlsplit(url)
     slug = re.sub(r"[^a-z0-9]+", "-", f"{parts.hostname or ''}{parts.path}".lower()).strip("-")
     return SourceConfig(name=slug[:80].rstrip("-") or "web", url=url)
+
+
+def ingest_jobs(
+    config: Config, locations: Sequence[str], source_name: str | None, every_source: bool
+) -> list[SourceConfig]:
+    """The sources to read: each file or URL given, as its source, then every configured one."""
+    jobs: list[SourceConfig] = []
+    for location in locations:
+        if is_url(location):
+            source = source_for_url(config, location, source_name)
+            jobs.append(replace(source, path=None, url=location))
+        else:
+            path = Path(location)
+            jobs.append(replace(source_for(config, path, source_name), path=path, url=None))
+    if every_source:
+        jobs += config.sources.values()
+    return jobs
 
 
 def _named_source(config: Config, name: str) -> SourceConfig:
@@ -185,6 +232,108 @@ def ingest_source(
         record, etag=fetched.validators.etag, last_modified=fetched.validators.last_modified
     )
     return _ingest(pool, config, source, fetched.document, options, now, None, record)
+
+
+def ingest_sources(
+    pool: Pool,
+    config: Config,
+    sources: Sequence[SourceConfig],
+    options: IngestOptions,
+    *,
+    progress: ProgressFor | None = None,
+    on_result: Callable[[IngestResult], None] | None = None,
+) -> list[IngestResult]:
+    """Read each source in turn: one that fails stores nothing, and stops none of the others."""
+    results = []
+    for source in sources:
+        result = _ingest_one(pool, config, source, options, progress, alone=len(sources) == 1)
+        results.append(result)
+        if on_result:
+            on_result(result)
+    pool.optimise()
+    failed = sum(result.error is not None for result in results)
+    if failed:
+        raise NewsletterError(f"{failed} of {len(sources)} sources failed; the others were stored")
+    return results
+
+
+def _ingest_one(
+    pool: Pool, config: Config, source: SourceConfig, options: IngestOptions,
+    progress: ProgressFor | None, alone: bool,
+) -> IngestResult:  # fmt: skip
+    """One source of a run; an error that is not the only source's is its result's line."""
+    try:
+        with progress(source) if progress else nullcontext(None) as on_progress:
+            report = ingest_source(pool, config, source, options, on_progress=on_progress)
+    except NewsletterError as error:
+        if alone:
+            message = f"{error.message} (nothing stored)"
+            raise NewsletterError(message, error.path, error.line) from None
+        return IngestResult(source, error=str(error))
+    except Exception as error:
+        # One source the database refuses (or a bug in one reader) must not keep the
+        # others from being read: say which, in one line, and go on.
+        if alone:
+            raise
+        problem = database_failure(error) or f"{type(error).__name__}: {error}"
+        where = source.url or str(source.path)
+        return IngestResult(source, error=f"{where}: {problem.splitlines()[0]}")
+    return IngestResult(source, report)
+
+
+def source_statuses(pool: Pool, config: Config) -> list[SourceStatus]:
+    """Every configured source, then every other the pool has read, each with its health."""
+    health = {record.name: record for record in pool.source_health()}
+    names = [*config.sources, *sorted(set(health) - set(config.sources))]
+    return [_status(name, config.sources.get(name), health.get(name)) for name in names]
+
+
+def failing_sources(statuses: Sequence[SourceStatus]) -> list[str]:
+    """The sources whose last read failed (for `sources --check`)."""
+    return [status.source for status in statuses if status.status == "error"]
+
+
+@dataclass(frozen=True, slots=True)
+class TopicStatus:
+    """A topic of the pool with its items, and its keywords if the config still has it."""
+
+    slug: str
+    name: str
+    items: int
+    keywords: tuple[str, ...]
+    in_config: bool
+
+
+def topic_statuses(pool: Pool, config: Config) -> list[TopicStatus]:
+    """The pool's topics, each with how many items carry it and its keywords in the config."""
+    return [
+        TopicStatus(
+            topic.slug, topic.name, topic.items,
+            tuple(config.topics[topic.slug].keywords) if topic.slug in config.topics else (),
+            topic.slug in config.topics,
+        )
+        for topic in pool.topic_summaries()
+    ]  # fmt: skip
+
+
+def _status(
+    name: str, configured: SourceConfig | None, record: SourceHealth | None
+) -> SourceStatus:
+    where = record.location if record else None
+    if configured is not None:
+        where = configured.url or str(configured.path)
+    return SourceStatus(
+        source=name,
+        format=record.format if record else configured.format if configured else "",
+        location=where,
+        last_read=record.last_fetched if record else None,
+        last_stored=record.last_ingested if record else None,
+        status=(record.status or "ok") if record else "never read",
+        items=record.items if record else 0,
+        skipped=record.skipped if record else 0,
+        last_error=record.error if record else None,
+        in_config=configured is not None,
+    )
 
 
 def _problem(error: NewsletterError) -> str:

@@ -464,3 +464,10 @@ def find_issue(config: Config, name: str) -> Path:
 def issue_files(config: Config) -> list[Path]:
     """Every issue file, by newsletter then slug."""
     return sorted(issues_folder(config).glob("*/*.toml"))
+
+
+def load_issue(config: Config, name: str) -> tuple[Path, Issue]:
+    """An issue named as an editor types it, read and checked, as every stage after drafting
+    starts."""
+    path = find_issue(config, name)
+    return path, read_issue(path, config)

@@ -177,3 +177,13 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
                 f"this version of newsletter does not know (is the database newer?): {error}"
             ) from None
     return before, head
+
+
+def upgrade_database(url: str) -> tuple[str | None, str]:
+    """Apply pending migrations to the database at `url`: its revision before, and after."""
+    engine = open_engine(url)
+    try:
+        check_connection(engine)
+        return upgrade(engine)
+    finally:
+        engine.dispose()

@@ -253,6 +253,15 @@ def render_issue(issue: Issue, config: Config, theme: Theme | None = None) -> Re
     )
 
 
+def render_to_folder(
+    issue: Issue, config: Config, folder: Path | None = None, keep_mjml: bool = False
+) -> list[Path]:
+    """Render an issue and write it to `folder` [default: build/<newsletter>/<slug>]."""
+    email = render_issue(issue, config)
+    folder = folder or config.root / "build" / issue.newsletter / issue.slug
+    return write_rendered(email, folder, keep_mjml)
+
+
 def write_rendered(email: RenderedEmail, folder: Path, keep_mjml: bool = False) -> list[Path]:
     """email.html, email.txt (and email.mjml), each written whole or not at all."""
     from newsletter.files import write_atomically

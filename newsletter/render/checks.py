@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
-from newsletter.issue import Issue
+from newsletter.config import Config
+from newsletter.files import shown_path
+from newsletter.issue import Issue, check_issue
 from newsletter.model import MERGE_TAGS, RenderedEmail, merge_tag
-from newsletter.render import link_of
+from newsletter.render import link_of, render_issue
 
 CLIP_BYTES = 102 * 1024  # Gmail cuts the HTML off after this many bytes
 WARN_BYTES = 90 * 1024
@@ -23,6 +26,34 @@ class Check:
     severity: Literal["error", "warning"]
     code: str
     message: str
+
+
+@dataclass(frozen=True, slots=True)
+class EmailReport:
+    """An issue file's findings, then its email's checks (when the file could be rendered)."""
+
+    checks: list[Check]
+    html_bytes: int  # 0: the file has errors, and nothing was rendered
+
+    @property
+    def errors(self) -> int:
+        return sum(check.severity == "error" for check in self.checks)
+
+
+def check_issue_email(path: Path, config: Config) -> EmailReport:
+    """Check an issue file, then (if it has no errors) the email it renders to."""
+    issue, findings = check_issue(path, config)
+    shown = shown_path(path)
+    checks = [Check(f.severity, "issue", _located(shown, f.line, f.message)) for f in findings]
+    if issue is None:
+        return EmailReport(checks, 0)
+    email = render_issue(issue, config)
+    return EmailReport(checks + check_email(issue, email), len(email.html.encode()))
+
+
+def _located(path: str, line: int | None, message: str) -> str:
+    """`path:line: message`, or `path: message` where no line is known."""
+    return f"{path}:{line}: {message}" if line else f"{path}: {message}"
 
 
 def check_email(issue: Issue, email: RenderedEmail) -> list[Check]:
