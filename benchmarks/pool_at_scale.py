@@ -71,7 +71,7 @@ SEED = 20201109
 
 # Targets
 INGEST_SECONDS = 60.0
-INGEST_RSS_MIB = 300.0
+INGEST_RSS_MIB = 300e6 / 2**20  # the issue says 300 MB: 286 MiB
 INGEST_RATIO = 1.5  # ingest wall-clock / bare Core insert of the same rows
 SELECT_MEDIAN_MS = 10.0
 HELP_MEDIAN_SECONDS = 0.3
@@ -698,13 +698,13 @@ def print_summary(
         (
             "ingest peak RSS, one process",
             f"{rss_mib:,.0f} MiB",
-            f"< {INGEST_RSS_MIB:.0f} MiB",
+            "< 300 MB",
             _verdict(rss_mib, INGEST_RSS_MIB),
         ),
         (
             "ingest peak RSS, all processes",
             f"{tree_mib:,.0f} MiB",
-            f"< {INGEST_RSS_MIB:.0f} MiB",
+            "< 300 MB",
             _verdict(tree_mib, INGEST_RSS_MIB),
         ),
         ("ingest throughput", f"{listing.items / ingest_seconds:,.0f} items/s", "", ""),
