@@ -1,6 +1,7 @@
 """The `newsletter` command: parse arguments, call one library function, print the result.
 
-This module holds the group, the workspace the commands share and the error handling; each
+This module holds the group, the workspace the commands share (newsletter.workspace, the
+studio's front door too) and the error handling; each
 stage's commands are in a module of their own (imported at the end, so that they register).
 Heavy modules (SQLAlchemy, Babel, rich) are imported inside the commands that need them, so
 that `newsletter --help` answers at once.
@@ -8,19 +9,15 @@ that `newsletter --help` answers at once.
 
 from __future__ import annotations
 
-from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from newsletter import __version__
 from newsletter.errors import NewsletterError, database_failure
 from newsletter.files import shown_path
-
-if TYPE_CHECKING:
-    from newsletter.config import Config
-    from newsletter.pool import Pool
+from newsletter.workspace import Workspace
 
 
 class UserError(click.ClickException):
@@ -56,33 +53,6 @@ class DefaultCommandGroup(NewsletterGroup):
         if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
             args = [self.default_command, *args]
         return super().parse_args(ctx, args)
-
-
-class Workspace:
-    """What the commands share: the config and the pool, each opened on first use."""
-
-    def __init__(self, config_path: Path | None):
-        self.config_path = config_path
-        self._pool: Pool | None = None
-
-    @cached_property
-    def config(self) -> Config:
-        from newsletter.config import load_config
-
-        return load_config(self.config_path)
-
-    @property
-    def pool(self) -> Pool:
-        if self._pool is None:
-            from newsletter.pool import Pool
-
-            topics = {slug: topic.name for slug, topic in self.config.topics.items()}
-            self._pool = Pool.open(self.config.database_url, topics)
-        return self._pool
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.close()
 
 
 pass_workspace = click.make_pass_decorator(Workspace)

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from newsletter.cli import Workspace, cli, pass_workspace
+from newsletter.cli import cli, pass_workspace
+from newsletter.workspace import Workspace
 
 
 @cli.command()

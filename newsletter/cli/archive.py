@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from newsletter.cli import DefaultCommandGroup, Workspace, cli, pass_workspace
+from newsletter.cli import DefaultCommandGroup, cli, pass_workspace
 from newsletter.cli.common import (
     _check_dates,
     _console,
@@ -18,6 +18,7 @@ from newsletter.cli.common import (
     print_warnings,
     progress_bar,
 )
+from newsletter.workspace import Workspace
 
 
 class ArchiveGroup(DefaultCommandGroup):

@@ -7,10 +7,11 @@ from datetime import date
 
 import click
 
-from newsletter.cli import Workspace, pass_workspace
+from newsletter.cli import pass_workspace
 from newsletter.cli.common import _console, _escape
 from newsletter.cli.drafts import draft
 from newsletter.errors import NewsletterError
+from newsletter.workspace import Workspace
 
 
 @draft.command("lead")

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from newsletter.cli import DefaultCommandGroup, UserError, Workspace, cli, pass_workspace
+from newsletter.cli import DefaultCommandGroup, UserError, cli, pass_workspace
 from newsletter.cli.common import (
     _console,
     _escape,
@@ -18,6 +18,7 @@ from newsletter.cli.common import (
     print_records,
     resolve_period,
 )
+from newsletter.workspace import Workspace
 
 
 @cli.group(cls=DefaultCommandGroup)

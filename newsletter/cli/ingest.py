@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from newsletter.cli import UserError, Workspace, cli, pass_workspace
+from newsletter.cli import UserError, cli, pass_workspace
 from newsletter.cli.common import (
     SHORT_UID,
     _console,
@@ -22,6 +22,7 @@ from newsletter.cli.common import (
     print_warnings,
     progress_bar,
 )
+from newsletter.workspace import Workspace
 
 if TYPE_CHECKING:
     from rich.console import Console

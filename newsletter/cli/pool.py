@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 import click
 
-from newsletter.cli import Workspace, cli, pass_workspace
+from newsletter.cli import cli, pass_workspace
 from newsletter.cli.common import (
     SHORT_UID,
     _console,
@@ -18,6 +18,7 @@ from newsletter.cli.common import (
     print_records,
     resolve_period,
 )
+from newsletter.workspace import Workspace
 
 
 @cli.command()

@@ -8,8 +8,9 @@ from typing import Any
 
 import click
 
-from newsletter.cli import Workspace, cli, pass_workspace
+from newsletter.cli import cli, pass_workspace
 from newsletter.cli.common import _console, _escape, _shown_path, format_option, print_records
+from newsletter.workspace import Workspace
 
 
 @cli.command()

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from newsletter.cli import UserError, Workspace, cli, pass_workspace
+from newsletter.cli import UserError, cli, pass_workspace
 from newsletter.cli.common import (
     _console,
     _escape,
@@ -18,6 +18,7 @@ from newsletter.cli.common import (
     print_warnings,
     progress_bar,
 )
+from newsletter.workspace import Workspace
 
 if TYPE_CHECKING:
     from newsletter.export.delivery import ListSend
