@@ -13,12 +13,13 @@ from typing import Any, TypeVar
 
 from newsletter.errors import NewsletterError
 from newsletter.headers import HeaderKind, header_problem
+from newsletter.model import FORMATS
 from newsletter.tomltext import KeyPath, locate_key, parse_toml, read_toml_text
 
 CONFIG_NAME = "newsletter.toml"
 DATABASE_URL_ENV = "NEWSLETTER_DATABASE_URL"
 CONFIG_ENV = "NEWSLETTER_CONFIG"
-SOURCE_FORMATS = ("auto", "listing", "feed", "html", "csv", "json")
+SOURCE_FORMATS = ("auto", *FORMATS)
 UNDATED = ("skip", "first-seen")  # what becomes of a listing's entry without a date
 SELECTOR_FIELDS = ("item", "title", "link", "date", "type", "summary", "image")
 COLUMN_FIELDS = ("title", "date", "type", "summary", "url", "image", "language")

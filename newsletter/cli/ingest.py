@@ -22,6 +22,7 @@ from newsletter.cli.common import (
     print_warnings,
     progress_bar,
 )
+from newsletter.model import FORMATS
 from newsletter.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ PROGRESS_BAR_FROM = 4 * 1024 * 1024  # bytes: smaller files ingest too fast to n
 @click.option(
     "--format",
     "source_format",
-    type=click.Choice(["listing", "feed", "html", "csv", "json"]),
+    type=click.Choice(FORMATS),
     help="Read as this format [default: the source's, else told from the content].",
 )
 @click.option("--topic", "topics", multiple=True, help="Also tag every item with this topic.")

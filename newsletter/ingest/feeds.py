@@ -16,7 +16,7 @@ from typing import Any
 from newsletter.errors import NewsletterError
 from newsletter.ingest.dates import DateReader
 from newsletter.ingest.documents import Document
-from newsletter.ingest.fields import EntryBuilder, Notices, RawEntry
+from newsletter.ingest.fields import FieldReader, RawEntry, ReadingSettings
 from newsletter.model import Entry
 
 _ENTRY_TAG = re.compile(rb"<(?:[A-Za-z][\w.-]*:)?(?:item|entry)[\s>/]")
@@ -24,36 +24,16 @@ _IMG_SRC = re.compile(r"""<img\b[^>]*?\bsrc\s*=\s*["']([^"']+)["']""", re.IGNORE
 _DATE_KEYS = ("published", "updated", "created", "dc_date")
 
 
-class FeedReader:
+class FeedReader(FieldReader):
     """Yields the entries of an RSS or Atom document; `heading` and `notices` fill in."""
 
     def __init__(
         self,
         document: Document,
         dates: DateReader,
-        *,
-        default_type: str | None = None,
-        language: str | None = None,
-        date_format: str | None = None,
-        base_url: str | None = None,
-        strict: bool = False,
+        settings: ReadingSettings,
     ):
-        self.document = document
-        self.notices = Notices(document.name, strict)
-        self.heading: str | None = None
-        self.bytes_read = 0
-        self.builder = EntryBuilder(
-            self.notices,
-            dates,
-            base_url=base_url,
-            default_type=default_type,
-            language=language,
-            date_format=date_format,
-        )
-
-    @property
-    def skipped(self) -> int:
-        return self.notices.skipped
+        super().__init__(document, dates, settings)
 
     def __iter__(self) -> Iterator[Entry]:
         import feedparser

@@ -9,10 +9,11 @@ Links and images are made absolute against the document's URL, and only http(s) 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 from newsletter.config import is_language
@@ -25,6 +26,9 @@ from newsletter.markup import (
     text_from_html,
 )
 from newsletter.model import Entry, date_problem
+
+if TYPE_CHECKING:
+    from newsletter.ingest.documents import Document
 
 MAX_NOTICES = 50
 DEFAULT_TYPE = "News"
@@ -254,3 +258,38 @@ def _paragraphs(text: str) -> str:
 def _quote(text: str, limit: int = 60) -> str:
     text = " ".join(text.split())
     return repr(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
+@dataclass(frozen=True, slots=True)
+class ReadingSettings:
+    """What a source says of how its entries read, for the readers that build entries from
+    fields (feeds, pages, tables)."""
+
+    default_type: str | None = None
+    language: str | None = None
+    date_format: str | None = None
+    base_url: str | None = None
+    strict: bool = False
+
+
+class FieldReader:
+    """What the feed, page and table readers share: the document, its notices, its heading,
+    how much of it was read, and the builder that makes entries of raw fields."""
+
+    def __init__(self, document: Document, dates: DateReader, settings: ReadingSettings):
+        self.document = document
+        self.notices = Notices(document.name, settings.strict)
+        self.heading: str | None = None
+        self.bytes_read = 0
+        self.builder = EntryBuilder(
+            self.notices,
+            dates,
+            base_url=settings.base_url,
+            default_type=settings.default_type,
+            language=settings.language,
+            date_format=settings.date_format,
+        )
+
+    @property
+    def skipped(self) -> int:
+        return self.notices.skipped

@@ -6,15 +6,16 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 
 from newsletter.errors import NewsletterError, Notice
 from newsletter.ingest.dates import DateReader
 from newsletter.ingest.documents import Document
-from newsletter.model import Entry
+from newsletter.model import FORMATS, Entry
 
-FORMATS = ("listing", "feed", "html", "csv", "json")
+if TYPE_CHECKING:
+    from newsletter.ingest.fields import ReadingSettings
 
 _SNIFF_BYTES = 16384
 _FEED_ROOT = re.compile(rb"<(?:rss|feed|rdf:RDF|RDF)[\s>]", re.IGNORECASE)
@@ -146,37 +147,60 @@ def open_reader(
 ) -> tuple[str, EntryReader]:
     """(the format, a reader of the document in it)."""
     kind = options.format or detect_format(document)
-    common: dict[str, Any] = {
-        "default_type": options.default_type,
-        "language": options.language or language,
-        "date_format": options.date_format,
-        "base_url": document.url or options.base_url,
-        "strict": options.strict,
-    }
-    reader: EntryReader
-    if kind == "listing":
+    if kind not in FORMATS:
+        raise NewsletterError(f"unknown format {kind!r}; known: {', '.join(FORMATS)}")
+    if kind == "listing":  # a text format of its own: no fields to build entries from
         from newsletter.ingest.listing import ListingReader
 
-        reader = ListingReader(
+        reader: EntryReader = ListingReader(
             document, dates, language, override=options.language, strict=options.strict,
             undated=options.undated,
         )  # fmt: skip
-    elif kind == "feed":
-        from newsletter.ingest.feeds import FeedReader
+        return kind, reader
+    from newsletter.ingest.fields import ReadingSettings
 
-        reader = FeedReader(document, dates, **common)
-    elif kind == "html":
-        from newsletter.ingest.pages import PageReader
+    settings = ReadingSettings(
+        default_type=options.default_type,
+        language=options.language or language,
+        date_format=options.date_format,
+        base_url=document.url or options.base_url,
+        strict=options.strict,
+    )
+    return kind, _FIELD_READERS[kind](document, dates, options, settings)
 
-        reader = PageReader(document, dates, options.selectors, **common)
-    elif kind == "csv":
-        from newsletter.ingest.tabular import CsvReader
 
-        reader = CsvReader(document, dates, options.columns, **common)
-    elif kind == "json":
-        from newsletter.ingest.tabular import JsonReader
+def _feed(
+    document: Document, dates: DateReader, _: ReaderOptions, settings: ReadingSettings
+) -> EntryReader:
+    from newsletter.ingest.feeds import FeedReader
 
-        reader = JsonReader(document, dates, options.columns, **common)
-    else:
-        raise NewsletterError(f"unknown format {kind!r}; known: {', '.join(FORMATS)}")
-    return kind, reader
+    return FeedReader(document, dates, settings)
+
+
+def _page(
+    document: Document, dates: DateReader, options: ReaderOptions, settings: ReadingSettings
+) -> EntryReader:
+    from newsletter.ingest.pages import PageReader
+
+    return PageReader(document, dates, options.selectors, settings)
+
+
+def _csv(
+    document: Document, dates: DateReader, options: ReaderOptions, settings: ReadingSettings
+) -> EntryReader:
+    from newsletter.ingest.tabular import CsvReader
+
+    return CsvReader(document, dates, options.columns, settings)
+
+
+def _json(
+    document: Document, dates: DateReader, options: ReaderOptions, settings: ReadingSettings
+) -> EntryReader:
+    from newsletter.ingest.tabular import JsonReader
+
+    return JsonReader(document, dates, options.columns, settings)
+
+
+# The formats whose readers build entries from fields, each reader's module loaded on use
+# (lxml, feedparser and csv are not imported for a listing).
+_FIELD_READERS = {"feed": _feed, "html": _page, "csv": _csv, "json": _json}

@@ -24,7 +24,7 @@ from typing import Any
 from newsletter.errors import NewsletterError
 from newsletter.ingest.dates import DateReader
 from newsletter.ingest.documents import Document
-from newsletter.ingest.fields import EntryBuilder, Notices, RawEntry
+from newsletter.ingest.fields import FieldReader, RawEntry, ReadingSettings
 from newsletter.model import Entry
 
 REQUIRED_SELECTORS = ("item", "title")
@@ -38,7 +38,7 @@ def compile_selector(selector: str) -> Any:
     return CSSSelector(selector, translator="html")
 
 
-class PageReader:
+class PageReader(FieldReader):
     """Yields the entries of an HTML listing page; `heading` and `notices` fill in."""
 
     def __init__(
@@ -46,12 +46,7 @@ class PageReader:
         document: Document,
         dates: DateReader,
         selectors: Mapping[str, str],
-        *,
-        default_type: str | None = None,
-        language: str | None = None,
-        date_format: str | None = None,
-        base_url: str | None = None,
-        strict: bool = False,
+        settings: ReadingSettings,
     ):
         missing = [name for name in REQUIRED_SELECTORS if not selectors.get(name)]
         if missing:
@@ -60,23 +55,8 @@ class PageReader:
                 f"{' and '.join(missing)} in the source's [selectors] table",
                 document.name,
             )
-        self.document = document
+        super().__init__(document, dates, settings)
         self.selectors = {name: compile_selector(css) for name, css in selectors.items()}
-        self.notices = Notices(document.name, strict)
-        self.heading: str | None = None
-        self.bytes_read = 0
-        self.builder = EntryBuilder(
-            self.notices,
-            dates,
-            base_url=base_url,
-            default_type=default_type,
-            language=language,
-            date_format=date_format,
-        )
-
-    @property
-    def skipped(self) -> int:
-        return self.notices.skipped
 
     def __iter__(self) -> Iterator[Entry]:
         from lxml import etree, html

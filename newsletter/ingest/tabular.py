@@ -24,7 +24,7 @@ from newsletter.config import COLUMN_FIELDS
 from newsletter.errors import NewsletterError
 from newsletter.ingest.dates import DateReader
 from newsletter.ingest.documents import Document
-from newsletter.ingest.fields import EntryBuilder, Notices, RawEntry
+from newsletter.ingest.fields import FieldReader, RawEntry, ReadingSettings
 from newsletter.model import Entry
 
 _USUAL_NAMES = {
@@ -49,38 +49,18 @@ def _column_for(field: str, columns: Iterable[str], mapping: Mapping[str, str]) 
     return next((by_name[name] for name in _USUAL_NAMES[field] if name in by_name), None)
 
 
-class _TabularReader:
+class _TabularReader(FieldReader):
     """What CSV and JSON readers share: the mapping, the builder, the notices."""
 
     def __init__(
         self,
         document: Document,
         dates: DateReader,
-        columns: Mapping[str, str] | None = None,
-        *,
-        default_type: str | None = None,
-        language: str | None = None,
-        date_format: str | None = None,
-        base_url: str | None = None,
-        strict: bool = False,
+        columns: Mapping[str, str] | None,
+        settings: ReadingSettings,
     ):
-        self.document = document
+        super().__init__(document, dates, settings)
         self.mapping = dict(columns or {})
-        self.notices = Notices(document.name, strict)
-        self.heading: str | None = None
-        self.bytes_read = 0
-        self.builder = EntryBuilder(
-            self.notices,
-            dates,
-            base_url=base_url,
-            default_type=default_type,
-            language=language,
-            date_format=date_format,
-        )
-
-    @property
-    def skipped(self) -> int:
-        return self.notices.skipped
 
     def fields(self, names: Iterable[str]) -> dict[str, str]:
         """field -> column, for the fields these columns (or keys) hold."""
