@@ -110,6 +110,10 @@ _WORD_BYTES = 45  # base64 of 45 bytes is 60 characters: an encoded word of 72 w
 _ATOM = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~ -]*$")
 
 
+def _looks_encoded(text: str) -> bool:
+    return "=?" in text
+
+
 def encoded_words(text: str) -> list[str]:
     """`text` as RFC 2047 encoded words (UTF-8, base64), each within a line, characters never
     split across two words."""
@@ -142,15 +146,16 @@ def fold(name: str, tokens: list[str], separator: str = " ") -> bytes:
 def text_header(name: str, value: str, kind: HeaderKind = HeaderKind.TEXT) -> bytes:
     """An unstructured header (Subject): ASCII folded at spaces, else encoded words."""
     check_header_value(value, kind, name)
-    if value.isascii() and not value.startswith(" "):
+    if value.isascii() and not value.startswith(" ") and not _looks_encoded(value):
         return fold(name, value.split(" ")) if value else f"{name}: ".encode()
     return fold(name, encoded_words(value))
 
 
 def phrase(name: str) -> list[str]:
     """A display name as tokens of an RFC 5322 phrase: atoms, a quoted string, or encoded
-    words when it is not ASCII."""
-    if not name.isascii():
+    words when it is not ASCII or holds "=?" (which a reader's decoder may take for the start
+    of an encoded word, however the rest of it looks)."""
+    if not name.isascii() or _looks_encoded(name):
         return encoded_words(name)
     if _ATOM.match(name) and name == " ".join(name.split()):
         return name.split(" ")
