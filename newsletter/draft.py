@@ -16,11 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from newsletter.config import Config, NewsletterConfig
-from newsletter.errors import NewsletterError
+from newsletter.errors import Finding, NewsletterError
 from newsletter.headers import HeaderKind, header_problem
 from newsletter.issue import (
     SLUG,
-    Finding,
     Issue,
     IssueItem,
     Section,

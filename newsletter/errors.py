@@ -1,9 +1,11 @@
-"""The one user-facing error type, and the notices (warnings) that travel with results."""
+"""The one user-facing error type, and the one type of finding (a problem at a place) that
+travels with results."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 
 def _where(path: Path | str | None, line: int | None) -> str:
@@ -30,15 +32,23 @@ class NewsletterError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class Notice:
-    """Something worth telling the user that did not stop the work."""
+class Finding:
+    """A problem at a place, as every reader and every check reports it: what, where, how grave
+    (a warning lets the work go on; an error stops it), and a short code a program can match.
+
+    `str()` is `path:line: message`; `labelled()` puts the severity after the place."""
 
     message: str
     path: Path | str | None = None
     line: int | None = None
+    severity: Literal["error", "warning"] = "warning"
+    code: str = ""
 
     def __str__(self) -> str:
         return f"{_where(self.path, self.line)}{self.message}"
+
+    def labelled(self) -> str:
+        return f"{_where(self.path, self.line)}{self.severity}: {self.message}"
 
 
 def database_failure(error: BaseException) -> str | None:

@@ -9,9 +9,9 @@ import pytest
 
 from newsletter.config import Config
 from newsletter.draft import create_draft
-from newsletter.errors import NewsletterError
+from newsletter.errors import Finding, NewsletterError
 from newsletter.ingest import ingest_file
-from newsletter.issue import Finding, check_issue, find_issue, read_issue
+from newsletter.issue import check_issue, find_issue, read_issue
 from newsletter.pool import Pool
 from tests.conftest import COOPERATIVES, WHATS_NEW
 
@@ -151,7 +151,7 @@ def test_an_item_outside_the_period_is_a_warning(november: Path, config: Config)
     (warning,) = findings
     assert warning.severity == "warning"
     assert warning.line == line_of(november, "date = 2020-10-04")
-    assert str(warning) == (
+    assert warning.labelled() == (
         f"{november}:{warning.line}: warning: 'Supporting the cooperative movement in Jordan' "
         "is dated 2020-10-04, outside the period"
     )

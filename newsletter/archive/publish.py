@@ -41,7 +41,7 @@ from datetime import date
 from pathlib import Path
 
 from newsletter.config import Config
-from newsletter.errors import NewsletterError, Notice
+from newsletter.errors import Finding, NewsletterError
 from newsletter.issue import Issue, check_issue, issues_folder, read_issue
 from newsletter.issue.writing import mark_published, marked_published
 from newsletter.pool import Pool
@@ -85,7 +85,7 @@ class PublishReport:
     frozen: FrozenIssue
     unchanged: bool  # published before with exactly this content: nothing new written
     repaired: tuple[str, ...] = ()  # what an interrupted publish had left undone, now done
-    warnings: tuple[Notice, ...] = ()
+    warnings: tuple[Finding, ...] = ()
 
 
 def frozen_folder(issue_path: Path) -> Path:
@@ -265,11 +265,11 @@ def _number_for(taken: list[Publication], published: date, wanted: int | None) -
 
 def _repair(
     config: Config, path: Path, issue: Issue, record: NewsletterPublications
-) -> tuple[list[str], list[Notice]]:
+) -> tuple[list[str], list[Finding]]:
     """Under the lock, before anything else: the rows of frozen versions that have none, and
     no unfinished copies of this issue. Returns what was done, and what could not be."""
     done: list[str] = []
-    warnings: list[Notice] = []
+    warnings: list[Finding] = []
     for unfinished in _unfinished_copies(frozen_folder(path)):
         shutil.rmtree(unfinished)
         done.append(f"removed {unfinished}, an unfinished copy an interrupted publish left")
@@ -283,7 +283,7 @@ def _repair(
         holder = numbered.get(publication.number) if publication.version == 1 else None
         if holder is not None:
             warnings.append(
-                Notice(
+                Finding(
                     f"{key} went out as no. {publication.number}, which the database gives to "
                     f"{publication.newsletter}/{holder}: two issues have that number; left "
                     "unrecorded",

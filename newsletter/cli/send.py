@@ -132,7 +132,7 @@ def send(
     assert subscriber_list is not None
     subscribers, problems = read_subscribers(subscriber_list)
     err = _console(stderr=True)
-    print_warnings(err, [problem.describe(subscriber_list) for problem in problems])
+    print_warnings(err, [str(problem) for problem in problems])
     with progress_bar(err, "messages", "sending") as on_progress:
         try:
             sent = send_to_list(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from newsletter.errors import NewsletterError
+from newsletter.errors import Finding, NewsletterError
 from newsletter.headers import HeaderKind, header_problem
 
 if TYPE_CHECKING:
@@ -43,20 +43,7 @@ class Subscriber:
         return self.ascii_address or self.address
 
 
-@dataclass(frozen=True, slots=True)
-class SubscriberProblem:
-    line: int
-    value: str
-    message: str
-    skipped: bool = True  # False: the subscriber stays, without what the message names
-
-    def describe(self, path: Path) -> str:
-        return f"{path}:{self.line}: {self.message} ({_shown(self.value)}); " + (
-            "skipped" if self.skipped else "sent without a name"
-        )
-
-
-def read_subscribers(path: Path) -> tuple[list[Subscriber], list[SubscriberProblem]]:
+def read_subscribers(path: Path) -> tuple[list[Subscriber], list[Finding]]:
     """The list's subscribers, and the rows that cannot be sent to (listed, never sent)."""
     try:
         with path.open(encoding="utf-8-sig", newline="") as file:
@@ -85,7 +72,7 @@ def _dialect(sample: str) -> type[csv.Dialect] | csv.Dialect:
     return csv.excel
 
 
-def _read_rows(rows: _CsvReader, path: Path) -> tuple[list[Subscriber], list[SubscriberProblem]]:
+def _read_rows(rows: _CsvReader, path: Path) -> tuple[list[Subscriber], list[Finding]]:
     from email_validator import EmailNotValidError, validate_email
 
     header = [column.strip().lower() for column in next(rows, [])]
@@ -100,7 +87,7 @@ def _read_rows(rows: _CsvReader, path: Path) -> tuple[list[Subscriber], list[Sub
     name_column = next((header.index(c) for c in NAME_COLUMNS if c in header), None)
 
     subscribers: list[Subscriber] = []
-    problems: list[SubscriberProblem] = []
+    problems: list[Finding] = []
     first_line: dict[str, int] = {}
     line = rows.line_num + 1  # where the next row starts
     for row in rows:
@@ -114,31 +101,35 @@ def _read_rows(rows: _CsvReader, path: Path) -> tuple[list[Subscriber], list[Sub
         try:
             checked = validate_email(raw, check_deliverability=False)
         except EmailNotValidError as error:
-            problems.append(SubscriberProblem(number, raw, f"invalid address: {error}"))
+            problems.append(_problem(path, number, raw, f"invalid address: {error}"))
             continue
         name_problem = header_problem(name, HeaderKind.NAME)
         if name_problem and len(name) > HeaderKind.NAME.limit:
             # Its characters are fine (they are checked first), it is only too long: the
             # address is good, the name is left out.
-            problems.append(SubscriberProblem(number, name, f"the name: {name_problem}", False))
+            problems.append(_problem(path, number, name, f"the name: {name_problem}", False))
             name, name_problem = "", None
         if name_problem:
-            problems.append(SubscriberProblem(number, name, f"the name: {name_problem}"))
+            problems.append(_problem(path, number, name, f"the name: {name_problem}"))
             continue
         if _HEADER_LIKE.search(name):
-            problems.append(SubscriberProblem(number, name, "a name that reads like a header"))
+            problems.append(_problem(path, number, name, "a name that reads like a header"))
             continue
         subscriber = Subscriber(checked.normalized, name, checked.ascii_email)
         if subscriber.key in first_line:
-            problems.append(
-                SubscriberProblem(
-                    number, raw, f"the same address as line {first_line[subscriber.key]}"
-                )
-            )
+            earlier = first_line[subscriber.key]
+            problems.append(_problem(path, number, raw, f"the same address as line {earlier}"))
             continue
         first_line[subscriber.key] = number
         subscribers.append(subscriber)
     return subscribers, problems
+
+
+def _problem(path: Path, line: int, value: str, message: str, skipped: bool = True) -> Finding:
+    """A row that is not sent to (code "skipped"), or sent without its name ("name-dropped")."""
+    outcome = "skipped" if skipped else "sent without a name"
+    code = "skipped" if skipped else "name-dropped"
+    return Finding(f"{message} ({_shown(value)}); {outcome}", path, line, "warning", code)
 
 
 def _shown(value: str, limit: int = 60) -> str:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from newsletter.config import Config, SourceConfig, is_language
-from newsletter.errors import NewsletterError, Notice, database_failure
+from newsletter.errors import Finding, NewsletterError, database_failure
 from newsletter.ingest.dates import DEFAULT_LANGUAGES
 from newsletter.ingest.documents import Document
 from newsletter.ingest.formats import ReaderOptions
@@ -43,7 +43,7 @@ class IngestReport:
     entries: int
     counts: WriteCounts
     duplicates: int  # entries repeated within the document itself
-    notices: tuple[Notice, ...] = ()
+    notices: tuple[Finding, ...] = ()
     skipped: int = 0  # entries that could not be read (each named in a notice)
     not_modified: bool = False  # a fetch the server answered with 304: nothing read
 

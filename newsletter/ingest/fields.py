@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 from newsletter.config import is_language
-from newsletter.errors import NewsletterError, Notice
+from newsletter.errors import Finding, NewsletterError
 from newsletter.ingest.dates import DateError, DateReader
 from newsletter.markup import (
     clean_inline,
@@ -60,7 +60,7 @@ class RawEntry(NamedTuple):
     language: str | None = None
 
 
-class Notices(list[Notice]):
+class Notices(list[Finding]):
     """A document's notices, capped so that a broken file of a million rows stays readable,
     with the count of records left out (`strict`: the first one is the document's error)."""
 
@@ -79,9 +79,9 @@ class Notices(list[Notice]):
 
     def add(self, message: str, line: int | None = None) -> None:
         if len(self) < MAX_NOTICES:
-            self.append(Notice(message, self.name, line))
+            self.append(Finding(message, self.name, line))
         elif len(self) == MAX_NOTICES:
-            self.append(Notice("more notices left out", self.name, line))
+            self.append(Finding("more notices left out", self.name, line))
 
 
 def read_date(text: str, dates: DateReader, date_format: str | None = None) -> date:

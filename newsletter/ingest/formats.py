@@ -9,7 +9,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 
-from newsletter.errors import NewsletterError, Notice
+from newsletter.errors import Finding, NewsletterError
 from newsletter.ingest.dates import DateReader
 from newsletter.ingest.documents import Document
 from newsletter.model import FORMATS, Entry
@@ -53,7 +53,7 @@ class EntryReader(Protocol):
     heading: str | None
 
     @property
-    def notices(self) -> Sequence[Notice]: ...
+    def notices(self) -> Sequence[Finding]: ...
 
     @property
     def bytes_read(self) -> int: ...

@@ -23,7 +23,7 @@ from datetime import date
 from pathlib import Path
 from typing import BinaryIO
 
-from newsletter.errors import NewsletterError, Notice
+from newsletter.errors import Finding, NewsletterError
 from newsletter.ingest.dates import DateError, DateReader, ReadDate
 from newsletter.ingest.documents import Document
 from newsletter.ingest.fields import (
@@ -281,7 +281,7 @@ class ListingReader:
         self.undated = undated
         self.today = today or date.today()
         self.heading: str | None = None
-        self.notices: list[Notice] = []
+        self.notices: list[Finding] = []
         self.entries_read = 0
         self.skipped = 0
         self.page_language: str | None = None
@@ -296,9 +296,9 @@ class ListingReader:
 
     def notice(self, line: int, message: str) -> None:
         if len(self.notices) < MAX_NOTICES:
-            self.notices.append(Notice(message, self.path, line))
+            self.notices.append(Finding(message, self.path, line))
         elif len(self.notices) == MAX_NOTICES:
-            self.notices.append(Notice("more notices left out", self.path, line))
+            self.notices.append(Finding("more notices left out", self.path, line))
 
     def skip(self, line: int, message: str) -> None:
         """An entry left out: a notice, or with `strict` the file's error."""

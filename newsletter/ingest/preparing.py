@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from newsletter.config import MAX_FILE_BYTES, TopicConfig
-from newsletter.errors import NewsletterError, Notice
+from newsletter.errors import Finding, NewsletterError
 from newsletter.ingest.dates import DateReader
 from newsletter.ingest.documents import Document
 from newsletter.ingest.formats import ReaderOptions, open_reader
@@ -59,7 +59,7 @@ class ReadSummary:
     heading: str | None
     entries: int
     duplicates: int  # entries repeated within the file
-    notices: tuple[Notice, ...]
+    notices: tuple[Finding, ...]
     skipped: int = 0  # entries that could not be read, each named in a notice
 
 

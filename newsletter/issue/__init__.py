@@ -12,10 +12,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from newsletter.config import Config, is_language
-from newsletter.errors import NewsletterError
+from newsletter.errors import Finding, NewsletterError
 from newsletter.headers import HeaderKind, header_problem
 from newsletter.model import date_problem
 from newsletter.tomltext import KeyPath, key_lines, parse_toml, read_toml_text
@@ -98,20 +98,6 @@ class Issue:
         return lead + tuple(item for section in self.sections for item in section.items)
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """A problem with an issue file, at a line of it."""
-
-    severity: Literal["error", "warning"]
-    message: str
-    path: Path
-    line: int | None = None
-
-    def __str__(self) -> str:
-        where = f"{self.path}:{self.line}" if self.line else f"{self.path}"
-        return f"{where}: {self.severity}: {self.message}"
-
-
 @dataclass
 class _Checker:
     """Reads an issue's parsed TOML into an Issue, collecting findings with their lines."""
@@ -127,10 +113,10 @@ class _Checker:
         return None
 
     def error(self, key: KeyPath, message: str) -> None:
-        self.findings.append(Finding("error", message, self.path, self.line(key)))
+        self.findings.append(Finding(message, self.path, self.line(key), "error"))
 
     def warning(self, key: KeyPath, message: str) -> None:
-        self.findings.append(Finding("warning", message, self.path, self.line(key)))
+        self.findings.append(Finding(message, self.path, self.line(key), "warning"))
 
     def unknown_keys(self, key: KeyPath, table: dict[str, Any], known: Iterable[str]) -> None:
         known = tuple(known)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Literal
 
 from newsletter.config import Config
+from newsletter.errors import Finding
 from newsletter.files import shown_path
 from newsletter.issue import Issue, check_issue
 from newsletter.model import MERGE_TAGS, RenderedEmail, merge_tag
@@ -22,17 +23,10 @@ _MERGE_TAG = re.compile(r"^%%([a-z_]+)%%$")
 
 
 @dataclass(frozen=True, slots=True)
-class Check:
-    severity: Literal["error", "warning"]
-    code: str
-    message: str
-
-
-@dataclass(frozen=True, slots=True)
 class EmailReport:
     """An issue file's findings, then its email's checks (when the file could be rendered)."""
 
-    checks: list[Check]
+    checks: list[Finding]
     html_bytes: int  # 0: the file has errors, and nothing was rendered
 
     @property
@@ -44,7 +38,10 @@ def check_issue_email(path: Path, config: Config) -> EmailReport:
     """Check an issue file, then (if it has no errors) the email it renders to."""
     issue, findings = check_issue(path, config)
     shown = shown_path(path)
-    checks = [Check(f.severity, "issue", _located(shown, f.line, f.message)) for f in findings]
+    checks = [  # the place in the message: the email's own checks have none
+        Finding(_located(shown, f.line, f.message), severity=f.severity, code="issue")
+        for f in findings
+    ]
     if issue is None:
         return EmailReport(checks, 0)
     email = render_issue(issue, config)
@@ -56,14 +53,14 @@ def _located(path: str, line: int | None, message: str) -> str:
     return f"{path}:{line}: {message}" if line else f"{path}: {message}"
 
 
-def check_email(issue: Issue, email: RenderedEmail) -> list[Check]:
+def check_email(issue: Issue, email: RenderedEmail) -> list[Finding]:
     """Everything that would make the email clipped, broken, unreadable or unlawful to send."""
     from lxml import html as lxml_html
 
-    found: list[Check] = []
+    found: list[Finding] = []
 
     def add(severity: Literal["error", "warning"], code: str, message: str) -> None:
-        found.append(Check(severity, code, message))
+        found.append(Finding(message, severity=severity, code=code))
 
     size = len(email.html.encode("utf-8"))
     if size > CLIP_BYTES:

@@ -28,7 +28,7 @@ def test_a_line_separator_in_a_name_makes_no_second_recipient(tmp_path: Path) ->
                  "erin@example.com,Erin\r\n")  # fmt: skip
     found, problems = read_subscribers(path)
     assert [s.address for s in found] == ["erin@example.com"]
-    assert [(p.line, p.skipped) for p in problems] == [(2, True), (3, True), (4, True)]
+    assert [(p.line, p.code) for p in problems] == [(2, "skipped"), (3, "skipped"), (4, "skipped")]
     assert "U+2028 (LINE SEPARATOR) cannot go into a mail header" in problems[0].message
     assert all("attacker" not in s.address for s in found)
 
