@@ -9,6 +9,7 @@ as plain data, so an unchanged issue need not be read again to plan them.
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import re
 from collections import defaultdict
@@ -23,6 +24,7 @@ from newsletter.archive.publish import FrozenIssue
 from newsletter.config import BrandConfig, Config
 from newsletter.issue import IssueItem
 from newsletter.markup import summary_text
+from newsletter.model import MERGE_TAGS, merge_tag
 from newsletter.render import ItemView, format_day, inline_paragraphs, item_date_label, item_view
 from newsletter.render.theme import Theme
 
@@ -142,6 +144,14 @@ def brand_css(brand: BrandConfig) -> bytes:
 
 def _digest(*parts: Any) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def public_copy(html_text: str, values: dict[str, str]) -> bytes:
+    """The sent email's HTML with its merge tags filled for anyone to read (a tag left in
+    would be a link to `%%unsubscribe_url%%`, which leads nowhere)."""
+    for name in MERGE_TAGS:
+        html_text = html_text.replace(merge_tag(name), html.escape(values.get(name, "")))
+    return html_text.encode("utf-8")
 
 
 def issue_url(newsletter: str, slug: str) -> str:
@@ -383,13 +393,23 @@ class SitePlan:
             canonical=self.absolute(path),
         )
         email = data["folder"] + "/email.html"
+        values = self.public_values(newsletter, slug)
         self.pages.append(
             Page(
                 f"{newsletter}/{slug}/email.html",
-                data["digest"],
-                content=lambda: Path(email).read_bytes(),
+                _digest(data["digest"], values),
+                content=lambda: public_copy(Path(email).read_text(encoding="utf-8"), values),
             )
         )
+
+    def public_values(self, newsletter: str, slug: str) -> dict[str, str]:
+        """What the archive's copy of the email shows where each subscriber's own values
+        went: the list's unsubscribe page (no one's signed link), the issue's web page, and
+        no name."""
+        config = self.config.newsletters.get(newsletter)
+        web = (config.issue_url(slug) if config else None) or ""
+        unsubscribe = (config.unsubscribe_url if config else None) or web
+        return {"unsubscribe_url": unsubscribe, "web_version_url": web, "subscriber_name": ""}
 
     def _issue_page(
         self, frozen: FrozenIssue, before: IssueLink | None, after: IssueLink | None

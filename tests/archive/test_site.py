@@ -241,3 +241,15 @@ def test_the_archive_wears_the_brand(workspace: Path, tmp_path: Path) -> None:
     report = build_archive(load_config(config_file), site)
     assert "#0b6e4f" in (site / "assets" / "brand.css").read_text()
     assert report.written == ["assets/brand.css"]  # only the style sheet changed
+
+
+@pytest.mark.usefixtures("published")
+def test_the_archives_copy_of_the_email_has_no_merge_tags(config: Config, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    build_archive(config, site)
+    frozen = config.root / "issues" / "ilo-coop-enews" / "2020-11" / "v1" / "email.html"
+    assert "%%unsubscribe_url%%" in frozen.read_text()  # as sent: each subscriber's own
+    copy = (site / "ilo-coop-enews" / "2020-11" / "email.html").read_text()
+    assert "%%" not in copy
+    newsletter = config.newsletters["ilo-coop-enews"]
+    assert f'href="{newsletter.unsubscribe_url}"' in copy  # the list's page, nobody's link
