@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 import click
 
@@ -19,6 +20,9 @@ from newsletter.cli.common import (
     resolve_period,
 )
 from newsletter.workspace import Workspace
+
+if TYPE_CHECKING:
+    from newsletter.model import Item
 
 
 @cli.command()
@@ -145,8 +149,7 @@ def types(workspace: Workspace, newsletter_slug: str | None, output: str) -> Non
 @pass_workspace
 def tag(workspace: Workspace, uid: str, topic_slugs: tuple[str, ...]) -> None:
     """Tag an item with topics by hand (kept by `retag`)."""
-    item = workspace.pool.tag(uid, workspace.config.check_topics(topic_slugs))
-    click.echo(f"{item.uid} {item.title}\ntopics: {', '.join(item.topics) or '(none)'}")
+    _print_topics(workspace.pool.tag(uid, workspace.config.check_topics(topic_slugs)))
 
 
 @cli.command()
@@ -155,8 +158,7 @@ def tag(workspace: Workspace, uid: str, topic_slugs: tuple[str, ...]) -> None:
 @pass_workspace
 def untag(workspace: Workspace, uid: str, topic_slugs: tuple[str, ...]) -> None:
     """Take topics off an item; keyword rules and sources will not add them back."""
-    item = workspace.pool.untag(uid, workspace.config.check_topics(topic_slugs))
-    click.echo(f"{item.uid} {item.title}\ntopics: {', '.join(item.topics) or '(none)'}")
+    _print_topics(workspace.pool.untag(uid, workspace.config.check_topics(topic_slugs)))
 
 
 @cli.command()
@@ -170,3 +172,7 @@ def retag(workspace: Workspace) -> None:
         f"retagged {workspace.pool.count_items()} items: {added} topic links added, "
         f"{removed} removed (manual tags kept)"
     )
+
+
+def _print_topics(item: Item) -> None:
+    click.echo(f"{item.uid} {item.title}\ntopics: {', '.join(item.topics) or '(none)'}")
