@@ -420,12 +420,12 @@ class _ConfigReader:
                 if required not in selectors:
                     raise self.fail((*key, "selectors"),
                                     f"an HTML source needs an {required!r} selector")  # fmt: skip
-        from cssselect import SelectorError
-        from lxml.cssselect import CSSSelector
+        # The translation lxml.cssselect makes when the page is read, without importing lxml.
+        from cssselect import HTMLTranslator, SelectorError
 
         for name, css in selectors.items():
             try:
-                CSSSelector(css, translator="html")
+                HTMLTranslator().css_to_xpath(css)
             except SelectorError as error:
                 raise self.fail((*key, "selectors", name), f"not a CSS selector: {error}") from None
         return selectors
