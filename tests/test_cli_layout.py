@@ -88,3 +88,34 @@ def test_the_scan_finds_what_it_looks_for() -> None:
     calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)]
     assert [_writes(mode) for call in calls if _name(call.func) == "open"
             for mode in _mode_of(call)] == [True, True]  # fmt: skip
+
+
+def test_the_command_table_names_where_each_command_is_registered() -> None:
+    """`newsletter items` imports only its own module: COMMANDS must say, for every command,
+    which modules register it (and no module may register a command the table does not list)."""
+    import importlib
+
+    from newsletter.cli import COMMANDS, cli
+
+    for name in {module for modules in COMMANDS.values() for module in modules}:
+        importlib.import_module(f"newsletter.cli.{name}")
+    assert set(cli.commands) == set(COMMANDS)
+    assert {path.stem for path in MODULES} - {"__init__", "common"} == {
+        module for modules in COMMANDS.values() for module in modules
+    }
+
+
+def test_a_command_imports_its_own_module_and_not_the_others() -> None:
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from newsletter.cli import cli\n"
+        "cli.get_command(None, 'items')\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith('newsletter.cli.'))))\n"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert loaded == ["newsletter.cli.common", "newsletter.cli.pool"]
