@@ -31,6 +31,7 @@ from newsletter.issue import (
 from newsletter.issue.writing import edited, write_new_issue
 from newsletter.model import Item, ItemQuery
 from newsletter.pool import Pool
+from newsletter.pool.reads import PoolReads
 from newsletter.tomltext import parse_toml, read_toml_text
 
 PREHEADER_LENGTH = 110  # characters; inbox previews show about this many
@@ -138,7 +139,7 @@ class TypeSection:
     configured: bool  # False: no configured section takes it, it falls into OTHER_SECTION
 
 
-def type_sections(pool: Pool, newsletter: NewsletterConfig) -> list[TypeSection]:
+def type_sections(pool: PoolReads, newsletter: NewsletterConfig) -> list[TypeSection]:
     """Where each type label of the pool goes in this newsletter's issues (by type alone)."""
     found = []
     for label, count in pool.type_counts():

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from newsletter.config import Config
     from newsletter.pool import Pool
+    from newsletter.pool.reads import PoolReads
 
 
 class Workspace:
@@ -19,6 +20,7 @@ class Workspace:
     def __init__(self, config_path: Path | None = None):
         self.config_path = config_path  # None: found in the working folder or above
         self._pool: Pool | None = None
+        self._reader: PoolReads | None = None
 
     @cached_property
     def config(self) -> Config:
@@ -36,6 +38,19 @@ class Workspace:
         return self._pool
 
     @property
+    def reader(self) -> PoolReads:
+        """The pool for a command that only looks: a SQLite pool that needs no migration is
+        read through the standard library alone (pool/quick.py), without SQLAlchemy's import."""
+        if self._pool is not None:
+            return self._pool
+        if self._reader is None:
+            from newsletter.pool.quick import open_quick_reader
+
+            topics = {slug: topic.name for slug, topic in self.config.topics.items()}
+            self._reader = open_quick_reader(self.config.database_url, topics) or self.pool
+        return self._reader
+
+    @property
     def root(self) -> Path:
         """The folder of newsletter.toml: relative paths in it start here."""
         return self.config.root
@@ -47,6 +62,9 @@ class Workspace:
         return find_issue(self.config, name)
 
     def close(self) -> None:
+        if self._reader is not None and self._reader is not self._pool:
+            self._reader.close()
+        self._reader = None
         if self._pool is not None:
             self._pool.close()
             self._pool = None

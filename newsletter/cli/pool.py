@@ -58,7 +58,7 @@ def items(
         limit=limit,
         provenance=True,
     )
-    found = workspace.pool.select_items(query)
+    found = workspace.reader.select_items(query)
     if output != "table":
         print_records([item_record(item) for item in found], output)
         return
@@ -92,7 +92,7 @@ def topics(workspace: Workspace, output: str) -> None:
     """List the topic taxonomy with how many items carry each topic."""
     from newsletter.ingest import topic_statuses
 
-    found = topic_statuses(workspace.pool, workspace.config)
+    found = topic_statuses(workspace.reader, workspace.config)
     if output != "table":
         records = [asdict(topic) | {"keywords": list(topic.keywords)} for topic in found]
         print_records(records, output)
@@ -120,7 +120,7 @@ def types(workspace: Workspace, newsletter_slug: str | None, output: str) -> Non
     from newsletter.draft import newsletter_for, type_sections
 
     newsletter = newsletter_for(workspace.config, newsletter_slug)
-    found = type_sections(workspace.pool, newsletter)
+    found = type_sections(workspace.reader, newsletter)
     records = [
         {"type": t.type, "items": t.items, "section": t.section, "configured": t.configured}
         for t in found

@@ -28,6 +28,7 @@ from newsletter.model import FORMATS, Source, SourceHealth, TopicOrigin, WriteCo
 
 if TYPE_CHECKING:  # only for types: ingest hands its rows to the pool it is given
     from newsletter.pool import Pool
+    from newsletter.pool.reads import PoolReads
 
 _URL = re.compile(r"^https?://", re.IGNORECASE)
 
@@ -304,7 +305,7 @@ class TopicStatus:
     in_config: bool
 
 
-def topic_statuses(pool: Pool, config: Config) -> list[TopicStatus]:
+def topic_statuses(pool: PoolReads, config: Config) -> list[TopicStatus]:
     """The pool's topics, each with how many items carry it and its keywords in the config."""
     return [
         TopicStatus(

@@ -10,11 +10,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, ProgrammingError
 
 from newsletter.errors import NewsletterError
+from newsletter.pool.reads import HEAD_REVISION, lower
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-# The newest migration's revision: a pool at it opens without importing Alembic, which costs a
-# tenth of a second on every command (tests/pool/test_migrations.py keeps it true).
-HEAD_REVISION = "0006"
 SQLITE_CACHE_MIB = 64  # page cache per connection: big ingests touch the uid index at random
 
 
@@ -72,10 +70,6 @@ def _begin_sqlite(connection: Connection) -> None:
     connection.exec_driver_sql(f"BEGIN {mode}")
 
 
-def _lower(value: Any) -> Any:
-    return value.lower() if isinstance(value, str) else value
-
-
 def _use_wal(cursor: Any) -> None:
     """Switch a new database to write-ahead logging: readers then never wait for a writer.
 
@@ -97,10 +91,9 @@ def _use_wal(cursor: Any) -> None:
 
 
 def _tune_sqlite(connection: Any, _record: Any) -> None:
-    # Transactions begin in _begin_sqlite, which says how; SQLite's own lower() knows only
-    # ASCII, so "ÉCONOMIE" would not find "économie".
+    # Transactions begin in _begin_sqlite, which says how.
     connection.isolation_level = None
-    connection.create_function("lower", 1, _lower, deterministic=True)
+    connection.create_function("lower", 1, lower, deterministic=True)
     cursor = connection.cursor()
     cursor.execute("PRAGMA foreign_keys = ON")
     _use_wal(cursor)

@@ -1,7 +1,4 @@
-"""The item pool: every item ever ingested, once, with its topics and sources.
-
-The only part of the program that touches SQLAlchemy; everything leaves it as plain records.
-"""
+"""The front door of the pool: `Pool`, a connection to its database, for every stage."""
 
 from __future__ import annotations
 
@@ -227,7 +224,7 @@ class Pool:
 
     def topic_summaries(self) -> list[TopicSummary]:
         with self.engine.connect() as connection:
-            return queries.topic_summaries(connection)
+            return queries.reads(connection).topic_summaries()
 
     def known_uids(self, uids: Iterable[str]) -> set[str]:
         """Those of `uids` that the pool holds."""
@@ -236,11 +233,11 @@ class Pool:
 
     def type_counts(self) -> list[tuple[str, int]]:
         with self.engine.connect() as connection:
-            return queries.type_counts(connection)
+            return queries.reads(connection).type_counts()
 
     def count_items(self) -> int:
         with self.engine.connect() as connection:
-            return queries.count_items(connection)
+            return queries.reads(connection).count_items()
 
     # The send ledger and suppressions
 
