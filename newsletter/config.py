@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from newsletter.errors import NewsletterError
+from newsletter.formats import FORMATS
 from newsletter.headers import HeaderKind, header_problem
-from newsletter.model import FORMATS
 from newsletter.tomltext import KeyPath, locate_key, parse_toml, read_toml_text
 
 CONFIG_NAME = "newsletter.toml"

@@ -15,9 +15,6 @@ from typing import NamedTuple
 EARLIEST_DATE = date(1900, 1, 1)
 LATEST_DATE = date(2999, 12, 31)
 
-# The formats sources come in, each read by its reader in newsletter/ingest/.
-FORMATS = ("listing", "feed", "html", "csv", "json")
-
 
 def date_problem(day: date) -> str | None:
     """Why `day` is outside the dates newsletter works with, or None when it is inside."""

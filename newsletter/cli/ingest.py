@@ -22,7 +22,7 @@ from newsletter.cli.common import (
     print_warnings,
     progress_bar,
 )
-from newsletter.model import FORMATS
+from newsletter.formats import FORMATS
 from newsletter.workspace import Workspace
 
 if TYPE_CHECKING:

@@ -18,13 +18,14 @@ from urllib.parse import urlsplit
 
 from newsletter.config import Config, SourceConfig, is_language
 from newsletter.errors import Finding, NewsletterError, database_failure
+from newsletter.formats import FORMATS
 from newsletter.ingest.dates import DEFAULT_LANGUAGES
 from newsletter.ingest.documents import Document
 from newsletter.ingest.formats import ReaderOptions
 from newsletter.ingest.identity import normalise_url
 from newsletter.ingest.preparing import ReadRequest, ReadSummary, prepare_anywhere
 from newsletter.ingest.tagging import TopicRules
-from newsletter.model import FORMATS, Source, SourceHealth, TopicOrigin, WriteCounts
+from newsletter.model import Source, SourceHealth, TopicOrigin, WriteCounts
 
 if TYPE_CHECKING:  # only for types: ingest hands its rows to the pool it is given
     from newsletter.pool import Pool

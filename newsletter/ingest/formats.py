@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 
 from newsletter.errors import Finding, NewsletterError
+from newsletter.formats import FORMATS
 from newsletter.ingest.dates import DateReader
 from newsletter.ingest.documents import Document
-from newsletter.model import FORMATS, Entry
+from newsletter.model import Entry
 
 if TYPE_CHECKING:
     from newsletter.ingest.fields import ReadingSettings
