@@ -64,7 +64,7 @@ def test_a_bulk_send_to_1000_each_with_their_own_unsubscribe_link(
                                           SIGNING_KEY.encode())  # fmt: skip
         text = message.get_body(("plain",)).get_content()  # type: ignore[attr-defined]
         html = message.get_body(("html",)).get_content()  # type: ignore[attr-defined]
-        assert f"Unsubscribe: {expected}" in text
+        assert f"Unsubscribe:\n{expected}\n" in text.replace("\r\n", "\n")
         assert f'href="{expected.replace("&", "&amp;")}"' in html
         assert expected in message["List-Unsubscribe"]  # type: ignore[index]
         assert message["To"].addresses[0].addr_spec == received.recipient  # type: ignore[index]

@@ -156,8 +156,39 @@ def test_the_text_part_wraps_at_72_and_numbers_its_links(sample_config: Config) 
     assert max(len(line) for line in lines if "://" not in line) <= 72
     assert lines[0] == "ILO COOP eNews - November issue"
     assert "[1] https://www.ilo.org/global/topics/cooperatives/news/lang--en/index.htm" in lines
-    assert "Unsubscribe: %%unsubscribe_url%%" in lines
-    assert "View in your browser: https://newsletters.example.org/ilo-coop-enews/2020-11/" in lines
+    assert lines[lines.index("Unsubscribe:") + 1] == "%%unsubscribe_url%%"
+    web = lines.index("View in your browser:") + 1
+    assert lines[web] == "https://newsletters.example.org/ilo-coop-enews/2020-11/"
+
+
+_URL_LINE = re.compile(r"^(\[\d+\] )?(https?://|mailto:)\S+$")
+
+
+@pytest.mark.parametrize("slug", SAMPLES)
+def test_as_sent_every_url_has_its_own_line_and_every_other_line_fits_78_columns(
+    sample_config: Config, slug: str
+) -> None:
+    """As export and send make it (tracking parameters, merge tags filled), with the longest
+    words the samples could bring: a title and a type without spaces to break at."""
+    from newsletter.export import list_values, prepared_email
+    from newsletter.export.mime import fill_merge_tags
+
+    issue = sample(sample_config, slug)
+    first = issue.sections[0].items[0]
+    long_word = "Cooperatives" * 5
+    stretched = replace(first, title=f"{long_word} {first.title} " * 3, type="Press release" * 4)
+    issue = replace(issue, title=issue.title * 3, sections=(
+        replace(issue.sections[0], items=(stretched, *issue.sections[0].items[1:])),
+        *issue.sections[1:],
+    ))  # fmt: skip
+    email, newsletter = prepared_email(issue, sample_config)
+    text = fill_merge_tags(email, list_values(email, newsletter)).text
+    assert "utm_campaign" in text  # as sent
+    for line in text.splitlines():
+        if "://" in line or "mailto:" in line:
+            assert _URL_LINE.match(line), f"a URL shares its line: {line!r}"
+        elif long_word not in line:  # one word longer than a line stays whole
+            assert len(line) <= 78, f"{len(line)} columns: {line!r}"
 
 
 def test_brand_settings_come_from_the_config(sample_config: Config, tmp_path: Path) -> None:
