@@ -170,10 +170,21 @@ class SenderConfig:
     unsubscribe_mailto: str | None = None  # an address that unsubscribes whoever writes to it
     utm: bool = False  # add utm_source/medium/campaign to links
     utm_source: str | None = None  # default: the newsletter's slug
+    # The To: of a copy for the whole list (an .eml export): the list's own address; default
+    # the From. A message without a To: scores as spam (SpamAssassin's MISSING_HEADERS).
+    to_name: str = ""
+    to_address: str | None = None
 
     @property
     def domain(self) -> str:
         return self.from_address.rsplit("@", 1)[1]
+
+    @property
+    def list_recipient(self) -> tuple[str, str]:
+        """(name, address) for the To: of a copy addressed to nobody in particular."""
+        if self.to_address:
+            return self.to_name, self.to_address
+        return self.from_name, self.from_address
 
 
 @dataclass(frozen=True, slots=True)
@@ -541,8 +552,8 @@ class _ConfigReader:
         if value is None:
             return None
         table = self.table(key, value)
-        self.check_keys(key, table, {"from", "reply_to", "list_id", "unsubscribe_mailto", "utm",
-                                     "utm_source"})  # fmt: skip
+        self.check_keys(key, table, {"from", "to", "reply_to", "list_id", "unsubscribe_mailto",
+                                     "utm", "utm_source"})  # fmt: skip
         if "from" not in table:
             raise self.fail(key, "missing 'from', e.g. \"ILO COOP eNews <enews@ilo.org>\"")
         name, address = self.mailbox((*key, "from"), table["from"])
@@ -551,6 +562,9 @@ class _ConfigReader:
             raise self.fail((*key, "utm"), "expected true or false")
         reply_to = table.get("reply_to")
         mailto = table.get("unsubscribe_mailto")
+        to_name, to_address = (
+            self.mailbox((*key, "to"), table["to"]) if "to" in table else ("", None)
+        )
         list_id = self.optional_text((*key, "list_id"), table.get("list_id"))
         if list_id is not None:
             self.header((*key, "list_id"), list_id, HeaderKind.LIST_ID)
@@ -564,6 +578,8 @@ class _ConfigReader:
             else None,
             utm=utm,
             utm_source=self.optional_text((*key, "utm_source"), table.get("utm_source")),
+            to_name=to_name,
+            to_address=to_address,
         )
 
     def mailbox(self, key: KeyPath, value: Any) -> tuple[str, str]:

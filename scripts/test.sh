@@ -15,6 +15,16 @@ if ! command -v chromium >/dev/null; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
 
+# SpamAssassin with its offline rules scores what the export and send stages make.
+if ! command -v spamassassin >/dev/null; then
+    if [ "$(id -u)" != 0 ]; then
+        echo "test: please install Debian's spamassassin package (needs root)" >&2
+        exit 1
+    fi
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq spamassassin >/dev/null
+fi
+
 # axe-core, from the npm registry, for the accessibility checks of the archive's pages.
 if [ ! -f build/axe/node_modules/axe-core/axe.min.js ]; then
     if ! command -v npm >/dev/null; then

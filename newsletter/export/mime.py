@@ -4,10 +4,8 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import html
 import re
-from base64 import urlsafe_b64encode
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
@@ -99,14 +97,15 @@ def fill_merge_tags(email: RenderedEmail, values: Mapping[str, str]) -> Rendered
 
 
 def signed_unsubscribe_url(base: str, address: str, newsletter: str, key: bytes) -> str:
-    """The list's unsubscribe page with the subscriber's address and a signature over it, so
-    the page can honour a one-click unsubscribe without a login (RFC 8058)."""
-    token = urlsplit(base)
-    who = urlsafe_b64encode(address.lower().encode()).decode()
-    signature = hmac.new(key, f"{newsletter}\x1f{address.lower()}".encode(), hashlib.sha256)
-    query = parse_qsl(token.query, keep_blank_values=True)
-    query += [("u", who), ("s", signature.hexdigest()[:32])]
-    return urlunsplit(token._replace(query=urlencode(query)))
+    """The list's unsubscribe page with the subscriber's token (newsletter/tokens.py), so that
+    the page can honour a one-click unsubscribe without a login (RFC 8058) while nobody who
+    sees the link can read the address in it."""
+    from newsletter.tokens import make_token
+
+    parts = urlsplit(base)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    query.append(("t", make_token(address, newsletter, key)))
+    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 # The message
@@ -121,9 +120,12 @@ def list_id(newsletter: NewsletterConfig, sender: SenderConfig) -> bytes | None:
     return fold("List-Id", [*phrase(newsletter.name), f"<{sender.list_id}>"])
 
 
-def list_unsubscribe_headers(url: str | None, mailto: str | None) -> list[bytes]:
-    """List-Unsubscribe with its links, and List-Unsubscribe-Post when there is a web link to
-    POST to (RFC 8058's one click); each link checked, folded between links."""
+def list_unsubscribe_headers(
+    url: str | None, mailto: str | None, *, one_click: bool = False
+) -> list[bytes]:
+    """List-Unsubscribe with its links, each checked, folded between links; and
+    List-Unsubscribe-Post (RFC 8058's one click) only when `url` names its recipient: a POST
+    to the list's bare page would promise an unsubscribe that cannot say whom."""
     links = []
     if url:
         links.append(f"<{check_header_value(url, HeaderKind.URL, 'the unsubscribe link')}>")
@@ -134,7 +136,7 @@ def list_unsubscribe_headers(url: str | None, mailto: str | None) -> list[bytes]
         return []
     tokens = [link + "," for link in links[:-1]] + links[-1:]
     headers = [fold("List-Unsubscribe", tokens)]
-    if url:
+    if url and one_click:
         headers.append(b"List-Unsubscribe-Post: List-Unsubscribe=One-Click")
     return headers
 
@@ -193,15 +195,17 @@ def build_message(
     date: datetime,
     to: tuple[str, str] | None = None,
     unsubscribe_url: str | None = None,
+    one_click: bool = False,
     subject_prefix: str = "",
 ) -> bytes:
-    """The whole message, ready for SMTP's DATA or an .eml file."""
+    """The whole message, ready for SMTP's DATA or an .eml file; addressed to `to`, or to the
+    list (the sender's `to`, by default its From)."""
     sender = sender_of(newsletter)
     head = message_head(email, newsletter, date=date, subject_prefix=subject_prefix)
-    if to is not None:
-        head.insert(1, mailbox_header("To", *to))
+    head.insert(1, mailbox_header("To", *(to or sender.list_recipient)))
     head.append(message_id_header(message_id))
-    head += list_unsubscribe_headers(unsubscribe_url, sender.unsubscribe_mailto)
+    head += list_unsubscribe_headers(unsubscribe_url, sender.unsubscribe_mailto,
+                                     one_click=one_click)  # fmt: skip
     return b"\r\n".join(head) + b"\r\n" + message_body(email)
 
 

@@ -84,14 +84,22 @@ class MessageTemplate:
         self.pieces, self.slots = _cut(body)
 
     def personalise(
-        self, address: str, name: str, message_id: str, values: Mapping[str, str]
+        self,
+        address: str,
+        name: str,
+        message_id: str,
+        values: Mapping[str, str],
+        *,
+        one_click: bool = False,
     ) -> bytes:
         """The whole message for one recipient, ready for SMTP's DATA; a NewsletterError when
-        one of their values cannot go into a header."""
+        one of their values cannot go into a header. `one_click`: their unsubscribe URL names
+        them (a token), so a POST to it can unsubscribe them (RFC 8058)."""
+        unsubscribe = values.get("unsubscribe_url") or None
         headers = [
             mailbox_header("To", name, address),
             message_id_header(message_id),
-            *list_unsubscribe_headers(values.get("unsubscribe_url") or None, self.mailto),
+            *list_unsubscribe_headers(unsubscribe, self.mailto, one_click=one_click),
         ]
         out = [b"\r\n".join(headers), b"\r\n", self.head, self.pieces[0]]
         for slot, piece in zip(self.slots, self.pieces[1:], strict=True):

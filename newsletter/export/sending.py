@@ -212,9 +212,11 @@ def smtp_password(settings: SmtpConfig) -> str | None:
     return password
 
 
-def signing_key(newsletter: NewsletterConfig) -> bytes | None:
+def signing_key(newsletter: NewsletterConfig, *, required: bool = True) -> bytes | None:
+    """The secret that seals each subscriber's unsubscribe token; a list send with an
+    unsubscribe page cannot go without it (a proof can: its link is then the bare page)."""
     key = os.environ.get(SIGNING_KEY_ENV)
-    if newsletter.unsubscribe_url and not key:
+    if newsletter.unsubscribe_url and not key and required:
         raise NewsletterError(
             f"set ${SIGNING_KEY_ENV}: it signs each subscriber's unsubscribe link"
         )
@@ -262,6 +264,14 @@ class SendStopped(NewsletterError):
         self.report = report
 
 
+def unsubscribe_url_for(newsletter: NewsletterConfig, address: str, key: bytes | None) -> str:
+    """The recipient's own unsubscribe link (with their token) when there is a key to seal it,
+    else the list's page."""
+    if newsletter.unsubscribe_url and key:
+        return signed_unsubscribe_url(newsletter.unsubscribe_url, address, newsletter.slug, key)
+    return newsletter.unsubscribe_url or ""
+
+
 def issue_key(issue: Issue) -> str:
     return f"{issue.newsletter}/{issue.slug}"
 
@@ -272,9 +282,12 @@ def proof_send(
     addresses: Sequence[str],
     transport: SmtpTransport,
 ) -> list[tuple[str, str]]:
-    """Send `[PROOF]` copies; returns (address, server reply) for each."""
+    """Send `[PROOF]` copies; returns (address, server reply) for each. Each carries the
+    unsubscribe link its recipient would get from a list send (when the signing key is set;
+    otherwise the bare page, and no one-click header)."""
     sender = sender_of(newsletter)
     template = MessageTemplate(email, newsletter, date=datetime.now(UTC), subject_prefix="[PROOF] ")
+    key = signing_key(newsletter, required=False)
     replies = []
     try:
         for address in addresses:
@@ -284,9 +297,10 @@ def proof_send(
                 "",
                 message_id_for(sender.domain, unique),
                 {
-                    "unsubscribe_url": newsletter.unsubscribe_url or "",
+                    "unsubscribe_url": unsubscribe_url_for(newsletter, address, key),
                     "web_version_url": email.web_version_url or "",
                 },
+                one_click=bool(newsletter.unsubscribe_url and key),
             )
             try:
                 code, reply = transport.send(sender.from_address, address, data)
@@ -462,21 +476,17 @@ def _message_for(
     key: bytes | None,
 ) -> bytes | PermanentFailure:
     """The recipient's message, or why none can be made for them (recorded, the run goes on)."""
-    unsubscribe = (
-        signed_unsubscribe_url(newsletter.unsubscribe_url, subscriber.address, newsletter.slug, key)
-        if newsletter.unsubscribe_url and key
-        else newsletter.unsubscribe_url or ""
-    )
     try:
         return template.personalise(
             subscriber.smtp_address,
             subscriber.name,
             entry.message_id,
             {
-                "unsubscribe_url": unsubscribe,
+                "unsubscribe_url": unsubscribe_url_for(newsletter, subscriber.address, key),
                 "subscriber_name": subscriber.name,
                 "web_version_url": email.web_version_url or "",
             },
+            one_click=bool(newsletter.unsubscribe_url and key),
         )
     except NewsletterError as error:
         return PermanentFailure(None, f"no message can be made for this address: {error}")

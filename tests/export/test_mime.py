@@ -50,7 +50,10 @@ def test_the_eml_parses_back_the_same_with_two_parsers(config: Config, november:
     assert independent.text_html[0].strip() == html.strip()
     assert hrefs(html) == hrefs(email.html.replace("%%unsubscribe_url%%", config.newsletters[
         "ilo-coop-enews"].unsubscribe_url or ""))  # fmt: skip
-    assert "Unsubscribe:\nhttps://newsletters.example.org/ilo-coop-enews/unsubscribe\n" in text.replace("\r\n", "\n")
+    assert (
+        "Unsubscribe:\nhttps://newsletters.example.org/ilo-coop-enews/unsubscribe\n"
+        in text.replace("\r\n", "\n")
+    )
 
 
 def test_headers_for_bulk_mail(config: Config, november: Issue) -> None:
@@ -65,8 +68,26 @@ def test_headers_for_bulk_mail(config: Config, november: Issue) -> None:
         "<https://newsletters.example.org/ilo-coop-enews/unsubscribe>, "
         "<mailto:unsubscribe-coop-enews@newsletters.example.org?subject=unsubscribe>"
     )
-    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    # The list's bare page names nobody: a one-click POST to it could not say whom to drop.
+    assert message["List-Unsubscribe-Post"] is None
     assert message["Content-Language"] == "en"
+    # Addressed to the list (SpamAssassin scores a message without To: as spam), one
+    # MIME-Version in the whole message.
+    assert message["To"] == "ILO COOP eNews <coop-enews@newsletters.example.org>"
+    assert export_issue(november, config, "eml", now=NOW).count(b"MIME-Version") == 1
+
+
+def test_the_to_of_an_export_is_the_list_address_the_sender_names(
+    config: Config, november: Issue
+) -> None:
+    sender = config.newsletters["ilo-coop-enews"].sender
+    assert sender is not None
+    to_list = replace(sender, to_name="Subscribers", to_address="list@ilo.org")
+    newsletter = replace(config.newsletters["ilo-coop-enews"], sender=to_list)
+    config = replace(config, newsletters={**config.newsletters, "ilo-coop-enews": newsletter})
+    message = message_from_bytes(export_issue(november, config, "eml", now=NOW),
+                                 policy=policy.default)  # fmt: skip
+    assert message["To"] == "Subscribers <list@ilo.org>"
 
 
 def test_quoted_printable_and_line_limits(config: Config, november: Issue) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from email import message_from_bytes, policy
 from pathlib import Path
 
+import pytest
 from click.testing import Result
 
 from newsletter.config import load_config
@@ -44,6 +45,24 @@ def test_a_proof(run: Run, sending_workspace: Path, mail_server: MailServer) -> 
     assert message["Subject"] == "[PROOF] ILO COOP eNews - November issue"  # type: ignore[index]
     assert message["To"] == "editor@example.org"  # type: ignore[index]
     assert ledger_states(sending_workspace) == {}  # proofs are not in the ledger
+    # The unsubscribe link the editor would get from a list send: their own, one click.
+    own = signed_unsubscribe_url(UNSUBSCRIBE, "editor@example.org", "ilo-coop-enews",
+                                 SIGNING_KEY.encode())  # fmt: skip
+    assert f"<{own}>" in message["List-Unsubscribe"]  # type: ignore[index]
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"  # type: ignore[index]
+    assert received.data.count(b"MIME-Version") == 1
+
+
+@pytest.mark.usefixtures("sending_workspace")
+def test_a_proof_without_the_signing_key_promises_no_one_click(
+    run: Run, mail_server: MailServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("NEWSLETTER_SIGNING_KEY")
+    assert run("send", ISSUE, "--to", "editor@example.org").exit_code == 0
+    (received,) = mail_server.messages
+    message = parsed(received.data)
+    assert f"<{UNSUBSCRIBE}>" in message["List-Unsubscribe"]  # type: ignore[index]
+    assert message["List-Unsubscribe-Post"] is None  # type: ignore[index]
 
 
 def test_a_bulk_send_to_1000_each_with_their_own_unsubscribe_link(
@@ -67,6 +86,8 @@ def test_a_bulk_send_to_1000_each_with_their_own_unsubscribe_link(
         assert f"Unsubscribe:\n{expected}\n" in text.replace("\r\n", "\n")
         assert f'href="{expected.replace("&", "&amp;")}"' in html
         assert expected in message["List-Unsubscribe"]  # type: ignore[index]
+        assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"  # type: ignore[index]
+        assert received.recipient.split("@")[0] not in expected  # the address is not readable
         assert message["To"].addresses[0].addr_spec == received.recipient  # type: ignore[index]
         message_ids.add(message["Message-ID"])  # type: ignore[index]
     assert len(message_ids) == 1000

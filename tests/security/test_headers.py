@@ -96,7 +96,7 @@ def phrase_of(message: EmailMessage, header: str) -> str:
 
 def built(email: RenderedEmail, newsletter: NewsletterConfig, name: str = "Reader") -> bytes:
     return build_message(email, newsletter, message_id="<m.1@newsletters.example.org>",
-                         date=NOW, to=(name, "reader@example.org"),
+                         date=NOW, to=(name, "reader@example.org"), one_click=True,
                          unsubscribe_url="https://newsletters.example.org/u?x=1")  # fmt: skip
 
 
@@ -172,7 +172,9 @@ def test_a_subscribers_name(config: Config, email: RenderedEmail, name: str) -> 
 
     def make() -> bytes:
         values = {"unsubscribe_url": "https://newsletters.example.org/u"}
-        return template.personalise("reader@example.org", name, "<m.1@n.example.org>", values)
+        return template.personalise(
+            "reader@example.org", name, "<m.1@n.example.org>", values, one_click=True
+        )
 
     assert_refused_or_exact(
         make, name, HeaderKind.NAME,
@@ -199,7 +201,8 @@ def test_the_unsubscribe_link(config: Config, email: RenderedEmail, tail: str) -
 
     def make() -> bytes:
         return build_message(email, newsletter_of(config), message_id="<m@n.example.org>",
-                             date=NOW, to=("R", "r@example.org"), unsubscribe_url=url)  # fmt: skip
+                             date=NOW, to=("R", "r@example.org"), unsubscribe_url=url,
+                             one_click=True)  # fmt: skip
 
     def read_back(message: EmailMessage) -> str:
         links = str(message["List-Unsubscribe"]).split(", ")
