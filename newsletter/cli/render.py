@@ -43,11 +43,11 @@ def render(workspace: Workspace, issue_name: str, folder: Path | None, keep_mjml
 @pass_workspace
 def check(workspace: Workspace, issue_name: str, output: str) -> None:
     """Check an issue's email: size, links, images, unsubscribe, subject, preheader, text part."""
+    from newsletter.export import check_issue_as_sent
     from newsletter.issue import find_issue
-    from newsletter.render.checks import check_issue_email
 
     path = find_issue(workspace.config, issue_name)
-    report = check_issue_email(path, workspace.config)
+    report = check_issue_as_sent(path, workspace.config)
     checks, errors = report.checks, report.errors
     if output == "json":
         import json
@@ -56,6 +56,7 @@ def check(workspace: Workspace, issue_name: str, output: str) -> None:
             "issue": _shown_path(path),
             "ok": errors == 0,
             "html_bytes": report.html_bytes,
+            "sent_html_bytes": report.sent_bytes,
             "findings": [
                 {"severity": c.severity, "code": c.code, "message": c.message} for c in checks
             ],
@@ -72,7 +73,8 @@ def check(workspace: Workspace, issue_name: str, output: str) -> None:
             console.print(f"[{colour}]{c.severity}[/] [dim]{c.code}:[/] {_escape(c.message)}")
         warnings = len(checks) - errors
         console.print(
-            f"{_escape(_shown_path(path))}: {report.html_bytes:,} bytes of HTML; {errors} error"
+            f"{_escape(_shown_path(path))}: {report.sent_bytes:,} bytes of HTML as sent "
+            f"({report.html_bytes:,} rendered); {errors} error"
             f"{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}"
         )
     if errors:

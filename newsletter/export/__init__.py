@@ -11,6 +11,7 @@ import zipfile
 from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from newsletter.config import Config, NewsletterConfig
 from newsletter.errors import NewsletterError
@@ -20,10 +21,14 @@ from newsletter.export.mime import (
     fill_merge_tags,
     message_id_for,
     sender_of,
+    signed_unsubscribe_url,
     with_utm,
 )
 from newsletter.issue import Issue
 from newsletter.model import MERGE_TAGS, RenderedEmail, merge_tag
+
+if TYPE_CHECKING:
+    from newsletter.render.checks import EmailReport
 
 FORMATS = ("eml", "bundle", *PROVIDERS)
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # zip entries without a clock in them: same input, same bytes
@@ -35,6 +40,36 @@ def prepared_email(issue: Issue, config: Config) -> tuple[RenderedEmail, Newslet
 
     newsletter = config.newsletters[issue.newsletter]
     return with_utm(render_issue(issue, config), newsletter, issue.slug), newsletter
+
+
+# The longest values a subscriber brings, to measure what is sent: a 60-character address (its
+# sealed token makes the longest unsubscribe link; the token's length does not depend on the
+# key) and a long name.
+_LONGEST_ADDRESS = "firstname.middlename.lastname.department" + "@" + "x" * 15 + ".org"
+_LONGEST_NAME = "Maria Fernanda de los Ángeles García-Rodríguez"
+
+
+def as_sent(issue: Issue, email: RenderedEmail, config: Config) -> RenderedEmail:
+    """The rendered email as export and send make it for a subscriber with the longest values:
+    tracking parameters on its links, its merge tags filled (what `check` measures)."""
+    newsletter = config.newsletters[issue.newsletter]
+    tracked = with_utm(email, newsletter, issue.slug)
+    unsubscribe = newsletter.unsubscribe_url or ""
+    if unsubscribe:
+        unsubscribe = signed_unsubscribe_url(unsubscribe, _LONGEST_ADDRESS, newsletter.slug,
+                                             b"a key of any length")  # fmt: skip
+    return fill_merge_tags(tracked, {
+        "unsubscribe_url": unsubscribe,
+        "subscriber_name": _LONGEST_NAME,
+        "web_version_url": email.web_version_url or "",
+    })  # fmt: skip
+
+
+def check_issue_as_sent(path: Path, config: Config) -> EmailReport:
+    """`check`: the issue file, then its email, measured as it is sent."""
+    from newsletter.render.checks import check_issue_email
+
+    return check_issue_email(path, config, lambda issue, email: as_sent(issue, email, config))
 
 
 def list_values(email: RenderedEmail, newsletter: NewsletterConfig) -> dict[str, str]:

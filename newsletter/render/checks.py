@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -28,14 +29,20 @@ class EmailReport:
 
     checks: list[Finding]
     html_bytes: int  # 0: the file has errors, and nothing was rendered
+    sent_bytes: int = 0  # the HTML as export and send make it (tracking, merge tags filled)
 
     @property
     def errors(self) -> int:
         return sum(check.severity == "error" for check in self.checks)
 
 
-def check_issue_email(path: Path, config: Config) -> EmailReport:
-    """Check an issue file, then (if it has no errors) the email it renders to."""
+def check_issue_email(
+    path: Path,
+    config: Config,
+    as_sent: Callable[[Issue, RenderedEmail], RenderedEmail] | None = None,
+) -> EmailReport:
+    """Check an issue file, then (if it has no errors) the email it renders to; its size as
+    `as_sent` makes it (the export stage's own transformation: the size that gets clipped)."""
     issue, findings = check_issue(path, config)
     shown = shown_path(path)
     checks = [  # the place in the message: the email's own checks have none
@@ -45,7 +52,9 @@ def check_issue_email(path: Path, config: Config) -> EmailReport:
     if issue is None:
         return EmailReport(checks, 0)
     email = render_issue(issue, config)
-    return EmailReport(checks + check_email(issue, email), len(email.html.encode()))
+    sent = len((as_sent(issue, email) if as_sent else email).html.encode())
+    found = check_email(issue, email, sent_bytes=sent)
+    return EmailReport(checks + found, len(email.html.encode()), sent)
 
 
 def _located(path: str, line: int | None, message: str) -> str:
@@ -53,8 +62,9 @@ def _located(path: str, line: int | None, message: str) -> str:
     return f"{path}:{line}: {message}" if line else f"{path}: {message}"
 
 
-def check_email(issue: Issue, email: RenderedEmail) -> list[Finding]:
-    """Everything that would make the email clipped, broken, unreadable or unlawful to send."""
+def check_email(issue: Issue, email: RenderedEmail, sent_bytes: int | None = None) -> list[Finding]:
+    """Everything that would make the email clipped, broken, unreadable or unlawful to send;
+    its size is `sent_bytes` when given (what leaves, links tracked and merge tags filled)."""
     from lxml import html as lxml_html
 
     found: list[Finding] = []
@@ -62,11 +72,13 @@ def check_email(issue: Issue, email: RenderedEmail) -> list[Finding]:
     def add(severity: Literal["error", "warning"], code: str, message: str) -> None:
         found.append(Finding(message, severity=severity, code=code))
 
-    size = len(email.html.encode("utf-8"))
+    rendered = len(email.html.encode("utf-8"))
+    size = rendered if sent_bytes is None else sent_bytes
+    what = f"{size:,} bytes" + ("" if size == rendered else f" as sent ({rendered:,} rendered)")
     if size > CLIP_BYTES:
-        add("error", "size", f"the HTML is {size:,} bytes: Gmail clips it after {CLIP_BYTES:,}")
+        add("error", "size", f"the HTML is {what}: Gmail clips it after {CLIP_BYTES:,}")
     elif size > WARN_BYTES:
-        add("warning", "size", f"the HTML is {size:,} bytes, near Gmail's clip at {CLIP_BYTES:,}")
+        add("warning", "size", f"the HTML is {what}, near Gmail's clip at {CLIP_BYTES:,}")
 
     document = lxml_html.document_fromstring(email.html)
     for image in document.iter("img"):
