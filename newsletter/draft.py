@@ -28,13 +28,13 @@ from newsletter.issue import (
     issue_path,
     read_issue,
 )
+from newsletter.issue.preheader import made_preheader, titles_preheader
 from newsletter.issue.writing import edited, write_new_issue
 from newsletter.model import Item, ItemQuery
 from newsletter.pool import Pool
 from newsletter.pool.reads import PoolReads
 from newsletter.tomltext import parse_toml, read_toml_text
 
-PREHEADER_LENGTH = 110  # characters; inbox previews show about this many
 OTHER_SECTION = "More"  # gathers items that no configured section takes
 
 
@@ -180,14 +180,6 @@ def choose_lead(items: Sequence[Item]) -> Item | None:
     return next((item for item in items if item.summary), items[0] if items else None)
 
 
-def preheader_for(items: Sequence[IssueItem]) -> str:
-    """Inbox preview text from the first items' titles, cut at a word."""
-    text = " · ".join(item.title for item in items[:3])
-    if len(text) <= PREHEADER_LENGTH:
-        return text
-    return text[: PREHEADER_LENGTH - 1].rsplit(" ", 1)[0].rstrip(" ·,;:") + "…"
-
-
 def default_slug(start: date, end: date) -> str:
     """`2020-11` for a calendar month, else `2020-11-05--2020-11-20`."""
     next_month = date(start.year + start.month // 12, start.month % 12 + 1, 1)
@@ -251,7 +243,6 @@ def create_draft(
         if title in grouped
     )
     lead_item = snapshot(lead, config) if lead else None
-    in_order = ([lead_item] if lead_item else []) + [i for s in sections for i in s.items]
     issue = Issue(
         path=path,
         newsletter=newsletter.slug,
@@ -261,7 +252,6 @@ def create_draft(
         start=start,
         end=end,
         topics=topics,
-        preheader=preheader_for(in_order),
         lead=lead_item,
         sections=sections,
         offered=tuple(item.uid for item in found),
@@ -385,6 +375,7 @@ def set_lead(config: Config, path: Path, uid: str) -> tuple[IssueItem, str | Non
             section = section_for(issue.lead, (), newsletter)
             editing.put(document, previous, section, _section_order(newsletter), position=0)
         lead = _item_of(issue, str(table["uid"]))
+        _forget_made_preheader(issue, document)
     return lead, section
 
 
@@ -405,6 +396,7 @@ def move_item(
         size -= 1 if place.section == target else 0
         index = size if index is None else min(index, size)
         editing.put(document, table, target, _section_order(newsletter), position=index)
+        _forget_made_preheader(issue, document)
     return item, target, index + 1
 
 
@@ -415,7 +407,17 @@ def remove_item(config: Config, path: Path, uid: str) -> IssueItem:
         _, table = editing.take(document, uid)
         item = _item_of(issue, str(table["uid"]))
         editing.add_uid(document, "excluded", item.uid)
+        _forget_made_preheader(issue, document)
     return item
+
+
+def _forget_made_preheader(before: Issue, document: Any) -> None:
+    """A preheader that was made from the items (by a draft of an earlier version, which wrote
+    it into the file) is emptied when they change, to be made afresh at every render; the
+    editor's own words stay."""
+    written = before.preheader.strip()
+    if written and written in (titles_preheader(before.items), made_preheader(before)):
+        document["preheader"] = ""
 
 
 def edit_item(config: Config, path: Path, uid: str, field: str, value: Any) -> IssueItem:

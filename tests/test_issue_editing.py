@@ -275,3 +275,34 @@ def test_a_manual_item_is_added_checked_and_shown(issue_file: Path, workspace: P
     assert "Event · 25 November 2020 – 26 November 2020 · Geneva" in text
     assert run("draft", "refresh", "ilo-coop-enews/2020-11")[0] == 0
     assert "manual = true" in issue_file.read_text()  # refresh leaves the editor's item be
+
+
+def test_a_new_lead_gets_a_preheader_made_from_it_and_the_editors_own_words_stay(
+    issue_file: Path, config: Config
+) -> None:
+    """A preheader made from the first titles, as drafts of earlier versions wrote it into the
+    file: picking another lead empties it, and the email's preview then opens with the new
+    lead."""
+    from newsletter.issue.preheader import preheader_text
+    from newsletter.render import render_issue
+
+    made = ("A two-day symposium is held to celebrate the centennial of the Cooperatives Unit "
+            "of the ILO · ILO COOP…")  # fmt: skip
+    issue_file.write_text(issue_file.read_text().replace('preheader = ""', f'preheader = "{made}"'))
+    assert read_issue(issue_file, config).preheader == made
+    set_lead(config, issue_file, "0b26f7")
+    issue = read_issue(issue_file, config)
+    assert issue.preheader == ""
+    assert 'preheader = ""' in issue_file.read_text()
+    email = render_issue(issue, config)
+    assert email.preheader.startswith("Supporting the cooperative movement in Jordan · ")
+    assert email.preheader == preheader_text(issue)
+    assert (
+        "Supporting the cooperative movement in Jordan" in email.html.split("<table")[0]
+        or email.preheader[:40] in email.html
+    )
+
+    edit_text = issue_file.read_text().replace('preheader = ""', 'preheader = "Our own words"')
+    issue_file.write_text(edit_text)
+    set_lead(config, issue_file, "73f6d1")
+    assert read_issue(issue_file, config).preheader == "Our own words"

@@ -23,6 +23,7 @@ from typing import Any
 from newsletter.archive.publish import FrozenIssue
 from newsletter.config import BrandConfig, Config
 from newsletter.issue import IssueItem
+from newsletter.issue.preheader import preheader_text
 from newsletter.markup import summary_text
 from newsletter.model import MERGE_TAGS, merge_tag
 from newsletter.render import ItemView, format_day, inline_paragraphs, item_date_label, item_view
@@ -178,7 +179,7 @@ def issue_data(frozen: FrozenIssue, config: Config, source_digest: str) -> Issue
     language, pattern = settings_key(config, issue.newsletter)
     url = issue_url(issue.newsletter, issue.slug)
     found: dict[str, dict[str, list[list[str]]]] = defaultdict(lambda: defaultdict(list))
-    search = [[url, frozen.published.isoformat(), issue.title, issue.preheader]]
+    search = [[url, frozen.published.isoformat(), issue.title, preheader_text(issue)]]
     for item in issue.items:
         day, anchor = item.date.isoformat(), f"{url}#item-{item.uid}"
         label = item_date_label(item, language, pattern)
@@ -194,7 +195,7 @@ def issue_data(frozen: FrozenIssue, config: Config, source_digest: str) -> Issue
         "title": issue.title,
         "number": frozen.number,
         "published": frozen.published.isoformat(),
-        "preheader": issue.preheader,
+        "preheader": preheader_text(issue),
         "items": len(issue.items),
         # topic -> year -> (how many, the rows as JSON)
         "topics": {

@@ -20,6 +20,7 @@ from markupsafe import Markup
 from newsletter.config import BrandConfig, Config, NewsletterConfig
 from newsletter.errors import NewsletterError
 from newsletter.issue import Issue, IssueItem
+from newsletter.issue.preheader import preheader_text
 from newsletter.markup import clean_inline, text_from_html
 from newsletter.model import RenderedEmail, merge_tag
 from newsletter.render.inline import inline_css
@@ -176,7 +177,7 @@ def issue_view(issue: Issue, newsletter: NewsletterConfig) -> IssueView:
 
     return IssueView(
         title=issue.title,
-        preheader=issue.preheader,
+        preheader=preheader_text(issue),
         language=issue.language,
         direction="rtl" if _locale(issue.language).character_order == "right-to-left" else "ltr",
         date_label=period_label(issue.start, issue.end, issue.language),
@@ -244,7 +245,7 @@ def render_issue(issue: Issue, config: Config, theme: Theme | None = None) -> Re
     text = tidy_text(theme.render("email.txt.j2", {**context, "refs": References()}))
     return RenderedEmail(
         subject=issue.title,
-        preheader=issue.preheader,
+        preheader=preheader_text(issue),
         html=html,
         text=text,
         mjml=source,

@@ -13,6 +13,7 @@ from newsletter.config import Config
 from newsletter.errors import Finding
 from newsletter.files import shown_path
 from newsletter.issue import Issue, check_issue
+from newsletter.issue.preheader import preheader_text, stale_names
 from newsletter.model import MERGE_TAGS, RenderedEmail, merge_tag
 from newsletter.render import link_of, render_issue
 
@@ -99,12 +100,16 @@ def check_email(issue: Issue, email: RenderedEmail, sent_bytes: int | None = Non
     subject = len(issue.title)
     if subject > SUBJECT_LENGTH:
         add("warning", "subject", f"the subject is {subject} characters; inboxes cut it near 90")
-    preheader = len(issue.preheader.strip())
+    preheader = len(preheader_text(issue))
     if not preheader:
         add("error", "preheader", "no preheader: inboxes will show body text instead")
     elif preheader < PREHEADER_LENGTH:
         add("warning", "preheader", f"the preheader is {preheader} characters, too few to fill "
                                     "the preview")  # fmt: skip
+    for name in stale_names(issue):
+        add("warning", "preheader", f"the preheader names {name!r}, which no item of the issue "
+                                    "has for title: rewrite it, or empty it to have it made "
+                                    "from the lead at each render")  # fmt: skip
     for section in issue.sections:
         if not section.items:
             add("error", "section", f"section {section.title!r} is empty")

@@ -98,10 +98,27 @@ def test_subject_preheader_and_text_part(sample_config: Config, october: Issue) 
     email = render_issue(long_title, sample_config)
     found = codes(long_title, replace(email, text=email.text.replace("GSEF", "")))
     assert found["subject"] == "warning"
-    assert found["preheader"] == "error"
+    assert "preheader" not in found  # an empty one is made from the lead at render time
     assert found["text-part"] == "error"
     short = replace(october, preheader="Short")
     assert codes(short, render_issue(short, sample_config))["preheader"] == "warning"
+    nothing = replace(october, preheader="", lead=None, sections=())
+    assert codes(nothing, render_issue(nothing, sample_config))["preheader"] == "error"
+
+
+def test_a_preheader_made_of_titles_that_left_the_issue_is_a_warning(
+    sample_config: Config, october: Issue
+) -> None:
+    """As drafts used to write it: the titles of the first items, one since taken out."""
+    gone = "An item the editor has since taken out of the issue"
+    assert october.lead is not None
+    stale = replace(october, preheader=f"{october.lead.title} · {gone} · More…")
+    findings = [f for f in check_email(stale, render_issue(stale, sample_config))
+                if f.code == "preheader"]  # fmt: skip
+    assert [f.severity for f in findings] == ["warning"]
+    assert repr(gone) in findings[0].message
+    own_words = replace(october, preheader="Our centennial month, in twelve stories and more")
+    assert "preheader" not in codes(own_words, render_issue(own_words, sample_config))
 
 
 def test_an_empty_section(sample_config: Config, october: Issue) -> None:
@@ -129,6 +146,10 @@ def test_check_command_json_and_exit_status(run: Run, workspace: Path) -> None:
 
     path = folder / "2020-11.toml"
     path.write_text(path.read_text().replace('preheader = "A two', 'preheader = ""\n#"'))
+    made = run("check", "2020-11")  # an empty preheader is made from the lead
+    assert made.exit_code == 0, made.stdout
+    assert "preheader" not in made.stdout
+    path.write_text(path.read_text().replace('status = "draft"', 'status = "drafty"'))
     failed = run("check", "2020-11")
     assert failed.exit_code == 1
-    assert "error preheader: no preheader" in failed.stdout
+    assert "error issue:" in failed.stdout
