@@ -91,3 +91,36 @@ def test_dark_mode_keeps_text_readable(
     assert card == "rgb(29, 32, 37)"  # dark_content
     page.screenshot(path=str(artifacts / "dark-375.png"))
     page.close()
+
+
+def test_read_more_links_name_their_item_in_their_own_text_and_items_keep_their_gap(
+    browser: Any, rendered: dict[str, tuple[Path, list[str]]]
+) -> None:
+    """No aria-label (Yahoo and Windows Mail strip it): each "Read more" link's own text holds
+    its item's title, hidden from sight; the gap between items is table-cell padding, which
+    Outlook for Windows applies (a div's it ignores)."""
+    path, titles = rendered["2020-10"]
+    page = browser.new_page(viewport={"width": 600, "height": 800})
+    page.goto(path.as_uri())
+    assert page.locator("a[aria-label]").count() == 0
+    links = page.locator("p.mo a")
+    assert links.count() >= len(titles) - 1  # every item with a link (the lead's too)
+    for index in range(links.count()):
+        link = links.nth(index)
+        text = " ".join(link.text_content().split())  # type: ignore[union-attr]
+        assert text.startswith("Read more: ")
+        assert text.removeprefix("Read more: ").removesuffix(" →") in titles
+        hidden = link.locator(".vh").bounding_box()
+        assert hidden is not None
+        assert hidden["width"] <= 1.5
+        assert hidden["height"] <= 1.5
+        shown = link.bounding_box()
+        assert shown is not None
+        assert shown["width"] < 200  # "Read more →" alone takes the room
+    cells = page.locator("td.it")
+    assert cells.count() == len(titles)
+    for index in range(cells.count()):
+        padding = cells.nth(index).evaluate("cell => getComputedStyle(cell).paddingBottom")
+        assert padding == "20px"
+        assert "padding:0 0 20px" in (cells.nth(index).get_attribute("style") or "")
+    page.close()
