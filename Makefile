@@ -6,7 +6,7 @@ VENV := .venv
 RUNTIME := $(VENV)/.runtime
 STAMP := $(VENV)/.testing
 
-.PHONY: demo test lint bench golden clean
+.PHONY: demo test lint bench golden screenshots clean
 
 # The demo needs the package and what it runs on; the tests also need their tools.
 $(RUNTIME): pyproject.toml scripts/bootstrap.sh
@@ -41,3 +41,10 @@ golden: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build newsletter.db newsletter.db-*
+
+# The README's pictures: the screenshots the last `make test` took, copied into docs/.
+screenshots:
+	cp "build/test-artifacts/test_no_horizontal_scrolling_and_every_title_visible[800-2020-11]/2020-11-800.png" docs/screenshots/email-800.png
+	cp "build/test-artifacts/test_no_horizontal_scrolling_and_every_title_visible[320-2020-11]/2020-11-320.png" docs/screenshots/email-320.png
+	cp build/test-artifacts/test_dark_mode_keeps_text_readable/dark-375.png docs/screenshots/email-dark-375.png
+	cp build/test-artifacts/test_browse_both_issues_a_topic_and_search/issue-2020-11-375.png docs/screenshots/archive-issue-375.png
