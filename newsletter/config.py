@@ -235,6 +235,7 @@ class NewsletterConfig:
     # list among their items and drafts leave out (empty: the defaults in draft.py).
     earlier_issues: tuple[str, ...] = ()
     sender: SenderConfig | None = None
+    thumbnails: bool = False  # [layout] thumbnails: drafts give items their pool picture too
 
     def issue_url(self, slug: str) -> str | None:
         """The web page of one issue, its "View in browser" address."""
@@ -510,7 +511,7 @@ class _ConfigReader:
             table,
             {"name", "topics", "title_pattern", "language", "sections", "brand", "templates",
              "date_format", "archive_url", "unsubscribe_url", "editions", "sender",
-             "earlier_issues"},
+             "earlier_issues", "layout"},
         )  # fmt: skip
         if "name" not in table:
             raise self.fail(key, "missing 'name'")
@@ -546,7 +547,17 @@ class _ConfigReader:
             editions=self.texts((*key, "editions"), table.get("editions", [])),
             earlier_issues=self.patterns((*key, "earlier_issues"), table.get("earlier_issues", [])),
             sender=self.read_sender((*key, "sender"), table.get("sender")),
+            thumbnails=self.read_layout((*key, "layout"), table.get("layout", {})),
         )
+
+    def read_layout(self, key: KeyPath, value: Any) -> bool:
+        """`[layout] thumbnails = true`: the items' pictures beside them, not the lead's alone."""
+        table = self.table(key, value)
+        self.check_keys(key, table, {"thumbnails"})
+        thumbnails = table.get("thumbnails", False)
+        if not isinstance(thumbnails, bool):
+            raise self.fail((*key, "thumbnails"), "expected true or false")
+        return thumbnails
 
     def read_sender(self, key: KeyPath, value: Any) -> SenderConfig | None:
         if value is None:

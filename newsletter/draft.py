@@ -152,8 +152,9 @@ def _section_order(newsletter: NewsletterConfig) -> list[str]:
     return [section.title for section in newsletter.sections] + [OTHER_SECTION]
 
 
-def snapshot(item: Item, config: Config) -> IssueItem:
-    """What the issue shows of a pool item (its listing page stands in for a missing URL)."""
+def snapshot(item: Item, config: Config, picture: bool = False) -> IssueItem:
+    """What the issue shows of a pool item (its listing page stands in for a missing URL);
+    with `picture`, its pool picture and credit (the alt text is the editor's to write)."""
     listing_url = None
     if not item.url:
         listing_url = next(
@@ -172,6 +173,8 @@ def snapshot(item: Item, config: Config) -> IssueItem:
         summary=item.summary,
         url=item.url,
         listing_url=listing_url,
+        image=item.image if picture else None,
+        image_credit=(item.image_credit or "") if picture and item.image else "",
     )
 
 
@@ -235,14 +238,14 @@ def create_draft(
     for item in found:
         if item is not lead:
             grouped.setdefault(section_for(item, item.topics, newsletter), []).append(
-                snapshot(item, config)
+                snapshot(item, config, picture=newsletter.thumbnails)
             )
     sections = tuple(
         Section(title, tuple(grouped[title]))
         for title in _section_order(newsletter)
         if title in grouped
     )
-    lead_item = snapshot(lead, config) if lead else None
+    lead_item = snapshot(lead, config, picture=True) if lead else None
     issue = Issue(
         path=path,
         newsletter=newsletter.slug,
@@ -323,7 +326,7 @@ def refresh_draft(pool: Pool, config: Config, path: Path) -> RefreshReport:
         found, _ = select_for_issue(pool, newsletter, issue.start, issue.end, issue.topics)
         added = []
         for item in reversed([item for item in found if item.uid not in skip]):  # oldest first
-            new = snapshot(item, config)
+            new = snapshot(item, config, picture=newsletter.thumbnails)
             new = IssueItem(**{**_fields(new), "new": True})
             section_title = section_for(item, item.topics, newsletter)
             editing.put(
@@ -349,7 +352,7 @@ def add_to_draft(
         present = {item.uid for item in issue.items}
         if found.uid in present | set(pool.current_uids(present).values()):
             raise NewsletterError(f"{found.uid} ({found.title!r}) is already in the issue", path)
-        item = snapshot(found, config)
+        item = snapshot(found, config, picture=newsletter.thumbnails)
         section_title = section or section_for(found, found.topics, newsletter)
         editing.put(document, editing.item_table(item), section_title, _section_order(newsletter))
         editing.drop_uid(document, "excluded", found.uid)

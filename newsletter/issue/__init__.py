@@ -23,8 +23,8 @@ from newsletter.tomltext import KeyPath, key_lines, parse_toml, read_toml_text
 ISSUES_FOLDER = "issues"
 STATUSES = ("draft", "published")
 ITEM_KEYS = (
-    "uid", "type", "title", "date", "summary", "url", "listing_url", "new", "end", "place",
-    "manual",
+    "uid", "type", "title", "date", "summary", "url", "listing_url", "image", "image_alt",
+    "image_credit", "new", "end", "place", "manual",
 )  # fmt: skip
 TOP_KEYS = (
     "newsletter", "title", "status", "number", "published", "language", "period", "topics",
@@ -58,6 +58,9 @@ class IssueItem:
     end: Day | None = None  # an event's last day
     place: str = ""  # where an event is held
     manual: bool = False  # written by the editor (an event, a call): in no source, no pool
+    image: str | None = None  # an http(s) picture: the lead's full width, or a thumbnail
+    image_alt: str | None = None  # what it shows, for those who cannot see it; "": decorative
+    image_credit: str = ""  # "© ILO/M. Crozet"
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +196,15 @@ class _Checker:
             self.error(key, f"{key[-1]} must be an http(s) address, got {link!r}")
         return link if link and _URL.match(link) else None
 
+    def picture(self, key: KeyPath, value: Any) -> str | None:
+        """A picture's address: http(s), never inlined (Gmail blocks data: URIs, and they weigh
+        a third more than the file)."""
+        if isinstance(value, str) and value.strip().lower().startswith("data:"):
+            self.error(key, "image must be the address of a picture, not the picture inlined "
+                            "as a data: URI")  # fmt: skip
+            return None
+        return self.link(key, value)
+
     def flag(self, key: KeyPath, value: Any) -> bool:
         if value is not None and not isinstance(value, bool):
             self.error(key, f"{_dotted(key)} must be true or false, not {value!r}")
@@ -219,6 +231,13 @@ class _Checker:
             end=self.day((*key, "end"), value["end"]) if "end" in value else None,
             place=self.text((*key, "place"), value.get("place"), required=False),
             manual=self.flag((*key, "manual"), value.get("manual")),
+            image=self.picture((*key, "image"), value.get("image")),
+            image_alt=self.text((*key, "image_alt"), value["image_alt"], required=False)
+            if "image_alt" in value
+            else None,
+            image_credit=self.text(
+                (*key, "image_credit"), value.get("image_credit"), required=False
+            ),
         )
         if day and item.end and item.end < day:
             self.error((*key, "end"), f"the item ends ({item.end}) before it starts ({day})")

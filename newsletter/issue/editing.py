@@ -35,7 +35,9 @@ def item_table(item: IssueItem) -> Table:
     fields: list[tuple[str, Any]] = [
         ("uid", item.uid), ("type", item.type), ("date", item.date), ("title", item.title),
         ("summary", item.summary), ("url", item.url), ("listing_url", item.listing_url),
-        ("new", True if item.new else None), ("end", item.end), ("place", item.place or None),
+        ("image", item.image), ("image_alt", item.image_alt),
+        ("image_credit", item.image_credit or None), ("new", True if item.new else None),
+        ("end", item.end), ("place", item.place or None),
         ("manual", True if item.manual else None),
     ]  # fmt: skip
     for name, value in fields:
@@ -160,7 +162,7 @@ def set_field(table: Table, name: str, value: Any) -> None:
     """Set (or, with None or "" for an optional field, drop) one field of an item."""
     if name not in EDITABLE:
         raise NewsletterError(f"{name!r} is not an item field; fields: {', '.join(EDITABLE)}")
-    if value is None or (value == "" and name in ("url", "listing_url")):
+    if value is None or (value == "" and name in ("url", "listing_url", "image", "image_credit")):
         if name in table:
             del table[name]
         return

@@ -49,6 +49,12 @@ def _item_lines(item: IssueItem) -> list[str]:
         fields.append(("url", item.url))
     if item.listing_url:
         fields.append(("listing_url", item.listing_url))
+    if item.image:
+        fields.append(("image", item.image))
+    if item.image_alt is not None:
+        fields.append(("image_alt", item.image_alt))
+    if item.image_credit:
+        fields.append(("image_credit", item.image_credit))
     if item.new:
         fields.append(("new", True))
     return [f"{name} = {_value(value)}" for name, value in fields]

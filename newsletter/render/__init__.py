@@ -46,6 +46,9 @@ class ItemView:
     summary: tuple[str, ...]  # paragraphs
     link: str | None  # the item's page, else its listing page, else none (an unlinked title)
     new: bool
+    image: str | None = None  # http(s) only
+    image_alt: str = ""
+    image_credit: str = ""
 
 
 def item_view(item: IssueItem, language: str, date_pattern: str | None) -> ItemView:
@@ -59,6 +62,9 @@ def item_view(item: IssueItem, language: str, date_pattern: str | None) -> ItemV
         summary=inline_paragraphs(item.summary),
         link=link_of(item),  # http(s) only: anything else is dropped
         new=item.new,
+        image=item.image if item.image and _LINK.match(item.image) else None,
+        image_alt=item.image_alt or "",
+        image_credit=item.image_credit,
     )
 
 

@@ -85,6 +85,10 @@ def check_email(issue: Issue, email: RenderedEmail, sent_bytes: int | None = Non
     for image in document.iter("img"):
         if image.get("alt") is None:
             add("error", "alt", f"image {image.get('src')!r} has no alt text")
+    for item in issue.items:
+        if item.image and item.image_alt is None:
+            add("error", "alt", f"the picture of {item.title!r} has no image_alt: say what it "
+                                'shows, or write image_alt = "" if it only decorates')  # fmt: skip
     hrefs = [anchor.get("href", "").strip() for anchor in document.iter("a")]
     for href in hrefs:
         problem = _link_problem(href)

@@ -39,6 +39,9 @@ def inline_css(html: str) -> str:
         strip_important=False,
         exclude_pseudoclasses=True,
         disable_validation=True,
+        # The templates write width/height attributes in pixels, which Outlook needs; CSS such as
+        # `width: 100%` (fluid on phones) must not overwrite them.
+        disable_basic_attributes=["width", "height"],
         cssutils_logging_level=logging.CRITICAL,
     ).transform(pretty_print=False)
     if not inlined.lstrip().lower().startswith("<!doctype"):

@@ -60,3 +60,19 @@ def test_messages_sent_to_a_list_and_a_proof_score_zero(
     for received in mail_server.messages:
         score, rules = spam_score(received.data)
         assert score == 0.0, (received.recipient, rules)
+
+
+def test_an_issue_with_pictures_scores_zero(run: Run, sending_workspace: Path) -> None:
+    path = sending_workspace / "issues" / "ilo-coop-enews" / "2020-11.toml"
+    pictures = (
+        '[lead]\nimage = "https://www.ilo.org/wcmsp5/groups/public/images/symposium.jpg"\n'
+        'image_alt = "Delegates of the ILO COOP 100 symposium on the stage in Geneva"\n'
+        'image_credit = "© ILO/M. Crozet"\n'
+    )
+    path.write_text(path.read_text().replace("[lead]\n", pictures))
+    assert run("check", SAMPLES[1]).exit_code == 0
+    assert run("export", SAMPLES[1], "--format", "eml", "-o", "out.eml").exit_code == 0
+    data = (sending_workspace / "out.eml").read_bytes()
+    assert b"symposium.jpg" in data
+    score, rules = spam_score(data)
+    assert score == 0.0, rules
