@@ -38,6 +38,11 @@ if [ ! -f build/axe/node_modules/axe-core/axe.min.js ]; then
     npm install --prefix build/axe axe-core@4 --no-audit --no-fund --silent
 fi
 
+# doiuse-email, caniemail.com's data, for what the email clients lack (tests/render).
+if [ ! -f build/doiuse/node_modules/doiuse-email/bin/cli.js ]; then
+    npm install --prefix build/doiuse doiuse-email@0.4 --no-audit --no-fund --silent
+fi
+
 $BIN/ruff check .
 $BIN/ruff format --check .
 $BIN/mypy
