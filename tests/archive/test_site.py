@@ -253,3 +253,7 @@ def test_the_archives_copy_of_the_email_has_no_merge_tags(config: Config, tmp_pa
     assert "%%" not in copy
     newsletter = config.newsletters["ilo-coop-enews"]
     assert f'href="{newsletter.unsubscribe_url}"' in copy  # the list's page, nobody's link
+    # Nor anywhere else in the site: pages, feeds, the search index, the sitemap.
+    files = [path for path in site.rglob("*") if path.is_file()]
+    assert len(files) > 10
+    assert [path.relative_to(site) for path in files if b"%%" in path.read_bytes()] == []
