@@ -5,36 +5,23 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
 
-# The browser tests drive Debian's Chromium (Playwright's own download does not work offline).
-if ! command -v chromium >/dev/null; then
+# Debian packages the tests drive, installed when missing (as root; one apt-get update).
+updated=
+need() {  # need COMMAND PACKAGE...
+    command -v "$1" >/dev/null && return 0
     if [ "$(id -u)" != 0 ]; then
-        echo "test: please install Debian's chromium package (needs root)" >&2
+        echo "test: please install Debian's ${*:2} (needs root)" >&2
         exit 1
     fi
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-fi
+    [ -n "$updated" ] || { apt-get update -qq; updated=1; }
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${@:2}" >/dev/null
+}
+need chromium chromium          # the browser tests (Playwright's own download is offline here)
+need spamassassin spamassassin  # scores what export and send make, with its offline rules
+need npm nodejs npm             # axe-core and doiuse-email come from the npm registry
 
-# SpamAssassin with its offline rules scores what the export and send stages make.
-if ! command -v spamassassin >/dev/null; then
-    if [ "$(id -u)" != 0 ]; then
-        echo "test: please install Debian's spamassassin package (needs root)" >&2
-        exit 1
-    fi
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq spamassassin >/dev/null
-fi
-
-# axe-core, from the npm registry, for the accessibility checks of the archive's pages.
+# axe-core, for the accessibility checks of the email and the archive's pages.
 if [ ! -f build/axe/node_modules/axe-core/axe.min.js ]; then
-    if ! command -v npm >/dev/null; then
-        if [ "$(id -u)" != 0 ]; then
-            echo "test: please install Node.js and npm (needs root)" >&2
-            exit 1
-        fi
-        apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
-    fi
     npm install --prefix build/axe axe-core@4 --no-audit --no-fund --silent
 fi
 
