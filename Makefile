@@ -1,6 +1,6 @@
 # Two entry points for a fresh machine; each installs what it needs by itself.
 #   make demo   ingest the sample ILO listings and show what the pool holds
-#   make test   lint, type-check, and run the whole suite on SQLite and on a throwaway PostgreSQL
+#   make test   lint, type-check, the whole suite on SQLite, the database tests on a throwaway PostgreSQL
 
 VENV := .venv
 RUNTIME := $(VENV)/.runtime

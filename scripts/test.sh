@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Lint and type-check, then run the whole suite twice: on SQLite, and on a throwaway
-# PostgreSQL server that this script starts (unix socket only) and stops.
+# Lint and type-check, then run the whole suite on SQLite, and the tests that reach the
+# database (tests/conftest.py picks them) again on a throwaway PostgreSQL server that this
+# script starts (unix socket only) and stops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin

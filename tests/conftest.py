@@ -29,6 +29,17 @@ COOPERATIVES = "ilo-cooperatives-news-2020-11.txt"
 WHATS_NEW = "ilo-whats-new-2020-11.txt"
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On PostgreSQL, only the tests that can reach it: those given the database_url fixture
+    (directly or through workspace, pool...). The others never see the server's address, so
+    they would only run a second time on SQLite."""
+    if not os.environ.get("NEWSLETTER_TEST_DATABASE_URL"):
+        return
+    kept = [item for item in items if "database_url" in getattr(item, "fixturenames", ())]
+    config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+    items[:] = kept
+
+
 @pytest.fixture
 def database_url(tmp_path: Path) -> Iterator[str]:
     server = os.environ.get("NEWSLETTER_TEST_DATABASE_URL")
