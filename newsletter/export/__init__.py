@@ -21,7 +21,7 @@ from newsletter.export.mime import (
     fill_merge_tags,
     message_id_for,
     sender_of,
-    signed_unsubscribe_url,
+    unsubscribe_url_for,
     with_utm,
 )
 from newsletter.issue import Issue
@@ -54,10 +54,7 @@ def as_sent(issue: Issue, email: RenderedEmail, config: Config) -> RenderedEmail
     tracking parameters on its links, its merge tags filled (what `check` measures)."""
     newsletter = config.newsletters[issue.newsletter]
     tracked = with_utm(email, newsletter, issue.slug)
-    unsubscribe = newsletter.unsubscribe_url or ""
-    if unsubscribe:
-        unsubscribe = signed_unsubscribe_url(unsubscribe, _LONGEST_ADDRESS, newsletter.slug,
-                                             b"a key of any length")  # fmt: skip
+    unsubscribe = unsubscribe_url_for(newsletter, _LONGEST_ADDRESS, b"a key of any length")
     return fill_merge_tags(tracked, {
         "unsubscribe_url": unsubscribe,
         "subscriber_name": _LONGEST_NAME,

@@ -108,6 +108,14 @@ def signed_unsubscribe_url(base: str, address: str, newsletter: str, key: bytes)
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
+def unsubscribe_url_for(newsletter: NewsletterConfig, address: str, key: bytes | None) -> str:
+    """The recipient's own unsubscribe link (with their token) when there is a key to seal it,
+    else the list's page."""
+    if newsletter.unsubscribe_url and key:
+        return signed_unsubscribe_url(newsletter.unsubscribe_url, address, newsletter.slug, key)
+    return newsletter.unsubscribe_url or ""
+
+
 # The message
 
 

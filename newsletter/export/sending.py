@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 
 from newsletter.config import SIGNING_KEY_ENV, NewsletterConfig, SmtpConfig
 from newsletter.errors import NewsletterError
-from newsletter.export.mime import message_id_for, sender_of, signed_unsubscribe_url
+from newsletter.export.mime import message_id_for, sender_of, unsubscribe_url_for
 from newsletter.export.personalise import MessageTemplate
 from newsletter.export.subscribers import Subscriber
 from newsletter.issue import Issue
@@ -262,14 +262,6 @@ class SendStopped(NewsletterError):
     def __init__(self, message: str, report: SendReport):
         super().__init__(message)
         self.report = report
-
-
-def unsubscribe_url_for(newsletter: NewsletterConfig, address: str, key: bytes | None) -> str:
-    """The recipient's own unsubscribe link (with their token) when there is a key to seal it,
-    else the list's page."""
-    if newsletter.unsubscribe_url and key:
-        return signed_unsubscribe_url(newsletter.unsubscribe_url, address, newsletter.slug, key)
-    return newsletter.unsubscribe_url or ""
 
 
 def issue_key(issue: Issue) -> str:
