@@ -28,6 +28,8 @@ _BLOCK_END = re.compile(
 _LINE_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+# What nh3 escapes, removes or rewrites in text with no tag (tests/test_markup.py checks it).
+_CHANGED_BY_CLEANING = re.compile("[<>&\u00a0\x00\r]")
 
 
 def _absolute_link(base_url: str | None) -> Callable[[str], str | None]:
@@ -39,6 +41,12 @@ def _absolute_link(base_url: str | None) -> Callable[[str], str | None]:
 
 def clean_inline(fragment: str, base_url: str | None = None) -> str:
     """Inline markup only, links absolute (resolved against `base_url`, else dropped)."""
+    if not _CHANGED_BY_CLEANING.search(fragment):
+        return fragment  # plain words, as nh3 would give them back: a tenth of a render
+    return nh3_clean_inline(fragment, base_url)
+
+
+def nh3_clean_inline(fragment: str, base_url: str | None = None) -> str:
     return nh3.clean(
         fragment,
         tags=set(INLINE_TAGS),
