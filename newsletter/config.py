@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from newsletter.errors import NewsletterError
+from newsletter.files import is_workspace_path
 from newsletter.formats import FORMATS
 from newsletter.headers import HeaderKind, header_problem
 from newsletter.tomltext import KeyPath, locate_key, parse_toml, read_toml_text
@@ -65,6 +66,9 @@ class FetchConfig:
     backoff: float = 1.0  # seconds before the first retry, doubled for each next one
     max_redirects: int = 5
     user_agent: str | None = None  # default: newsletter/<version> (...)
+    # Pictures fetched by `render --localise-images` from loopback, private and link-local
+    # addresses too (an intranet's); sources have their own allow_private.
+    allow_private: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +151,7 @@ class BrandConfig:
     """How the emails and the archive look and sign off: data, not template edits."""
 
     name: str = ""
+    logo: str | None = None  # a PNG or JPEG of the workspace, hosted with the archive
     logo_url: str | None = None
     logo_alt: str | None = None
     logo_width: int = 160
@@ -212,6 +217,7 @@ class ArchiveConfig:
 
 
 SMTP_SECURITY = ("starttls", "ssl", "none")
+MAX_IMAGE_BYTES = 1_000_000  # one picture, as the email links it
 SIGNING_KEY_ENV = "NEWSLETTER_SIGNING_KEY"  # signs each subscriber's unsubscribe link
 
 
@@ -236,6 +242,7 @@ class NewsletterConfig:
     earlier_issues: tuple[str, ...] = ()
     sender: SenderConfig | None = None
     thumbnails: bool = False  # [layout] thumbnails: drafts give items their pool picture too
+    max_image_bytes: int = MAX_IMAGE_BYTES  # [layout] max_image_bytes: check's limit per picture
 
     def issue_url(self, slug: str) -> str | None:
         """The web page of one issue, its "View in browser" address."""
@@ -460,7 +467,8 @@ class _ConfigReader:
         agent = self.optional_text((*key, "user_agent"), table.get("user_agent"))
         if agent is not None and not (agent.isascii() and agent.isprintable()):
             raise self.fail((*key, "user_agent"), "expected printable ASCII (an HTTP header)")
-        return FetchConfig(user_agent=agent, **numbers)
+        private = self.flag_value((*key, "allow_private"), table.get("allow_private", False))
+        return FetchConfig(user_agent=agent, allow_private=private, **numbers)
 
     def read_ingest(self, table: dict[str, Any]) -> IngestConfig:
         key: KeyPath = ("ingest",)
@@ -547,17 +555,22 @@ class _ConfigReader:
             editions=self.texts((*key, "editions"), table.get("editions", [])),
             earlier_issues=self.patterns((*key, "earlier_issues"), table.get("earlier_issues", [])),
             sender=self.read_sender((*key, "sender"), table.get("sender")),
-            thumbnails=self.read_layout((*key, "layout"), table.get("layout", {})),
+            **self.read_layout((*key, "layout"), table.get("layout", {})),
         )
 
-    def read_layout(self, key: KeyPath, value: Any) -> bool:
-        """`[layout] thumbnails = true`: the items' pictures beside them, not the lead's alone."""
+    def read_layout(self, key: KeyPath, value: Any) -> dict[str, Any]:
+        """`[layout] thumbnails = true`: the items' pictures beside them, not the lead's alone;
+        `max_image_bytes`: what `check` lets one picture weigh, as the email links it."""
         table = self.table(key, value)
-        self.check_keys(key, table, {"thumbnails"})
+        self.check_keys(key, table, {"thumbnails", "max_image_bytes"})
         thumbnails = table.get("thumbnails", False)
         if not isinstance(thumbnails, bool):
             raise self.fail((*key, "thumbnails"), "expected true or false")
-        return thumbnails
+        limit = table.get("max_image_bytes", MAX_IMAGE_BYTES)
+        if not isinstance(limit, int) or isinstance(limit, bool) or not 10_000 <= limit <= 10**8:
+            raise self.fail((*key, "max_image_bytes"), "expected a number of bytes between "
+                                                       "10,000 and 100,000,000")  # fmt: skip
+        return {"thumbnails": thumbnails, "max_image_bytes": limit}
 
     def read_sender(self, key: KeyPath, value: Any) -> SenderConfig | None:
         if value is None:
@@ -662,8 +675,8 @@ class _ConfigReader:
         self, newsletter: KeyPath, shared: dict[str, Any], own: dict[str, Any]
     ) -> BrandConfig:
         """The top-level [brand], with the newsletter's own brand keys over it."""
-        keys = {"name", "logo_url", "logo_alt", "logo_width", "colors", "fonts", "address",
-                "reason", "footer", "social"}  # fmt: skip
+        keys = {"name", "logo", "logo_url", "logo_alt", "logo_width", "colors", "fonts",
+                "address", "reason", "footer", "social"}  # fmt: skip
         self.check_keys(("brand",), shared, keys)
         self.check_keys((*newsletter, "brand"), own, keys)
 
@@ -671,6 +684,11 @@ class _ConfigReader:
             return (*newsletter, "brand", name) if name in own else ("brand", name)
 
         merged = {**shared, **own}
+        if "logo" in own or "logo_url" in own:  # a newsletter's own logo, in either form, wins
+            merged = {k: v for k, v in merged.items() if k not in ("logo", "logo_url") or k in own}
+        if merged.get("logo") and merged.get("logo_url"):
+            raise self.fail(key_of("logo"), "give the logo as a file of the workspace (logo) or "
+                                            "as an address (logo_url), not both")  # fmt: skip
         for nested in ("colors", "fonts"):
             merged[nested] = {**self.table(("brand", nested), shared.get(nested, {})),
                               **self.table(key_of(nested), own.get(nested, {}))}  # fmt: skip
@@ -682,6 +700,7 @@ class _ConfigReader:
         social = self.array(key_of("social"), merged.get("social", []))
         return BrandConfig(
             name=self.optional_text(key_of("name"), merged.get("name")) or "",
+            logo=self.workspace_picture(key_of("logo"), merged.get("logo")),
             logo_url=self.http_url(key_of("logo_url"), merged.get("logo_url")),
             logo_alt=self.optional_text(key_of("logo_alt"), merged.get("logo_alt")),
             logo_width=self.pixels(key_of("logo_width"), merged.get("logo_width", 160)),
@@ -820,6 +839,21 @@ class _ConfigReader:
         """An http(s) URL that can go into a mail header inside <...> (List-Unsubscribe)."""
         url = self.http_url(key, value)
         return None if url is None else self.header(key, url, HeaderKind.URL)
+
+    def flag_value(self, key: KeyPath, value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.fail(key, "expected true or false")
+        return value
+
+    def workspace_picture(self, key: KeyPath, value: Any) -> str | None:
+        """A picture's path in the workspace (whether it can be read is the render's to say)."""
+        if value is None:
+            return None
+        path = self.text(key, value)
+        if not is_workspace_path(path) or Path(path).is_absolute() or ".." in Path(path).parts:
+            raise self.fail(key, f"expected a path inside the workspace such as "
+                                 f"pictures/logo.png, got {path!r}")  # fmt: skip
+        return path
 
     def http_url(self, key: KeyPath, value: Any) -> str | None:
         if value is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from pathlib import Path
 from typing import NamedTuple
 
 # The dates newsletter works with, checked wherever a date comes in (an issue file, a command's
@@ -185,6 +186,9 @@ class RenderedEmail:
     mjml: str
     language: str
     web_version_url: str | None = None
+    # The workspace pictures it links, prepared: (media/<digest>.<ext>, the file), which the
+    # archive must serve at its base_url before the email is sent.
+    media: tuple[tuple[str, Path], ...] = ()
 
 
 # Neutral merge tags: the send stage fills them in, each ESP export translates them.

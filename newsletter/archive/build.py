@@ -42,7 +42,7 @@ from newsletter.render.theme import Theme, theme_folders
 
 MARKER = ".newsletter-archive"  # in every site this builds: a folder without it is not ours
 # The memory's format, and Python's (marshal's format is the interpreter's own).
-_CACHE_FORMAT = f"4 {sys.version_info[0]}.{sys.version_info[1]}"
+_CACHE_FORMAT = f"5 {sys.version_info[0]}.{sys.version_info[1]}"
 
 
 @dataclass

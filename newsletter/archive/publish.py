@@ -50,6 +50,7 @@ from newsletter.render import render_issue
 from newsletter.tomltext import parse_toml, read_toml_text
 
 RECORD = "publication.json"
+MEDIA = "media"  # the prepared workspace pictures the email links: media/<digest>.<ext>
 FILES = ("issue.toml", "email.html", "email.txt", RECORD)  # in the order they are written
 STEPS = (
     "repaired",
@@ -230,6 +231,9 @@ def _publish_locked(
             "email.html": email.html,
             "email.txt": email.text,
             RECORD: json.dumps(content, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
+            # The workspace pictures it links, as prepared: the archive serves them from here,
+            # so a picture edited or deleted later leaves what went out as it was.
+            **{name: file.read_bytes() for name, file in email.media},
         },
     )
     record.record(publication)
@@ -365,7 +369,7 @@ def _is_marked(path: Path, number: int, published: date) -> bool:
     return marks == ("published", number, published)
 
 
-def _write_folder(folder: Path, files: dict[str, str]) -> None:
+def _write_folder(folder: Path, files: dict[str, str | bytes]) -> None:
     """The version's folder appears whole or not at all: written aside, each file on disk,
     then renamed into place."""
     folder.parent.mkdir(parents=True, exist_ok=True)
@@ -374,11 +378,16 @@ def _write_folder(folder: Path, files: dict[str, str]) -> None:
     temporary = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:
         for name, content in files.items():
-            with open(temporary / name, "w", encoding="utf-8") as file:
-                file.write(content)
+            target = temporary / name
+            target.parent.mkdir(exist_ok=True)  # media/
+            data = content.encode("utf-8") if isinstance(content, str) else content
+            with open(target, "wb") as file:
+                file.write(data)
                 file.flush()
                 os.fsync(file.fileno())
             _after_step(f"wrote {name}")
+        if (temporary / MEDIA).is_dir():
+            _sync_folder(temporary / MEDIA)
         _sync_folder(temporary)
         os.replace(temporary, folder)
     except BaseException:

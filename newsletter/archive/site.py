@@ -20,7 +20,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from newsletter.archive.publish import FrozenIssue
+from newsletter.archive.publish import MEDIA, FrozenIssue
 from newsletter.config import BrandConfig, Config
 from newsletter.issue import IssueItem
 from newsletter.issue.preheader import preheader_text
@@ -34,6 +34,7 @@ SEARCH_SUMMARY = 200  # characters of each summary in the search index
 TOPIC_LATEST = 20  # items on a topic's page; its year pages have them all
 _SAFE_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 
+_MEDIA_NAME = re.compile(r"^media/[0-9a-f]{32}\.(?:jpg|png)$")
 IssueData = dict[str, Any]  # what a published issue gives the shared pages: plain, cacheable
 
 
@@ -169,6 +170,11 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+def _read_bytes(path: str) -> bytes:
+    with open(path, "rb") as file:
+        return file.read()
+
+
 def issue_data(frozen: FrozenIssue, config: Config, source_digest: str) -> IssueData:
     """What one published issue gives the site's shared pages.
 
@@ -203,6 +209,7 @@ def issue_data(frozen: FrozenIssue, config: Config, source_digest: str) -> Issue
             for topic, years in sorted(found.items())
         },
         "search": _json(search),
+        "media": sorted(f"{MEDIA}/{path.name}" for path in (frozen.folder / MEDIA).glob("*.*")),
     }
 
 
@@ -402,6 +409,10 @@ class SitePlan:
                 content=lambda: public_copy(Path(email).read_text(encoding="utf-8"), values),
             )
         )
+        for name in data.get("media", ()):  # named by their content: the name is the digest
+            if _MEDIA_NAME.match(name):
+                file = f"{data['folder']}/{name}"
+                self.pages.append(Page(name, name, content=partial(_read_bytes, file)))
 
     def public_values(self, newsletter: str, slug: str) -> dict[str, str]:
         """What the archive's copy of the email shows where each subscriber's own values

@@ -23,15 +23,33 @@ from newsletter.workspace import Workspace
     help="Where to write email.html and email.txt [default: build/<newsletter>/<slug>].",
 )
 @click.option("--keep-mjml", is_flag=True, help="Also write the MJML the HTML is compiled from.")
+@click.option(
+    "--localise-images",
+    is_flag=True,
+    help="First fetch the draft's pictures given by address into pictures/fetched/ and point "
+    "the issue at them: measured, and hosted with the archive.",
+)
 @pass_workspace
-def render(workspace: Workspace, issue_name: str, folder: Path | None, keep_mjml: bool) -> None:
+def render(
+    workspace: Workspace,
+    issue_name: str,
+    folder: Path | None,
+    keep_mjml: bool,
+    localise_images: bool,
+) -> None:
     """Render an issue to email HTML and its plain-text part."""
     from newsletter.issue import load_issue
     from newsletter.render import render_to_folder
 
-    _, issue = load_issue(workspace.config, issue_name)
-    written = render_to_folder(issue, workspace.config, folder, keep_mjml)
+    path, issue = load_issue(workspace.config, issue_name)
     console = _console()
+    if localise_images:
+        from newsletter.localise import localise_pictures
+
+        for done in localise_pictures(path, workspace.config):
+            console.print(f"fetched {_escape(done.address)} -> {_escape(done.path)}")
+        _, issue = load_issue(workspace.config, issue_name)
+    written = render_to_folder(issue, workspace.config, folder, keep_mjml)
     for file in written:
         size = file.stat().st_size
         console.print(f"wrote {_escape(_shown_path(file))} [dim]({size:,} bytes)[/]")

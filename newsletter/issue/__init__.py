@@ -16,6 +16,7 @@ from typing import Any
 
 from newsletter.config import Config, is_language
 from newsletter.errors import Finding, NewsletterError
+from newsletter.files import is_workspace_path
 from newsletter.headers import HeaderKind, header_problem
 from newsletter.model import date_problem
 from newsletter.tomltext import KeyPath, key_lines, parse_toml, read_toml_text
@@ -58,7 +59,7 @@ class IssueItem:
     end: Day | None = None  # an event's last day
     place: str = ""  # where an event is held
     manual: bool = False  # written by the editor (an event, a call): in no source, no pool
-    image: str | None = None  # an http(s) picture: the lead's full width, or a thumbnail
+    image: str | None = None  # http(s), or a workspace path: the lead's full width, or a thumbnail
     image_alt: str | None = None  # what it shows, for those who cannot see it; "": decorative
     image_credit: str = ""  # "© ILO/M. Crozet"
 
@@ -197,12 +198,20 @@ class _Checker:
         return link if link and _URL.match(link) else None
 
     def picture(self, key: KeyPath, value: Any) -> str | None:
-        """A picture's address: http(s), never inlined (Gmail blocks data: URIs, and they weigh
-        a third more than the file)."""
+        """A picture: an http(s) address, or a JPEG or PNG file of the workspace (a path such
+        as pictures/lead.jpg, hosted with the archive); never inlined (Gmail blocks data:
+        URIs, and they weigh a third more than the file)."""
         if isinstance(value, str) and value.strip().lower().startswith("data:"):
             self.error(key, "image must be the address of a picture, not the picture inlined "
                             "as a data: URI")  # fmt: skip
             return None
+        if isinstance(value, str) and value and is_workspace_path(value):
+            path = Path(value)
+            if path.is_absolute() or ".." in path.parts or "\\" in value:
+                self.error(key, f"image {value!r}: give an http(s) address or a path inside "
+                                "the workspace, like pictures/lead.jpg")  # fmt: skip
+                return None
+            return value
         return self.link(key, value)
 
     def flag(self, key: KeyPath, value: Any) -> bool:

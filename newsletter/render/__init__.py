@@ -9,7 +9,7 @@ from __future__ import annotations
 import calendar
 import html
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -19,12 +19,14 @@ from markupsafe import Markup
 
 from newsletter.config import BrandConfig, Config, NewsletterConfig
 from newsletter.errors import NewsletterError
+from newsletter.files import is_workspace_path
 from newsletter.issue import Issue, IssueItem
 from newsletter.issue.preheader import preheader_text
 from newsletter.markup import clean_inline, text_from_html
 from newsletter.model import RenderedEmail, merge_tag
 from newsletter.render.inline import inline_css
 from newsletter.render.mjml import compile_mjml
+from newsletter.render.pictures import LEAD_WIDTH, THUMBNAIL_WIDTH, prepare
 from newsletter.render.theme import Theme, load_theme, theme_folders
 
 # Invisible characters after the preheader (combining grapheme joiner, zero-width non-joiner,
@@ -46,9 +48,11 @@ class ItemView:
     summary: tuple[str, ...]  # paragraphs
     link: str | None  # the item's page, else its listing page, else none (an unlinked title)
     new: bool
-    image: str | None = None  # http(s) only
+    image: str | None = None  # http(s) only: a workspace picture's hosted address
     image_alt: str = ""
     image_credit: str = ""
+    image_width: int = 0  # CSS pixels, in the email (0: the theme's own)
+    image_height: int | None = None  # known for workspace pictures, which are measured
 
 
 def item_view(item: IssueItem, language: str, date_pattern: str | None) -> ItemView:
@@ -177,9 +181,39 @@ def period_label(start: date, end: date, language: str) -> str:
     return str(format_interval(start, end, "yMMMMd", locale=locale))
 
 
-def issue_view(issue: Issue, newsletter: NewsletterConfig) -> IssueView:
-    def view(item: IssueItem) -> ItemView:
-        return item_view(item, issue.language, newsletter.date_format)
+class PictureHost:
+    """Where the email's pictures are: an address as it is, a workspace picture prepared and
+    linked under the archive's base_url (see pictures.py). Remembers what it prepared, for
+    `publish` to keep with the frozen issue."""
+
+    def __init__(self, config: Config):
+        self.root = config.root
+        self.base_url = config.archive.base_url
+        self.prepared: dict[str, Path] = {}  # media/<digest>.<ext> -> the prepared file
+
+    def picture(self, image: str, width: int) -> tuple[str, int, int | None]:
+        """(address, width, height if known) of a picture shown `width` CSS pixels wide."""
+        if not is_workspace_path(image):
+            return image, width, None
+        prepared = prepare(self.root, image, width)
+        if not self.base_url:
+            raise NewsletterError(f"picture {image!r} is a file of the workspace: set [archive] "
+                                  "base_url, where the archive will serve it")  # fmt: skip
+        self.prepared[prepared.name] = prepared.file
+        return self.base_url + prepared.name, prepared.width, prepared.height
+
+
+def _pictured(view: ItemView, item: IssueItem, width: int, host: PictureHost) -> ItemView:
+    if not item.image or (view.image is None and not is_workspace_path(item.image)):
+        return view
+    image, shown, height = host.picture(item.image, width)
+    return replace(view, image=image, image_width=shown, image_height=height)
+
+
+def issue_view(issue: Issue, newsletter: NewsletterConfig, host: PictureHost) -> IssueView:
+    def view(item: IssueItem, width: int = THUMBNAIL_WIDTH) -> ItemView:
+        made = item_view(item, issue.language, newsletter.date_format)
+        return _pictured(made, item, width, host)
 
     return IssueView(
         title=issue.title,
@@ -188,7 +222,7 @@ def issue_view(issue: Issue, newsletter: NewsletterConfig) -> IssueView:
         direction="rtl" if _locale(issue.language).character_order == "right-to-left" else "ltr",
         date_label=period_label(issue.start, issue.end, issue.language),
         intro=inline_paragraphs(issue.intro),
-        lead=view(issue.lead) if issue.lead else None,
+        lead=view(issue.lead, LEAD_WIDTH) if issue.lead else None,
         sections=tuple(
             SectionView(section.title, tuple(view(item) for item in section.items))
             for section in issue.sections
@@ -212,21 +246,36 @@ def links_for(issue: Issue, config: Config, newsletter: NewsletterConfig) -> Lin
 
 
 def template_context(
-    issue: Issue, config: Config, theme: Theme
+    issue: Issue, config: Config, theme: Theme, host: PictureHost | None = None
 ) -> tuple[dict[str, Any], NewsletterConfig]:
     newsletter = config.newsletters.get(issue.newsletter)
     if newsletter is None:
         raise NewsletterError(f"unknown newsletter {issue.newsletter!r}", issue.path)
-    brand: BrandConfig = newsletter.brand
+    host = host or PictureHost(config)
+    try:
+        view = issue_view(issue, newsletter, host)
+        brand, logo_height = _hosted_logo(newsletter.brand, host)
+    except NewsletterError as error:
+        raise NewsletterError(error.message, error.path or issue.path, error.line) from None
     context = {
-        "issue": issue_view(issue, newsletter),
+        "issue": view,
         "newsletter": newsletter,
         "brand": brand,
+        "logo_height": logo_height,
+        "picture_width": {"lead": LEAD_WIDTH, "thumbnail": THUMBNAIL_WIDTH},
         "links": links_for(issue, config, newsletter),
         "labels": theme.labels_for(issue.language),
         "preheader_padding": PREHEADER_PADDING,
     }
     return context, newsletter
+
+
+def _hosted_logo(brand: BrandConfig, host: PictureHost) -> tuple[BrandConfig, int | None]:
+    """The brand with its logo's address (a workspace logo hosted), and the logo's height."""
+    if not brand.logo:
+        return brand, None
+    url, _, height = host.picture(brand.logo, brand.logo_width)
+    return replace(brand, logo_url=url), height
 
 
 def tidy_text(text: str) -> str:
@@ -245,7 +294,8 @@ def render_issue(issue: Issue, config: Config, theme: Theme | None = None) -> Re
     newsletter = config.newsletters.get(issue.newsletter)
     folders = theme_folders(newsletter.templates if newsletter else None)
     theme = theme or load_theme(folders)
-    context, newsletter = template_context(issue, config, theme)
+    host = PictureHost(config)
+    context, newsletter = template_context(issue, config, theme, host)
     source = theme.render("email.mjml.j2", context)
     html = inline_css(compile_mjml(source, theme))
     text = tidy_text(theme.render("email.txt.j2", {**context, "refs": References()}))
@@ -257,6 +307,7 @@ def render_issue(issue: Issue, config: Config, theme: Theme | None = None) -> Re
         mjml=source,
         language=issue.language,
         web_version_url=newsletter.issue_url(issue.slug),
+        media=tuple(sorted(host.prepared.items())),
     )
 
 

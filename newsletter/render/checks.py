@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import Literal
 
 from newsletter.config import Config
-from newsletter.errors import Finding
-from newsletter.files import shown_path
+from newsletter.errors import Finding, NewsletterError
+from newsletter.files import is_workspace_path, shown_path
 from newsletter.issue import Issue, check_issue
 from newsletter.issue.preheader import preheader_text, stale_names
 from newsletter.model import MERGE_TAGS, RenderedEmail, merge_tag
 from newsletter.render import link_of, render_issue
+from newsletter.render.pictures import LEAD_WIDTH, THUMBNAIL_WIDTH, prepare
 
 CLIP_BYTES = 102 * 1024  # Gmail cuts the HTML off after this many bytes
 WARN_BYTES = 90 * 1024
@@ -52,10 +53,64 @@ def check_issue_email(
     ]
     if issue is None:
         return EmailReport(checks, 0)
+    pictures = picture_findings(issue, config)
+    checks += [
+        Finding(_located(shown, f.line, f.message), severity=f.severity, code=f.code)
+        for f in pictures
+    ]
+    if any(f.severity == "error" for f in pictures):
+        return EmailReport(checks, 0)  # the render would stop at the first of them
     email = render_issue(issue, config)
     sent = len((as_sent(issue, email) if as_sent else email).html.encode())
     found = check_email(issue, email, sent_bytes=sent)
     return EmailReport(checks + found, len(email.html.encode()), sent)
+
+
+def picture_findings(issue: Issue, config: Config) -> list[Finding]:
+    """Each picture the email would link: a workspace picture that is missing, unreadable, of
+    a kind clients do not show, or too heavy once prepared is an error; an address, whose
+    size no one has measured, a warning (the email cannot hold its place while it loads)."""
+    newsletter = config.newsletters[issue.newsletter]
+    text = issue.path.read_text(encoding="utf-8") if issue.path.is_file() else ""
+    wanted = [(item.image, LEAD_WIDTH if item is issue.lead else THUMBNAIL_WIDTH, item.title)
+              for item in issue.items if item.image]  # fmt: skip
+    if newsletter.brand.logo:
+        wanted.append((newsletter.brand.logo, newsletter.brand.logo_width, ""))
+    found = []
+    for image, width, title in wanted:
+        whose = f"the picture of {title!r}" if title else "the brand's logo"
+        line = _line_of(text, image)
+        if not is_workspace_path(image):
+            found.append(Finding(f"{whose} ({image}) has no known size: the email cannot keep "
+                                 "its place while it loads; `newsletter render "
+                                 "--localise-images` hosts a measured copy", line=line,
+                                 code="image-size"))  # fmt: skip
+            continue
+        if not config.archive.base_url:
+            found.append(Finding(f"{whose} is a file of the workspace ({image}): set [archive] "
+                                 "base_url, where the archive serves it", line=line,
+                                 severity="error", code="image"))  # fmt: skip
+            continue
+        try:
+            prepared = prepare(config.root, image, width)
+        except NewsletterError as error:
+            found.append(Finding(error.message, line=line, severity="error", code="image"))
+            continue
+        if prepared.size > newsletter.max_image_bytes:
+            found.append(Finding(f"{whose} ({image}) weighs {prepared.size:,} bytes as the email "
+                                 f"links it, over the limit of {newsletter.max_image_bytes:,} "
+                                 "([layout] max_image_bytes)", line=line, severity="error",
+                                 code="image"))  # fmt: skip
+    return found
+
+
+def _line_of(text: str, value: str) -> int | None:
+    """The line of the issue file that gives this picture (the first, if several do)."""
+    quoted = (f'"{value}"', f"'{value}'")
+    for number, line in enumerate(text.splitlines(), 1):
+        if any(q in line for q in quoted):
+            return number
+    return None
 
 
 def _located(path: str, line: int | None, message: str) -> str:

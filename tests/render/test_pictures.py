@@ -114,7 +114,9 @@ def test_a_picture_without_alt_text_is_an_error_naming_its_item(
     ("image", "message"),
     [
         ("data:image/png;base64,iVBORw0KGgo=", "not the picture inlined as a data: URI"),
-        ("/images/lead.png", "must be an http(s) address"),
+        ("/images/lead.png", "a path inside the workspace"),
+        ("../outside/lead.png", "a path inside the workspace"),
+        ("ftp://example.org/lead.png", "must be an http(s) address"),
     ],
 )
 def test_an_issue_file_refuses_a_picture_that_is_not_an_address(
