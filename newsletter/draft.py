@@ -10,7 +10,7 @@ import hashlib
 import re
 import string
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -363,23 +363,41 @@ def add_to_draft(
 # Curating a draft: the lead, the order, taking items out, their words
 
 
-def set_lead(config: Config, path: Path, uid: str) -> tuple[IssueItem, str | None]:
+def set_lead(
+    config: Config, path: Path, uid: str, pool: Pool | None = None
+) -> tuple[IssueItem, str | None]:
     """Make an item of the issue its lead; the old lead goes to the top of the section its
-    type belongs to. Returns the new lead and that section (None when there was no lead)."""
+    type belongs to. A new lead without a picture gets its pool picture, as a draft's lead
+    does (the alt text is the editor's to write). Returns the new lead and that section (None
+    when there was no lead)."""
     with edited(path, config) as (issue, document):
         newsletter = _newsletter(config, issue.newsletter)
         place, table = editing.find(document, uid)
         if place.section is None:
             raise NewsletterError(f"{table['uid']} is the lead already", path)
         _, table = editing.take(document, uid)
+        if pool is not None and not table.get("image") and not table.get("manual"):
+            _give_pool_picture(pool, config, table)
         previous = editing.put_lead(document, table)
         section = None
         if previous is not None and issue.lead is not None:
             section = section_for(issue.lead, (), newsletter)
             editing.put(document, previous, section, _section_order(newsletter), position=0)
         lead = _item_of(issue, str(table["uid"]))
+        if table.get("image") and not lead.image:
+            lead = replace(lead, image=str(table["image"]),
+                           image_credit=str(table.get("image_credit", "")))  # fmt: skip
         _forget_made_preheader(issue, document)
     return lead, section
+
+
+def _give_pool_picture(pool: Pool, config: Config, table: Any) -> None:
+    try:
+        pictured = snapshot(pool.item(str(table["uid"])), config, picture=True)
+    except NewsletterError:
+        return  # no longer in the pool (a pool rebuilt since): the issue keeps what it has
+    editing.set_field(table, "image", pictured.image)
+    editing.set_field(table, "image_credit", pictured.image_credit)
 
 
 def move_item(

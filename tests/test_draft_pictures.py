@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from newsletter.config import Config, load_config
-from newsletter.draft import create_draft
+from newsletter.draft import create_draft, set_lead
 from newsletter.errors import NewsletterError
 from newsletter.ingest import ingest_file
 from newsletter.issue import read_issue
@@ -86,3 +86,29 @@ def test_the_layout_table_is_checked(workspace: Path) -> None:
     toml.write_text(toml.read_text() + "\n[newsletters.ilo-coop-enews.layout]\nthumbnails = 1\n")
     with pytest.raises(NewsletterError, match=r"layout\.thumbnails: expected true or false"):
         load_config(toml)
+
+
+def test_a_new_lead_takes_its_pool_picture_and_the_old_lead_keeps_its_own(
+    workspace: Path, pool: Pool
+) -> None:
+    config = config_with(workspace, thumbnails=False)
+    feed = workspace / "news.rss"
+    feed.write_text(FEED)
+    ingest_file(pool, config, feed)
+    path = create_draft(pool, config, "ilo-coop-enews", *NOVEMBER).path
+    jordan = next(i for i in read_issue(path, config).items if "Jordan" in i.title)
+    assert jordan.image is None  # no thumbnails: an item is drafted without its picture
+
+    lead, _ = set_lead(config, path, jordan.uid, pool)
+
+    assert lead.image == "https://www.ilo.org/images/jordan.jpg"
+    issue = read_issue(path, config)
+    assert issue.lead is not None
+    assert issue.lead.uid == jordan.uid
+    assert issue.lead.image == "https://www.ilo.org/images/jordan.jpg"
+    assert issue.lead.image_alt is None  # still the editor's to write
+    old = next(i for i in issue.items if "symposium" in i.title)
+    assert old.image == "https://www.ilo.org/images/symposium.jpg"
+    chiefs = next(i for i in issue.items if "chiefs" in i.title)
+    set_lead(config, path, chiefs.uid, pool)  # no pool picture: none is made up
+    assert read_issue(path, config).lead.image is None  # type: ignore[union-attr]

@@ -185,6 +185,13 @@ def test_two_editors_at_once_lose_nothing(
 def test_a_killed_editor_leaves_the_old_or_the_new_file(
     issue_file: Path, workspace: Path, config: Config
 ) -> None:
+    leftover = issue_file.parent / f".{issue_file.name}.k1ll3d00"  # as a killed write leaves it
+    leftover.write_text("half a file")
+    other = issue_file.parent / "notes.txt"  # not ours: stays
+    other.write_text("the editor's own")
+    edit_item(config, issue_file, "5ced066eaca1a976", "title", "before")
+    assert not leftover.exists()
+    other.unlink()
     for delay in (0.3, 0.5, 0.7):
         editor = subprocess.Popen([sys.executable, "-c", EDITOR, "5ced066eaca1a976", "1000"],
                                   cwd=workspace)  # fmt: skip
@@ -193,7 +200,12 @@ def test_a_killed_editor_leaves_the_old_or_the_new_file(
         editor.wait()
         issue = read_issue(issue_file, config)  # whole and valid, whichever version
         assert len(issue.items) == len(UIDS)
+        # A write killed before its rename leaves its temporary copy; the next edit, under
+        # the lock, removes it.
+        edit_item(config, issue_file, "5ced066eaca1a976", "title", f"after {delay}")
         assert not [p for p in issue_file.parent.iterdir() if p.name != issue_file.name]
+        titles = [item.title for item in read_issue(issue_file, config).items]
+        assert f"after {delay}" in titles
 
 
 EDITS = st.one_of(

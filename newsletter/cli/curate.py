@@ -23,7 +23,8 @@ def draft_lead(workspace: Workspace, issue_name: str, uid: str) -> None:
     from newsletter.draft import set_lead
     from newsletter.issue import find_issue
 
-    lead, section = set_lead(workspace.config, find_issue(workspace.config, issue_name), uid)
+    path = find_issue(workspace.config, issue_name)
+    lead, section = set_lead(workspace.config, path, uid, workspace.pool)
     moved = f" [dim](the old lead is first in {_escape(section)})[/]" if section else ""
     _console().print(f"lead: {_escape(lead.title)} [dim]({lead.uid})[/]{moved}")
 

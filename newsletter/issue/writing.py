@@ -10,6 +10,7 @@ studio, say) never lose each other's change.
 from __future__ import annotations
 
 import fcntl
+import glob
 import hashlib
 import tempfile
 from collections.abc import Iterator
@@ -129,6 +130,7 @@ def edited(
     """The issue and its document to edit in the block; written back when the block ends
     without an error and the document changed, if the result still checks."""
     with _locked(path):
+        _remove_killed_writes(path)
         issue = read_issue(path, config)  # validates first: never edit a file with errors
         if drafts_only and issue.status != "draft":
             raise NewsletterError(f"the issue is {issue.status}; only drafts change", path)
@@ -139,6 +141,14 @@ def edited(
         if changed != text:
             read_issue(path, config, text=changed.replace("\r\n", "\n").lstrip("\ufeff"))
             _save(path, changed)
+
+
+def _remove_killed_writes(path: Path) -> None:
+    """The temporary copies a writer killed mid-write (SIGKILL, power) left beside the file:
+    under the lock, no living writer has one open."""
+    for leftover in path.parent.glob(f".{glob.escape(path.name)}.*"):
+        if leftover.is_file() and len(leftover.name) == len(path.name) + 10:  # mkstemp's 8
+            leftover.unlink(missing_ok=True)
 
 
 @contextmanager
