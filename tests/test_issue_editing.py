@@ -191,6 +191,7 @@ def test_a_killed_editor_leaves_the_old_or_the_new_file(
     other.write_text("the editor's own")
     edit_item(config, issue_file, "5ced066eaca1a976", "title", "before")
     assert not leftover.exists()
+    assert other.read_text() == "the editor's own"
     other.unlink()
     for delay in (0.3, 0.5, 0.7):
         editor = subprocess.Popen([sys.executable, "-c", EDITOR, "5ced066eaca1a976", "1000"],
