@@ -178,6 +178,8 @@ def wordwrap(
 
     if break_long_words or break_on_hyphens or " ".join(text.split()) != text:
         return do_wordwrap(environment, text, width, break_long_words, wrapstring, break_on_hyphens)
+    if len(text) <= width:
+        return text  # most lines of a text part: a title, a date, a label
     return (wrapstring or environment.newline_sequence).join(greedy_fill(text, width))
 
 
