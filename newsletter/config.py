@@ -398,9 +398,7 @@ class _ConfigReader:
             {"format", "path", "url", "title", "listing_url", "language", "topics",
              "default_type", "date_format", "selectors", "columns", "undated", "allow_private"},
         )  # fmt: skip
-        allow_private = table.get("allow_private", False)
-        if not isinstance(allow_private, bool):
-            raise self.fail((*key, "allow_private"), "expected true or false")
+        allow_private = self.flag_value((*key, "allow_private"), table.get("allow_private", False))
         undated = self.text((*key, "undated"), table.get("undated", "skip"))
         if undated not in UNDATED:
             raise self.fail((*key, "undated"), f"expected one of {', '.join(UNDATED)}")
@@ -563,9 +561,7 @@ class _ConfigReader:
         `max_image_bytes`: what `check` lets one picture weigh, as the email links it."""
         table = self.table(key, value)
         self.check_keys(key, table, {"thumbnails", "max_image_bytes"})
-        thumbnails = table.get("thumbnails", False)
-        if not isinstance(thumbnails, bool):
-            raise self.fail((*key, "thumbnails"), "expected true or false")
+        thumbnails = self.flag_value((*key, "thumbnails"), table.get("thumbnails", False))
         limit = table.get("max_image_bytes", MAX_IMAGE_BYTES)
         if not isinstance(limit, int) or isinstance(limit, bool) or not 10_000 <= limit <= 10**8:
             raise self.fail((*key, "max_image_bytes"), "expected a number of bytes between "
