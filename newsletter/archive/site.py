@@ -27,6 +27,7 @@ from newsletter.issue.preheader import preheader_text
 from newsletter.markup import summary_text
 from newsletter.model import MERGE_TAGS, merge_tag
 from newsletter.render import ItemView, format_day, inline_paragraphs, item_date_label, item_view
+from newsletter.render.pictures import prepare
 from newsletter.render.theme import Theme
 
 FEED_ENTRIES = 50
@@ -227,11 +228,18 @@ class SitePlan:
         self.theme = theme
         self.load = load
         brand = config.archive.brand
+        logo_url = brand.logo_url
+        self.logo: tuple[str, Path] | None = None  # a workspace logo, served from media/
+        self.media: set[str] = set()
+        if brand.logo and config.archive.base_url:
+            prepared = prepare(config.root, brand.logo, brand.logo_width)
+            self.logo = (prepared.name, prepared.file)
+            logo_url = config.archive.base_url + prepared.name
         self.site = SiteInfo(
             config.archive.title,
             config.archive.address,
             config.archive.base_url,
-            brand.logo_url,
+            logo_url,
             brand.logo_alt or brand.name or config.archive.title,
             brand.logo_width,
         )
@@ -284,6 +292,7 @@ class SitePlan:
 
     def plan(self) -> list[Page]:
         self.pages = []
+        self.media = set()
         self._home()
         for slug, issues in self.issues.items():
             self._newsletter(slug, issues)
@@ -409,10 +418,9 @@ class SitePlan:
                 content=lambda: public_copy(Path(email).read_text(encoding="utf-8"), values),
             )
         )
-        for name in data.get("media", ()):  # named by their content: the name is the digest
+        for name in data.get("media", ()):
             if _MEDIA_NAME.match(name):
-                file = f"{data['folder']}/{name}"
-                self.pages.append(Page(name, name, content=partial(_read_bytes, file)))
+                self._media(name, f"{data['folder']}/{name}")
 
     def public_values(self, newsletter: str, slug: str) -> dict[str, str]:
         """What the archive's copy of the email shows where each subscriber's own values
@@ -601,7 +609,16 @@ class SitePlan:
             dict,
         )
 
+    def _media(self, name: str, file: str) -> None:
+        """A picture, once however many issues link it: named by its content, the name is
+        its digest."""
+        if name not in self.media:
+            self.media.add(name)
+            self.pages.append(Page(name, name, content=partial(_read_bytes, file)))
+
     def _static(self) -> None:
+        if self.logo:
+            self._media(self.logo[0], str(self.logo[1]))
         assets = {**self.theme.archive_assets(), "brand.css": brand_css(self.config.archive.brand)}
         for name, data in assets.items():
             digest = hashlib.sha256(data).hexdigest()

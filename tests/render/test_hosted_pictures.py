@@ -385,3 +385,36 @@ def test_the_published_email_loads_its_hosted_pictures_from_the_archive_in_chrom
         assert failed == []
         page.screenshot(path=str(artifacts / f"hosted-{width}.png"), full_page=True)
         page.close()
+
+
+def test_the_archive_serves_each_picture_once_and_its_own_workspace_logo(
+    workspace: Path, run: Callable[..., Result]
+) -> None:
+    """Two issues leading with the same picture, and the brand's logo a workspace file that
+    the emails and the site's header both show: each file is served once, and a second
+    (incremental) build keeps them."""
+    pictures = workspace / "pictures"
+    pictures.mkdir()
+    (pictures / "lead.jpg").write_bytes(photo(1600, 900))
+    Image.new("RGB", (480, 120), (30, 45, 190)).save(pictures / "logo.png")
+    config_file = workspace / "newsletter.toml"
+    text = config_file.read_text(encoding="utf-8")
+    config_file.write_text(text.replace("[brand]\n", '[brand]\nlogo = "pictures/logo.png"\n', 1))
+    november = workspace_issue(workspace, "pictures/lead.jpg")
+    october = november.with_name("2020-10.toml")
+    october_text = (ROOT / "issues" / "ilo-coop-enews" / "2020-10.toml").read_text()
+    october.write_text(october_text.replace(
+        "[lead]\n", '[lead]\nimage = "pictures/lead.jpg"\nimage_alt = "Delegates"\n'))  # fmt: skip
+    for slug in ("2020-10", "2020-11"):
+        assert run("publish", slug).exit_code == 0
+    config = load_config(config_file)
+
+    build_archive(config, workspace / "site")
+    again = build_archive(config, workspace / "site")
+
+    media = sorted(p.name for p in (workspace / "site" / "media").iterdir())
+    assert len(media) == 2  # the lead picture and the logo, once each
+    assert again.written == []
+    home = (workspace / "site" / "index.html").read_text(encoding="utf-8")
+    logo = next(name for name in media if name.endswith(".png"))
+    assert f'<img class="logo" src="{BASE}media/{logo}"' in home
