@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from functools import lru_cache
 from typing import Any
 
@@ -34,7 +35,7 @@ Answer = tuple[tuple[str, str], ...]  # the attributes premailer sets, in the or
 def inline_css(html: str) -> str:
     """Inline the theme's style sheet; media queries, dark-mode and client-attribute rules, and
     the MSO conditional comments stay in <head> as they were. The result is what premailer
-    makes of the whole document (tests/render/test_inline.py holds it to that)."""
+    makes of the whole document (tests/render/test_fast_paths.py holds it to that)."""
     from lxml import etree
 
     stripped = html.strip()
@@ -70,8 +71,13 @@ class KindInliner:
         self.links: list[tuple[Any, ...]] = []  # id -> its link, to rebuild the chain
         self.answers: dict[Kind, Answer] = {}
         self.probes = 0  # how many times premailer was asked (the tests read it)
+        self.lock = threading.Lock()  # one process may render in threads (a web app)
 
     def inline(self, page: Any) -> None:
+        with self.lock:
+            self._inline(page)
+
+    def _inline(self, page: Any) -> None:
         if len(self.answers) > MAX_KINDS or len(self.chains) > MAX_KINDS:
             self.chains.clear()
             self.links.clear()
