@@ -28,8 +28,9 @@ _BLOCK_END = re.compile(
 _LINE_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
-# What nh3 escapes, removes or rewrites in text with no tag (tests/test_markup.py checks it).
-_CHANGED_BY_CLEANING = re.compile("[<>&\u00a0\x00\r]")
+# What nh3 escapes, removes or rewrites in text with no tag (tests/render/test_fast_paths.py
+# checks all of Unicode): a byte order mark at the start goes, CR becomes LF, NUL goes.
+_CHANGED_BY_CLEANING = re.compile("[<>&\u00a0\x00\r\ufeff]")
 
 
 def _absolute_link(base_url: str | None) -> Callable[[str], str | None]:

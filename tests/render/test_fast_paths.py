@@ -5,6 +5,7 @@ wordwrap; plain words skip nh3 only where nh3 would return them unchanged."""
 from __future__ import annotations
 
 import string
+import unicodedata
 from dataclasses import replace
 
 import jinja2
@@ -143,3 +144,18 @@ def test_the_text_part_of_a_sample_is_unchanged_by_the_fill(config: Config) -> N
     theirs_theme = Theme((DEFAULT_THEME,))
     theirs_theme.environment.filters["wordwrap"] = do_wordwrap
     assert render_issue(issue, config, theirs_theme).text == ours.text
+
+
+def test_every_character_nh3_would_change_is_one_that_goes_through_nh3() -> None:
+    """All of Unicode between letters (in blocks, one nh3 call each), and the controls, format
+    characters and separators alone too, where a parser's preprocessing acts (a byte order
+    mark at the start is dropped, for one): nh3 changes nothing that clean_inline skips."""
+    characters = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    skipped = [c for c in characters if clean_inline(f"a{c}b") == f"a{c}b"]
+    for start in range(0, len(skipped), 4096):
+        block = " ".join(f"a{c}b" for c in skipped[start : start + 4096])
+        assert nh3_clean_inline(block) == block
+    for character in characters:
+        if unicodedata.category(character) in ("Cc", "Cf", "Zs", "Zl", "Zp"):
+            for text in (character, f"a{character}"):
+                assert clean_inline(text) == nh3_clean_inline(text), hex(ord(character))
