@@ -15,6 +15,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import tomlkit
+
 from newsletter.config import Config, NewsletterConfig
 from newsletter.errors import Finding, NewsletterError
 from newsletter.headers import HeaderKind, header_problem
@@ -364,13 +366,13 @@ def add_to_draft(
 
 
 def set_lead(
-    config: Config, path: Path, uid: str, pool: Pool | None = None
+    config: Config, path: Path, uid: str, pool: Pool | None = None, *, made_on: str | None = None
 ) -> tuple[IssueItem, str | None]:
     """Make an item of the issue its lead; the old lead goes to the top of the section its
     type belongs to. A new lead without a picture gets its pool picture, as a draft's lead
     does (the alt text is the editor's to write). Returns the new lead and that section (None
-    when there was no lead)."""
-    with edited(path, config) as (issue, document):
+    when there was no lead). `made_on`: see issue.writing.edited."""
+    with edited(path, config, made_on=made_on) as (issue, document):
         newsletter = _newsletter(config, issue.newsletter)
         place, table = editing.find(document, uid)
         if place.section is None:
@@ -401,11 +403,17 @@ def _give_pool_picture(pool: Pool, config: Config, table: Any) -> None:
 
 
 def move_item(
-    config: Config, path: Path, uid: str, section: str | None = None, position: int | None = None
+    config: Config,
+    path: Path,
+    uid: str,
+    section: str | None = None,
+    position: int | None = None,
+    *,
+    made_on: str | None = None,
 ) -> tuple[IssueItem, str, int]:
     """Move an item to a position (1 = first) of a section (default: its own); the lead moves
     into a section this way too. Returns the item, its section and its position."""
-    with edited(path, config) as (issue, document):
+    with edited(path, config, made_on=made_on) as (issue, document):
         newsletter = _newsletter(config, issue.newsletter)
         place, table = editing.take(document, uid)
         item = _item_of(issue, str(table["uid"]))
@@ -421,10 +429,10 @@ def move_item(
     return item, target, index + 1
 
 
-def remove_item(config: Config, path: Path, uid: str) -> IssueItem:
+def remove_item(config: Config, path: Path, uid: str, *, made_on: str | None = None) -> IssueItem:
     """Take an item out of the issue; it is excluded, so refresh never brings it back (`draft
     add` does)."""
-    with edited(path, config) as (issue, document):
+    with edited(path, config, made_on=made_on) as (issue, document):
         _, table = editing.take(document, uid)
         item = _item_of(issue, str(table["uid"]))
         editing.add_uid(document, "excluded", item.uid)
@@ -441,13 +449,31 @@ def _forget_made_preheader(before: Issue, document: Any) -> None:
         document["preheader"] = ""
 
 
-def edit_item(config: Config, path: Path, uid: str, field: str, value: Any) -> IssueItem:
+def edit_item(
+    config: Config, path: Path, uid: str, field: str, value: Any, *, made_on: str | None = None
+) -> IssueItem:
     """Set one field of an item (title, summary, type, date, url...); the file checks it."""
-    with edited(path, config) as (_, document):
+    with edited(path, config, made_on=made_on) as (_, document):
         _, table = editing.find(document, uid)
         editing.set_field(table, field, value)
         found = str(table["uid"])
     return _item_of(read_issue(path, config), found)
+
+
+ISSUE_FIELDS = ("title", "intro", "preheader")
+
+
+def edit_issue(
+    config: Config, path: Path, field: str, value: str, *, made_on: str | None = None
+) -> Issue:
+    """Set the issue's own title, intro or preheader (an empty preheader is made from the lead
+    at each render); the file checks it."""
+    if field not in ISSUE_FIELDS:
+        raise NewsletterError(f"{field!r} is not an issue field; fields: {', '.join(ISSUE_FIELDS)}")
+    with edited(path, config, made_on=made_on) as (_, document):
+        text = value.replace("\r\n", "\n").strip()
+        document[field] = tomlkit.string(text, multiline=True) if "\n" in text else text
+    return read_issue(path, config)
 
 
 def add_manual_item(

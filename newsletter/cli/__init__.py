@@ -56,6 +56,7 @@ COMMANDS = {
     "render": ("render",), "check": ("render",), "preview": ("render",),
     "export": ("send",), "send": ("send",), "suppress": ("send",),
     "publish": ("archive",), "archive": ("archive",),
+    "studio": ("studio",),
 }  # fmt: skip
 
 

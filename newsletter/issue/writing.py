@@ -123,14 +123,30 @@ def write_new_issue(path: Path, issue: Issue, reference: str) -> None:
 # Editing an issue file
 
 
+class ChangedMeanwhile(NewsletterError):
+    """The file is not the one the edit was made on: another writer (a CLI command, a git
+    pull, another browser tab) changed it since it was read."""
+
+
+def file_digest(path: Path) -> str:
+    """What an edit names as the version of the file it was made on."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 @contextmanager
 def edited(
-    path: Path, config: Config, *, drafts_only: bool = True
+    path: Path, config: Config, *, drafts_only: bool = True, made_on: str | None = None
 ) -> Iterator[tuple[Issue, tomlkit.TOMLDocument]]:
     """The issue and its document to edit in the block; written back when the block ends
-    without an error and the document changed, if the result still checks."""
+    without an error and the document changed, if the result still checks. With `made_on`
+    (a file_digest), the edit is refused unless the file is still that version: checked
+    under the lock, so no writer can slip in between."""
     with _locked(path):
         _remove_killed_writes(path)
+        if made_on is not None and file_digest(path) != made_on:
+            raise ChangedMeanwhile("the issue file changed since this page was loaded "
+                                   "(another edit, a command or a git pull): nothing was "
+                                   "changed; reload to see it as it is now", path)  # fmt: skip
         issue = read_issue(path, config)  # validates first: never edit a file with errors
         if drafts_only and issue.status != "draft":
             raise NewsletterError(f"the issue is {issue.status}; only drafts change", path)

@@ -1,0 +1,231 @@
+"""The editors' studio: the pool, the issues, and an issue's editor with its preview and checks,
+in the browser, on the same library and the same issue files as the CLI.
+
+Pages are rendered on the server and work without any script: each action is a form (a
+button), so every one is reachable by keyboard and the page after it puts the focus back on
+the item acted on. Each edit names the version of the file it was made on (`made_on`, a
+digest): if a command, a git pull or another tab changed the file since, the edit is refused
+and nothing is lost (issue.writing.edited checks it under the file's lock).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from newsletter.errors import NewsletterError
+from newsletter.issue import SLUG, Issue, IssueItem, issue_files, issue_path, read_issue
+from newsletter.issue.writing import ChangedMeanwhile, file_digest
+from newsletter.model import ItemQuery
+from newsletter.render.theme import DEFAULT_THEME
+from newsletter.web.security import CSRF_FIELD, checked_form, csrf_token, guard
+from newsletter.workspace import Workspace
+
+TEMPLATES = DEFAULT_THEME.parent / "studio"
+POOL_PAGE = 100
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """An item where the editor shows it: its section (None: the lead) and place there."""
+
+    item: IssueItem
+    section: str | None
+    index: int
+    last: bool
+
+
+def make_app(workspace: Workspace) -> Starlette:
+    """The studio of one workspace (served by `newsletter studio`, on 127.0.0.1)."""
+    pages = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+    def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+        context.update(csrf=csrf_token(request), csrf_field=CSRF_FIELD)
+        return HTMLResponse(pages.get_template(name).render(context), status_code=status)
+
+    def found_issue(request: Request) -> tuple[Path, Issue]:
+        newsletter, slug = request.path_params["newsletter"], request.path_params["slug"]
+        config = workspace.config
+        if newsletter not in config.newsletters or not SLUG.match(slug):
+            raise LookupError(f"no issue {newsletter}/{slug}")
+        path = issue_path(config, newsletter, slug)
+        if not path.is_file():
+            raise LookupError(f"no issue {newsletter}/{slug}")
+        return path, read_issue(path, config)
+
+    def home(request: Request) -> Response:
+        issues, broken = [], []
+        for path in issue_files(workspace.config):
+            try:
+                issues.append(read_issue(path, workspace.config))
+            except NewsletterError as error:
+                broken.append(str(error))
+        issues.sort(key=lambda i: (i.status != "draft", -i.start.toordinal(), i.newsletter))
+        return page(request, "home.html.j2", title="Issues", issues=issues, broken=broken)
+
+    def pool(request: Request) -> Response:
+        return page(request, "pool.html.j2", title="Pool", **pool_view(workspace, request))
+
+    def editor(request: Request, error: str = "", status: int = 200) -> Response:
+        try:
+            path, issue = found_issue(request)
+        except LookupError as missing:
+            return page(request, "missing.html.j2", 404, title="Not found", message=str(missing))
+        from newsletter.export import check_issue_as_sent
+
+        report = check_issue_as_sent(path, workspace.config)
+        newsletter = workspace.config.newsletters[issue.newsletter]
+        return page(
+            request,
+            "issue.html.j2",
+            status,
+            title=issue.title,
+            issue=issue,
+            slots=slots_of(issue),
+            sections=[s.title for s in newsletter.sections] or [s.title for s in issue.sections],
+            made_on=file_digest(path),
+            report=report,
+            error=error,
+            base=f"/issues/{issue.newsletter}/{issue.slug}",
+        )
+
+    def email(request: Request) -> Response:
+        from newsletter.render import render_issue
+
+        try:
+            _, issue = found_issue(request)
+            rendered = render_issue(issue, workspace.config)
+        except (LookupError, NewsletterError) as problem:
+            return PlainTextResponse(str(problem), status_code=404)
+        if request.url.path.endswith(".txt"):
+            return PlainTextResponse(rendered.text)
+        return HTMLResponse(rendered.html)
+
+    async def act(request: Request) -> Response:
+        """One edit from a form; then the editor again, the focus on the item acted on."""
+        form = await checked_form(request)
+        if isinstance(form, Response):
+            return form
+        action = request.path_params["action"]
+        try:
+            path, issue = found_issue(request)
+        except LookupError as missing:
+            return PlainTextResponse(str(missing), status_code=404)
+        try:  # edits and renders block: off the event loop
+            anchor = await run_in_threadpool(apply, workspace, path, issue, action, form)
+        except ChangedMeanwhile as conflict:
+            return await run_in_threadpool(editor, request, conflict.message, 409)
+        except NewsletterError as refused:
+            return await run_in_threadpool(editor, request, refused.message, 400)
+        target = f"/issues/{issue.newsletter}/{issue.slug}" + (f"#{anchor}" if anchor else "")
+        return RedirectResponse(target, status_code=303)
+
+    routes = [
+        Route("/", home),
+        Route("/pool", pool),
+        Route("/issues/{newsletter}/{slug}", editor),
+        Route("/issues/{newsletter}/{slug}/email.html", email),
+        Route("/issues/{newsletter}/{slug}/email.txt", email),
+        Route("/issues/{newsletter}/{slug}/{action}", act, methods=["POST"]),
+        Mount("/static", StaticFiles(directory=str(TEMPLATES / "static")), name="static"),
+    ]
+    return Starlette(routes=routes, middleware=[Middleware(BaseHTTPMiddleware, dispatch=guard)])
+
+
+def apply(workspace: Workspace, path: Path, issue: Issue, action: str, form: dict[str, str]) -> str:
+    """Carry out one editor action through the library; the anchor to come back to."""
+    from newsletter import draft
+
+    config, made_on, uid = workspace.config, form.get("made_on", ""), form.get("uid", "")
+    if not made_on:
+        raise NewsletterError("the form names no version of the file; reload the page")
+    if action == "lead":
+        draft.set_lead(config, path, uid, workspace.pool, made_on=made_on)
+    elif action in ("up", "down"):
+        slot = next((s for s in slots_of(issue) if s.item.uid == uid), None)
+        if slot is None or slot.section is None:
+            raise NewsletterError(f"no item {uid} in a section of the issue")
+        position = slot.index if action == "up" else slot.index + 2  # 1 = first
+        draft.move_item(config, path, uid, slot.section, max(position, 1), made_on=made_on)
+    elif action == "section":
+        draft.move_item(config, path, uid, form.get("section") or None, made_on=made_on)
+    elif action == "remove":
+        draft.remove_item(config, path, uid, made_on=made_on)
+        return "items"
+    elif action == "edit":
+        field = form.get("field", "")
+        draft.edit_item(config, path, uid, field, form.get("value", ""), made_on=made_on)
+    elif action == "issue":
+        field = form.get("field", "")
+        draft.edit_issue(config, path, field, form.get("value", ""), made_on=made_on)
+        return f"issue-{field}"
+    else:
+        raise NewsletterError(f"unknown action {action!r}")
+    return f"item-{uid}"
+
+
+def slots_of(issue: Issue) -> list[Slot]:
+    slots = [Slot(issue.lead, None, 0, True)] if issue.lead else []
+    for section in issue.sections:
+        for index, item in enumerate(section.items):
+            slots.append(Slot(item, section.title, index, index == len(section.items) - 1))
+    return slots
+
+
+def pool_view(workspace: Workspace, request: Request) -> dict[str, Any]:
+    """The pool page's items: newest first, filtered by month, topic, type and words."""
+    params = request.query_params
+    month, topic = params.get("month", ""), params.get("topic", "")
+    kind, words = params.get("type", ""), params.get("q", "").strip()
+    start = end = None
+    if _MONTH.match(month):
+        start = date.fromisoformat(f"{month}-01")
+        end = (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    config = workspace.config
+    query = ItemQuery(
+        start=start,
+        end=end,
+        topics=(topic,) if topic in config.topics else (),
+        types=(kind,) if kind else (),
+        search=words or None,
+        limit=POOL_PAGE,
+        provenance=True,
+    )
+    pool = workspace.pool
+    in_issues: dict[str, str] = {}
+    for path in issue_files(config):
+        try:
+            issue = read_issue(path, config)
+        except NewsletterError:
+            continue
+        for item in issue.items:
+            in_issues.setdefault(item.uid, f"{issue.newsletter}/{issue.slug}")
+    return {
+        "items": pool.select_items(query),
+        "topics": sorted(config.topics.items()),
+        "types": [name for name, _ in pool.type_counts()],
+        "chosen": {"month": month, "topic": topic, "type": kind, "q": words},
+        "in_issues": in_issues,
+        "limit": POOL_PAGE,
+    }

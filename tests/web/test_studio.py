@@ -1,0 +1,211 @@
+"""The studio through its HTTP interface: its pages, each edit through the issue writer, the
+refusals (a forged POST, an edit made on an older file, a path out of the workspace) and the
+headers every answer carries."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+from starlette.testclient import TestClient
+
+from newsletter.config import load_config
+from newsletter.draft import edit_item
+from newsletter.issue import read_issue
+from newsletter.web.security import CSRF_COOKIE, EMAIL_POLICY, PAGE_POLICY
+from newsletter.web.studio import make_app
+from newsletter.workspace import Workspace
+from tests.conftest import ROOT
+
+ISSUE = "/issues/ilo-coop-enews/2020-11"
+
+
+@pytest.fixture
+def issue_file(workspace: Path, run: Callable[..., Result]) -> Path:
+    """The sample pool, and the November sample issue in the workspace."""
+    assert run("ingest", "--all").exit_code == 0
+    folder = workspace / "issues" / "ilo-coop-enews"
+    folder.mkdir(parents=True)
+    shutil.copy(ROOT / "issues" / "ilo-coop-enews" / "2020-11.toml", folder)
+    return folder / "2020-11.toml"
+
+
+@pytest.fixture
+def client(workspace: Path, issue_file: Path) -> Iterator[TestClient]:  # noqa: ARG001
+    opened = Workspace(workspace / "newsletter.toml")
+    with opened, TestClient(make_app(opened), base_url="http://127.0.0.1:8030") as test_client:
+        yield test_client
+
+
+def form_of(page: str, action: str, uid: str = "") -> dict[str, str]:
+    """The hidden fields of the page's form for `action` (on item `uid`)."""
+    for match in re.finditer(r'<form method="post" action="[^"]*/(\w+)"[^>]*>(.*?)</form>', page,
+                             re.DOTALL):  # fmt: skip
+        fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', match[2]))
+        if match[1] == action and fields.get("uid", "") == uid:
+            return fields
+    raise AssertionError(f"no {action} form for {uid!r}")
+
+
+def test_the_pages_show_the_issues_the_pool_and_the_editor(client: TestClient) -> None:
+    home = client.get("/")
+    assert home.status_code == 200
+    assert f'href="{ISSUE}">ILO COOP eNews - November issue</a>' in home.text
+    pool = client.get("/pool", params={"month": "2020-11", "topic": "cooperatives"})
+    assert pool.status_code == 200
+    assert "A two-day symposium is held to celebrate the centennial" in pool.text
+    assert "ilo-coop-enews/2020-11" in pool.text  # the item is already in an issue
+    assert "2020-10-" not in pool.text.split("<tbody>")[1]  # November only
+    editor = client.get(ISSUE)
+    assert editor.status_code == 200
+    assert editor.text.count('class="item') == len(read_issue_items(client))
+    assert "bytes of HTML as sent" in editor.text
+    email = client.get(f"{ISSUE}/email.html")
+    assert email.status_code == 200
+    assert email.headers["content-security-policy"] == EMAIL_POLICY
+    assert "<mjml" not in email.text
+    assert "ILO COOP eNews - November issue" in email.text
+    text = client.get(f"{ISSUE}/email.txt")
+    assert text.headers["content-type"].startswith("text/plain")
+
+
+def read_issue_items(client: TestClient) -> list[str]:
+    page = client.get(ISSUE).text
+    return re.findall(r'<article class="item[^"]*" id="item-([0-9a-f]{16})"', page)
+
+
+def test_every_page_carries_a_policy_without_inline_scripts(client: TestClient) -> None:
+    for path in ("/", "/pool", ISSUE, "/static/studio.css", "/issues/x/y"):
+        response = client.get(path)
+        policy = response.headers["content-security-policy"]
+        assert policy == PAGE_POLICY
+        assert "'unsafe-inline'" not in policy
+        assert "frame-ancestors 'none'" in policy
+        assert response.headers["x-content-type-options"] == "nosniff"
+    assert "<script" not in client.get(ISSUE).text
+
+
+def test_an_edit_goes_through_the_issue_writer_and_brings_the_focus_back(
+    client: TestClient, issue_file: Path, workspace: Path
+) -> None:
+    config = load_config(workspace / "newsletter.toml")
+    before = read_issue(issue_file, config)
+    chosen = before.sections[0].items[1]
+    page = client.get(ISSUE).text
+    answer = client.post(f"{ISSUE}/lead", data=form_of(page, "lead", chosen.uid),
+                         follow_redirects=False)  # fmt: skip
+    assert answer.status_code == 303, re.findall(r"<p class=\"error\"[^>]*>(.*?)</p>", answer.text)
+    assert answer.headers["location"] == f"{ISSUE}#item-{chosen.uid}"
+    after = read_issue(issue_file, config)
+    assert after.lead is not None
+    assert after.lead.uid == chosen.uid
+    assert before.lead is not None
+    assert after.sections[0].items[0].uid == before.lead.uid  # the old lead tops its section
+    assert "# The lead story, shown first and largest." in issue_file.read_text()  # comments kept
+
+
+def test_up_down_another_section_remove_and_words(
+    client: TestClient, issue_file: Path, workspace: Path
+) -> None:
+    config = load_config(workspace / "newsletter.toml")
+    first, second = read_issue(issue_file, config).sections[0].items[:2]
+
+    def post(action: str, uid: str = "", **fields: str) -> None:
+        data = {**form_of(client.get(ISSUE).text, action if action != "issue" else "issue", uid),
+                **fields}  # fmt: skip
+        assert client.post(f"{ISSUE}/{action}", data=data).status_code == 200
+
+    post("down", first.uid)
+    assert [i.uid for i in read_issue(issue_file, config).sections[0].items[:2]] == [
+        second.uid, first.uid]  # fmt: skip
+    post("up", first.uid)
+    assert read_issue(issue_file, config).sections[0].items[0].uid == first.uid
+    target = read_issue(issue_file, config).sections[-1].title
+    post("section", first.uid, section=target)
+    assert read_issue(issue_file, config).sections[-1].items[-1].uid == first.uid
+    post("edit", first.uid, field="title", value="A title written in the studio")
+    assert 'title = "A title written in the studio"' in issue_file.read_text()
+    post("issue", field="intro", value="First paragraph.\r\n\r\nSecond paragraph.")
+    assert read_issue(issue_file, config).intro == "First paragraph.\n\nSecond paragraph."
+    post("remove", first.uid)
+    issue = read_issue(issue_file, config)
+    assert first.uid not in {i.uid for i in issue.items}
+    assert first.uid in issue.excluded
+
+
+def test_a_post_without_the_token_or_from_another_site_is_refused(
+    client: TestClient, issue_file: Path
+) -> None:
+    before = issue_file.read_bytes()
+    page = client.get(ISSUE).text
+    fields = form_of(page, "remove", read_issue_items(client)[1])
+    without = {k: v for k, v in fields.items() if k != "csrf"}
+    assert client.post(f"{ISSUE}/remove", data=without).status_code == 403
+    wrong = {**fields, "csrf": "x" * 43}
+    assert client.post(f"{ISSUE}/remove", data=wrong).status_code == 403
+    other_site = client.post(f"{ISSUE}/remove", data=fields,
+                             headers={"Origin": "https://evil.example"})  # fmt: skip
+    assert other_site.status_code == 403
+    cookieless = TestClient(client.app, base_url="http://127.0.0.1:8030")
+    assert cookieless.post(f"{ISSUE}/remove", data=fields).status_code == 403
+    assert issue_file.read_bytes() == before
+    assert client.cookies.get(CSRF_COOKIE)
+
+
+def test_an_edit_made_on_an_older_file_is_refused_and_nothing_is_lost(
+    client: TestClient, issue_file: Path, workspace: Path
+) -> None:
+    config = load_config(workspace / "newsletter.toml")
+    page = client.get(ISSUE).text
+    uid = read_issue_items(client)[2]
+    fields = form_of(page, "edit", uid)
+    edit_item(config, issue_file, uid, "title", "Changed from the command line")
+    answer = client.post(f"{ISSUE}/edit", data={**fields, "field": "title",
+                                                "value": "Changed in the browser"})  # fmt: skip
+    assert answer.status_code == 409
+    assert "changed since this page was loaded" in answer.text
+    assert "Changed from the command line" in answer.text  # the page shows the file as it is
+    titles = [i.title for i in read_issue(issue_file, config).items]
+    assert "Changed from the command line" in titles
+    assert "Changed in the browser" not in titles
+
+
+def test_item_text_is_shown_as_text(client: TestClient, issue_file: Path, workspace: Path) -> None:
+    config = load_config(workspace / "newsletter.toml")
+    uid = read_issue_items(client)[1]
+    hostile = '<script>alert(1)</script><img src=x onerror="alert(2)">'
+    edit_item(config, issue_file, uid, "title", hostile)
+    edit_item(config, issue_file, uid, "summary", 'See <a href="javascript:alert(3)">this</a>')
+    page = client.get(ISSUE).text
+    assert "<script>alert(1)" not in page
+    assert "<img src=x" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert 'href="javascript:' not in page
+    email = client.get(f"{ISSUE}/email.html").text
+    assert "<script>alert(1)" not in email
+    assert "javascript:" not in email
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/issues/ilo-coop-enews/..%2F..%2Fetc%2Fpasswd",
+        "/issues/ilo-coop-enews/.hidden",
+        "/issues/..%2F..%2Fetc/passwd",
+        "/issues/nope/2020-11",
+    ],
+)
+def test_a_path_out_of_the_issues_is_not_found(client: TestClient, path: str) -> None:
+    assert client.get(path).status_code == 404
+    assert client.get(f"{path}/email.html").status_code == 404
+
+
+def test_the_studio_refuses_to_serve_beyond_this_machine(run: Callable[..., Result]) -> None:
+    result = run("studio", "--host", "0.0.0.0")
+    assert result.exit_code == 1
+    assert "has no logins yet, so it serves this machine only" in result.output
+    assert "Traceback" not in result.output

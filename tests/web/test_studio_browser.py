@@ -1,0 +1,117 @@
+"""The studio in Chromium, served by uvicorn on 127.0.0.1: an editor works the issue with the
+keyboard alone, and axe-core finds nothing serious on any page."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from click.testing import Result
+
+from newsletter.config import load_config
+from newsletter.issue import read_issue
+from newsletter.web.studio import make_app
+from newsletter.workspace import Workspace
+from tests.conftest import ROOT
+
+AXE = ROOT / "build" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+ISSUE = "/issues/ilo-coop-enews/2020-11"
+
+
+@pytest.fixture
+def studio(workspace: Path, run: Callable[..., Result]) -> Iterator[str]:
+    """The studio of a sample workspace (pool ingested, November issue), at its address."""
+    assert run("ingest", "--all").exit_code == 0
+    folder = workspace / "issues" / "ilo-coop-enews"
+    folder.mkdir(parents=True)
+    shutil.copy(ROOT / "issues" / "ilo-coop-enews" / "2020-11.toml", folder)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with Workspace(workspace / "newsletter.toml") as opened:
+        server = uvicorn.Server(uvicorn.Config(make_app(opened), host="127.0.0.1", port=port,
+                                               log_level="warning"))  # fmt: skip
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert server.started
+        yield f"http://127.0.0.1:{port}"
+        server.should_exit = True
+        thread.join(10)
+
+
+def test_an_editor_makes_a_lead_and_reorders_with_the_keyboard_alone(
+    browser: Any, studio: str, workspace: Path, artifacts: Path
+) -> None:
+    config = load_config(workspace / "newsletter.toml")
+    path = workspace / "issues" / "ilo-coop-enews" / "2020-11.toml"
+    second = read_issue(path, config).sections[0].items[1]
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{studio}{ISSUE}")
+    button = page.get_by_role("button", name=f"Make lead: {second.title}")
+    button.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**{ISSUE}#item-{second.uid}")
+    lead = read_issue(path, config).lead
+    assert lead is not None
+    assert lead.uid == second.uid
+    assert page.locator("article.lead h4").inner_text() == second.title
+    # The page came back to the item acted on: it is the fragment's target, in view.
+    assert page.evaluate("location.hash") == f"#item-{second.uid}"
+    assert page.locator(f"#item-{second.uid}").is_visible()
+
+    first = read_issue(path, config).sections[0].items[0]
+    page.get_by_role("button", name=f"Move down: {first.title}").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**#item-{first.uid}")
+    assert read_issue(path, config).sections[0].items[1].uid == first.uid
+    frames = page.locator("iframe")
+    assert frames.count() == 2
+    assert page.frame_locator("iframe").first.locator("h1").inner_text() == (
+        "ILO COOP eNews - November issue"
+    )
+    page.screenshot(path=str(artifacts / "studio-editor.png"), full_page=False)
+    page.close()
+
+
+@pytest.mark.parametrize("path", ["/", "/pool?month=2020-11", ISSUE])
+def test_axe_finds_nothing_serious_on_the_studio_pages(
+    browser: Any, studio: str, path: str, artifacts: Path
+) -> None:
+    assert AXE.is_file(), "axe-core is missing: `make test` installs it from the npm registry"
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text)
+            if message.type == "error" else None)  # fmt: skip
+    page.goto(f"{studio}{path}")
+    page.add_script_tag(content=AXE.read_text())
+    found = page.evaluate("axe.run({exclude: [['iframe']]}).then(r => r.violations)")
+    serious = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in found
+               if v["impact"] in ("serious", "critical")]  # fmt: skip
+    assert serious == []
+    name = path.strip("/").split("?")[0].replace("/", "-") or "home"
+    page.screenshot(path=str(artifacts / f"studio-{name}.png"), full_page=False)
+    context.close()
+
+
+def test_the_pages_run_no_inline_script_under_their_policy(browser: Any, studio: str) -> None:
+    """With the CSP enforced (no bypass), the pages load without a policy violation."""
+    page = browser.new_page()
+    violations: list[str] = []
+    page.on("console", lambda message: violations.append(message.text)
+            if "Content Security Policy" in message.text else None)  # fmt: skip
+    for path in ("/", "/pool", ISSUE):
+        page.goto(f"{studio}{path}")
+        page.wait_for_load_state("networkidle")
+    assert violations == []
+    page.close()
