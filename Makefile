@@ -50,3 +50,5 @@ screenshots:
 	cp build/test-artifacts/test_browse_both_issues_a_topic_and_search/issue-2020-11-375.png docs/screenshots/archive-issue-375.png
 	cp "build/test-artifacts/test_pictures_fit_load_and_stack_from_phone_to_desktop[800]/pictures-800.png" docs/screenshots/email-pictures-800.png
 	cp "build/test-artifacts/test_pictures_fit_load_and_stack_from_phone_to_desktop[320]/pictures-320.png" docs/screenshots/email-pictures-320.png
+	cp build/test-artifacts/test_an_editor_makes_a_lead_and_reorders_with_the_keyboard_alone/studio-editor.png docs/screenshots/studio-editor.png
+	cp "build/test-artifacts/test_axe_finds_nothing_serious_on_the_studio_pages[_pool?month=2020-11]/studio-pool.png" docs/screenshots/studio-pool.png

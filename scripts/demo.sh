@@ -43,4 +43,5 @@ Everything above is in $DEMO/. To look at it:
   open $DEMO/build/ilo-coop-enews/2020-11/email.html in a browser (the email), or
   cd $DEMO && ../../.venv/bin/newsletter preview ilo-coop-enews/2020-11
   cd $DEMO && ../../.venv/bin/newsletter archive serve site    (http://127.0.0.1:8000/)
+  cd $DEMO && ../../.venv/bin/newsletter studio                (http://127.0.0.1:8030/, the editors' studio)
 MSG
