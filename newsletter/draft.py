@@ -344,11 +344,17 @@ def _fields(item: IssueItem) -> dict[str, Any]:
 
 
 def add_to_draft(
-    pool: Pool, config: Config, path: Path, uid: str, section: str | None = None
+    pool: Pool,
+    config: Config,
+    path: Path,
+    uid: str,
+    section: str | None = None,
+    *,
+    made_on: str | None = None,
 ) -> tuple[str, IssueItem]:
     """Add one pool item by uid (prefix) to the draft (an item taken out comes back this
     way); returns (section title, item)."""
-    with edited(path, config) as (issue, document):
+    with edited(path, config, made_on=made_on) as (issue, document):
         newsletter = _newsletter(config, issue.newsletter)
         found = pool.item(uid)
         present = {item.uid for item in issue.items}
@@ -488,10 +494,11 @@ def add_manual_item(
     end: date | None = None,
     place: str = "",
     section: str | None = None,
+    made_on: str | None = None,
 ) -> tuple[str, IssueItem]:
     """Add an item that is in no source (an event, a call for papers, an announcement) to a
     draft: its uid is made from its words, so the same item is not added twice."""
-    with edited(path, config) as (issue, document):
+    with edited(path, config, made_on=made_on) as (issue, document):
         newsletter = _newsletter(config, issue.newsletter)
         said = "\x1f".join([type, title, day.isoformat(), place])
         uid = hashlib.sha256(said.encode()).hexdigest()[:16]

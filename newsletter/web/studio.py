@@ -106,6 +106,9 @@ def make_app(workspace: Workspace) -> Starlette:
             sections=[s.title for s in newsletter.sections] or [s.title for s in issue.sections],
             made_on=file_digest(path),
             report=report,
+            found=candidates(workspace, issue, request.query_params.get("find", "").strip()),
+            find=request.query_params.get("find", ""),
+            manual_types=("Event", "Call for papers", "Announcement"),
             error=error,
             base=f"/issues/{issue.newsletter}/{issue.slug}",
         )
@@ -176,6 +179,24 @@ def apply(workspace: Workspace, path: Path, issue: Issue, action: str, form: dic
     elif action == "edit":
         field = form.get("field", "")
         draft.edit_item(config, path, uid, field, form.get("value", ""), made_on=made_on)
+    elif action == "add":
+        _, item = draft.add_to_draft(workspace.pool, config, path, uid, made_on=made_on)
+        return f"item-{item.uid}"
+    elif action == "manual":
+        _, item = draft.add_manual_item(
+            config,
+            path,
+            type=form.get("type", "").strip(),
+            title=form.get("title", "").strip(),
+            day=_day(form.get("date", ""), "date"),
+            end=_day(form["end"], "end") if form.get("end") else None,
+            place=form.get("place", "").strip(),
+            url=form.get("url", "").strip() or None,
+            summary=form.get("summary", "").strip(),
+            section=form.get("section") or None,
+            made_on=made_on,
+        )
+        return f"item-{item.uid}"
     elif action == "issue":
         field = form.get("field", "")
         draft.edit_issue(config, path, field, form.get("value", ""), made_on=made_on)
@@ -183,6 +204,21 @@ def apply(workspace: Workspace, path: Path, issue: Issue, action: str, form: dic
     else:
         raise NewsletterError(f"unknown action {action!r}")
     return f"item-{uid}"
+
+
+def _day(value: str, name: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise NewsletterError(f"{name}: expected a date like 2020-11-27, not {value!r}") from None
+
+
+def candidates(workspace: Workspace, issue: Issue, words: str) -> list[Any]:
+    """Pool items of the issue's period and topics, matching `words`, not in the issue yet."""
+    present = {item.uid for item in issue.items}
+    query = ItemQuery(start=issue.start, end=issue.end, topics=issue.topics,
+                      search=words or None, limit=20)  # fmt: skip
+    return [item for item in workspace.pool.select_items(query) if item.uid not in present]
 
 
 def slots_of(issue: Issue) -> list[Slot]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -209,3 +210,38 @@ def test_the_studio_refuses_to_serve_beyond_this_machine(run: Callable[..., Resu
     assert result.exit_code == 1
     assert "has no logins yet, so it serves this machine only" in result.output
     assert "Traceback" not in result.output
+
+
+def test_an_editor_adds_a_pool_item_and_an_event_that_is_in_no_source(
+    client: TestClient, issue_file: Path, workspace: Path
+) -> None:
+    config = load_config(workspace / "newsletter.toml")
+    uid = read_issue_items(client)[1]
+    page = client.get(ISSUE).text
+    assert client.post(f"{ISSUE}/remove", data=form_of(page, "remove", uid)).status_code == 200
+    found = client.get(ISSUE, params={"find": ""}).text
+    assert f'name="uid" value="{uid}"' in found.split('id="add"')[1]  # offered again
+    answer = client.post(f"{ISSUE}/add", data=form_of(found, "add", uid), follow_redirects=False)
+    assert answer.headers["location"] == f"{ISSUE}#item-{uid}"
+    assert uid in {i.uid for i in read_issue(issue_file, config).items}
+
+    page = client.get(ISSUE).text
+    fields = {k: v for k, v in form_of(page, "edit", uid).items() if k in ("csrf", "made_on")}
+    event = {**fields, "type": "Event", "title": "Cooperatives week in Geneva",
+             "date": "2020-11-24", "end": "2020-11-26", "place": "Geneva", "section": "",
+             "url": "https://www.ilo.org/coop/week", "summary": "Three days."}  # fmt: skip
+    answer = client.post(f"{ISSUE}/manual", data=event, follow_redirects=False)
+    assert answer.status_code == 303
+    added = next(i for i in read_issue(issue_file, config).items
+                 if i.title == "Cooperatives week in Geneva")  # fmt: skip
+    assert (added.place, added.end, added.manual) == ("Geneva", date(2020, 11, 26), True)
+    bad = client.post(f"{ISSUE}/manual", data={**event, "made_on": answer_digest(client),
+                                               "date": "27/11/2020"})  # fmt: skip
+    assert bad.status_code == 400
+    assert "date: expected a date like 2020-11-27" in bad.text, re.findall(
+        r'<p class="error"[^>]*>(.*?)</p>', bad.text
+    )
+
+
+def answer_digest(client: TestClient) -> str:
+    return form_of(client.get(ISSUE).text, "edit", read_issue_items(client)[0])["made_on"]
