@@ -29,6 +29,18 @@ def draft_lead(workspace: Workspace, issue_name: str, uid: str) -> None:
     _console().print(f"lead: {_escape(lead.title)} [dim]({lead.uid})[/]{moved}")
 
 
+@draft.command("undo")
+@click.argument("issue_name", metavar="ISSUE")
+@pass_workspace
+def draft_undo(workspace: Workspace, issue_name: str) -> None:
+    """Put the issue file back as it was before its last edit (repeat to go further back)."""
+    from newsletter.issue import find_issue
+    from newsletter.issue.writing import undo_edit
+
+    issue = undo_edit(find_issue(workspace.config, issue_name), workspace.config)
+    _console().print(f"undid the last edit of {_escape(issue.newsletter)}/{_escape(issue.slug)}")
+
+
 @draft.command("move")
 @click.argument("issue_name", metavar="ISSUE")
 @click.argument("uid")

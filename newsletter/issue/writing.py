@@ -23,7 +23,7 @@ import tomlkit
 
 from newsletter.config import Config
 from newsletter.errors import NewsletterError
-from newsletter.files import write_atomically
+from newsletter.files import write_atomically, write_atomically_bytes
 from newsletter.issue import Issue, IssueItem, read_issue
 from newsletter.tomltext import read_toml_text
 
@@ -156,7 +156,49 @@ def edited(
         changed = tomlkit.dumps(document)
         if changed != text:
             read_issue(path, config, text=changed.replace("\r\n", "\n").lstrip("\ufeff"))
+            _keep_for_undo(path, config)
             _save(path, changed)
+
+
+HISTORY = Path(".newsletter") / "history"
+KEPT_VERSIONS = 50  # per issue file
+
+
+def history_folder(path: Path, config: Config) -> Path:
+    """Where the versions of an issue file before each edit are kept, newest last."""
+    try:
+        name = path.resolve().relative_to(config.root.resolve()).as_posix()
+    except ValueError:  # an issue file outside the workspace: named by its path's digest
+        name = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:32]
+    return config.root / HISTORY / name.replace("/", "__")
+
+
+def _keep_for_undo(path: Path, config: Config) -> None:
+    folder = history_folder(path, config)
+    versions = sorted(folder.glob("*.toml")) if folder.is_dir() else []
+    number = int(versions[-1].stem) + 1 if versions else 1
+    write_atomically_bytes(folder / f"{number:09d}.toml", path.read_bytes())
+    for old in versions[: max(0, len(versions) + 1 - KEPT_VERSIONS)]:
+        old.unlink(missing_ok=True)
+
+
+def undo_edit(path: Path, config: Config, *, made_on: str | None = None) -> Issue:
+    """Put back the issue file as it was before its last edit (by the studio or a `draft`
+    command); each undo goes one edit further back. A hand edit in a text editor is not
+    an edit of ours: it is what the first undo goes back from."""
+    with _locked(path):
+        if made_on is not None and file_digest(path) != made_on:
+            raise ChangedMeanwhile("the issue file changed since this page was loaded: "
+                                   "nothing was undone; reload to see it", path)  # fmt: skip
+        folder = history_folder(path, config)
+        versions = sorted(folder.glob("*.toml")) if folder.is_dir() else []
+        if not versions:
+            raise NewsletterError("no edit to undo", path)
+        data = versions[-1].read_bytes()
+        issue = read_issue(path, config, text=data.decode("utf-8-sig").replace("\r\n", "\n"))
+        write_atomically_bytes(path, data)
+        versions[-1].unlink()
+    return issue
 
 
 def _remove_killed_writes(path: Path) -> None:

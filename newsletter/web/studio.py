@@ -197,6 +197,11 @@ def apply(workspace: Workspace, path: Path, issue: Issue, action: str, form: dic
             made_on=made_on,
         )
         return f"item-{item.uid}"
+    elif action == "undo":
+        from newsletter.issue.writing import undo_edit
+
+        undo_edit(path, config, made_on=made_on)
+        return "items"
     elif action == "issue":
         field = form.get("field", "")
         draft.edit_issue(config, path, field, form.get("value", ""), made_on=made_on)

@@ -245,3 +245,15 @@ def test_an_editor_adds_a_pool_item_and_an_event_that_is_in_no_source(
 
 def answer_digest(client: TestClient) -> str:
     return form_of(client.get(ISSUE).text, "edit", read_issue_items(client)[0])["made_on"]
+
+
+def test_the_undo_button_puts_the_file_back(client: TestClient, issue_file: Path) -> None:
+    original = issue_file.read_bytes()
+    uid = read_issue_items(client)[1]
+    page = client.get(ISSUE).text
+    client.post(f"{ISSUE}/edit", data={**form_of(page, "edit", uid), "field": "title",
+                                       "value": "Changed in the studio"})  # fmt: skip
+    assert issue_file.read_bytes() != original
+    answer = client.post(f"{ISSUE}/undo", data=form_of(client.get(ISSUE).text, "undo"))
+    assert answer.status_code == 200
+    assert issue_file.read_bytes() == original
