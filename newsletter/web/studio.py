@@ -144,8 +144,26 @@ def make_app(workspace: Workspace) -> Starlette:
         target = f"/issues/{issue.newsletter}/{issue.slug}" + (f"#{anchor}" if anchor else "")
         return RedirectResponse(target, status_code=303)
 
+    def new_issue(request: Request) -> Response:
+        plan = plan_view(workspace, request)
+        return page(request, "new.html.j2", title="New issue", error="", **plan)
+
+    async def create(request: Request) -> Response:
+        form = await checked_form(request)
+        if isinstance(form, Response):
+            return form
+        try:
+            issue = await run_in_threadpool(create_issue, workspace, form)
+        except NewsletterError as refused:
+            plan = await run_in_threadpool(plan_view, workspace, request, form)
+            return page(request, "new.html.j2", 400, title="New issue", error=refused.message,
+                        **plan)  # fmt: skip
+        return RedirectResponse(f"/issues/{issue.newsletter}/{issue.slug}", status_code=303)
+
     routes = [
         Route("/", home),
+        Route("/new", new_issue),
+        Route("/new", create, methods=["POST"]),
         Route("/pool", pool),
         Route("/issues/{newsletter}/{slug}", editor),
         Route("/issues/{newsletter}/{slug}/email.html", email),
@@ -211,6 +229,60 @@ def apply(workspace: Workspace, path: Path, issue: Issue, action: str, form: dic
     return f"item-{uid}"
 
 
+def _period(month: str) -> tuple[date, date] | None:
+    if not _MONTH.match(month):
+        return None
+    start = date.fromisoformat(f"{month}-01")
+    return start, (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+
+
+def plan_view(
+    workspace: Workspace, request: Request, form: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The new-issue page: what a draft of the chosen newsletter, month and topics would hold
+    (the lead, and each section's items), before it is written."""
+    from newsletter.draft import choose_lead, section_for, select_for_issue
+
+    chosen = dict(form or request.query_params)
+    config = workspace.config
+    slug = chosen.get("newsletter") or next(iter(config.newsletters), "")
+    newsletter = config.newsletters.get(slug)
+    period = _period(chosen.get("month", ""))
+    topics = [t for t in chosen.get("topics", "").split(",") if t in config.topics]
+    plan: dict[str, list[Any]] = {}
+    lead = None
+    if newsletter and period:
+        found, _ = select_for_issue(workspace.pool, newsletter, *period,
+                                    topics or newsletter.topics)  # fmt: skip
+        lead = choose_lead(found)
+        for item in found:
+            if item is not lead:
+                plan.setdefault(section_for(item, item.topics, newsletter), []).append(item)
+    return {
+        "newsletters": sorted(config.newsletters.items()),
+        "topics": sorted(config.topics.items()),
+        "chosen": {
+            "newsletter": slug,
+            "month": chosen.get("month", ""),
+            "topics": ",".join(topics),
+        },
+        "lead": lead,
+        "plan": plan,
+    }
+
+
+def create_issue(workspace: Workspace, form: dict[str, str]) -> Issue:
+    from newsletter.draft import create_draft
+
+    period = _period(form.get("month", ""))
+    if period is None:
+        raise NewsletterError("month: choose a month, such as 2020-11")
+    topics = [t for t in form.get("topics", "").split(",") if t]
+    report = create_draft(workspace.pool, workspace.config, form.get("newsletter", ""), *period,
+                          topics=topics)  # fmt: skip
+    return report.issue
+
+
 def _day(value: str, name: str) -> date:
     try:
         return date.fromisoformat(value)
@@ -239,10 +311,7 @@ def pool_view(workspace: Workspace, request: Request) -> dict[str, Any]:
     params = request.query_params
     month, topic = params.get("month", ""), params.get("topic", "")
     kind, words = params.get("type", ""), params.get("q", "").strip()
-    start = end = None
-    if _MONTH.match(month):
-        start = date.fromisoformat(f"{month}-01")
-        end = (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    start, end = _period(month) or (None, None)
     config = workspace.config
     query = ItemQuery(
         start=start,

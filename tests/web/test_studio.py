@@ -257,3 +257,27 @@ def test_the_undo_button_puts_the_file_back(client: TestClient, issue_file: Path
     answer = client.post(f"{ISSUE}/undo", data=form_of(client.get(ISSUE).text, "undo"))
     assert answer.status_code == 200
     assert issue_file.read_bytes() == original
+
+
+def test_a_new_issue_is_shown_before_it_is_written_then_opened_in_the_editor(
+    client: TestClient, issue_file: Path, workspace: Path
+) -> None:
+    issue_file.unlink()
+    shown = client.get("/new", params={"newsletter": "ilo-coop-enews", "month": "2020-11"})
+    assert shown.status_code == 200
+    assert "<strong>Lead:</strong> 2020-11-27 · News · A two-day symposium" in shown.text
+    assert not issue_file.exists()  # only shown
+    create_form = shown.text.split('<form method="post" action="/new">')[1]
+    fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', create_form))
+    created = client.post("/new", data=fields, follow_redirects=False)
+    assert created.status_code == 303
+    assert created.headers["location"] == ISSUE
+    config = load_config(workspace / "newsletter.toml")
+    issue = read_issue(issue_file, config)
+    assert issue.lead is not None
+    assert issue.lead.title.startswith("A two-day symposium")
+    again = client.post("/new", data=fields)
+    assert again.status_code == 400
+    assert "exists" in again.text
+    unsigned = client.post("/new", data={k: v for k, v in fields.items() if k != "csrf"})
+    assert unsigned.status_code == 403
