@@ -40,6 +40,15 @@ _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
+class Notice(Exception):
+    """What an action that changes no file (a proof) or that ends the draft (publishing) says
+    back to the editor."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
 @dataclass(frozen=True, slots=True)
 class Slot:
     """An item where the editor shows it: its section (None: the lead) and place there."""
@@ -87,12 +96,12 @@ def make_app(workspace: Workspace) -> Starlette:
     def pool(request: Request) -> Response:
         return page(request, "pool.html.j2", title="Pool", **pool_view(workspace, request))
 
-    def editor(request: Request, error: str = "", status: int = 200) -> Response:
+    def editor(request: Request, error: str = "", status: int = 200, notice: str = "") -> Response:
         try:
             path, issue = found_issue(request)
         except LookupError as missing:
             return page(request, "missing.html.j2", 404, title="Not found", message=str(missing))
-        from newsletter.export import check_issue_as_sent
+        from newsletter.export import FORMATS, check_issue_as_sent
 
         report = check_issue_as_sent(path, workspace.config)
         newsletter = workspace.config.newsletters[issue.newsletter]
@@ -110,6 +119,8 @@ def make_app(workspace: Workspace) -> Starlette:
             find=request.query_params.get("find", ""),
             manual_types=("Event", "Call for papers", "Announcement"),
             error=error,
+            notice=notice,
+            formats=FORMATS,
             base=f"/issues/{issue.newsletter}/{issue.slug}",
         )
 
@@ -137,6 +148,8 @@ def make_app(workspace: Workspace) -> Starlette:
             return PlainTextResponse(str(missing), status_code=404)
         try:  # edits and renders block: off the event loop
             anchor = await run_in_threadpool(apply, workspace, path, issue, action, form)
+        except Notice as notice:
+            return await run_in_threadpool(editor, request, "", 200, notice.message)
         except ChangedMeanwhile as conflict:
             return await run_in_threadpool(editor, request, conflict.message, 409)
         except NewsletterError as refused:
@@ -160,8 +173,37 @@ def make_app(workspace: Workspace) -> Starlette:
                         **plan)  # fmt: skip
         return RedirectResponse(f"/issues/{issue.newsletter}/{issue.slug}", status_code=303)
 
+    def download(request: Request) -> Response:
+        from newsletter.export import FORMATS, default_export_path, export_issue
+
+        kind = request.path_params["format"]
+        try:
+            _, issue = found_issue(request)
+            if kind not in FORMATS:
+                raise LookupError(f"no export format {kind}")
+            data = export_issue(issue, workspace.config, kind)
+        except (LookupError, NewsletterError) as problem:
+            return PlainTextResponse(str(problem), status_code=404)
+        name = default_export_path(workspace.config, issue, kind).name
+        kinds = {"eml": "message/rfc822", "bundle": "application/zip"}
+        disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
+        return Response(data, media_type=kinds.get(kind, "application/json"), headers=disposition)
+
+    def confirm_publish(request: Request) -> Response:
+        try:
+            path, issue = found_issue(request)
+        except LookupError as missing:
+            return page(request, "missing.html.j2", 404, title="Not found", message=str(missing))
+        earlier = workspace.pool.publications(issue.newsletter)
+        newest = max(earlier, key=lambda p: (p.published, p.number), default=None)
+        return page(request, "publish.html.j2", title=f"Publish {issue.title}", issue=issue,
+                    newest=newest, today=date.today(), made_on=file_digest(path),
+                    base=f"/issues/{issue.newsletter}/{issue.slug}")  # fmt: skip
+
     routes = [
         Route("/", home),
+        Route("/issues/{newsletter}/{slug}/export/{format}", download),
+        Route("/issues/{newsletter}/{slug}/publish", confirm_publish),
         Route("/new", new_issue),
         Route("/new", create, methods=["POST"]),
         Route("/pool", pool),
@@ -220,6 +262,24 @@ def apply(workspace: Workspace, path: Path, issue: Issue, action: str, form: dic
 
         undo_edit(path, config, made_on=made_on)
         return "items"
+    elif action == "proof":
+        from newsletter.export import prepared_email
+        from newsletter.export.delivery import proof_addresses, transport_for
+        from newsletter.export.sending import proof_send
+
+        addresses = proof_addresses(tuple(re.split(r"[\s,;]+", form.get("to", "").strip())))
+        email, newsletter = prepared_email(issue, config)
+        sent = proof_send(email, newsletter, addresses, transport_for(config.smtp, False))
+        raise Notice("; ".join(f"proof sent to {address}: {reply}" for address, reply in sent))
+    elif action == "publish":
+        from newsletter.archive.publish import publish_issue
+
+        if file_digest(path) != made_on:
+            raise ChangedMeanwhile("the issue file changed since this page was loaded: it was "
+                                   "not published; look at it again first", path)  # fmt: skip
+        report = publish_issue(workspace.pool, config, path)
+        frozen = report.frozen
+        raise Notice(f"published as no. {frozen.number} on {frozen.published}")
     elif action == "issue":
         field = form.get("field", "")
         draft.edit_issue(config, path, field, form.get("value", ""), made_on=made_on)

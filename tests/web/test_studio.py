@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 from click.testing import Result
 from starlette.testclient import TestClient
 
@@ -21,6 +22,7 @@ from newsletter.web.security import CSRF_COOKIE, EMAIL_POLICY, PAGE_POLICY
 from newsletter.web.studio import make_app
 from newsletter.workspace import Workspace
 from tests.conftest import ROOT
+from tests.export.conftest import MailServer, free_port
 
 ISSUE = "/issues/ilo-coop-enews/2020-11"
 
@@ -281,3 +283,62 @@ def test_a_new_issue_is_shown_before_it_is_written_then_opened_in_the_editor(
     assert "exists" in again.text
     unsigned = client.post("/new", data={k: v for k, v in fields.items() if k != "csrf"})
     assert unsigned.status_code == 403
+
+
+@pytest.fixture
+def mail_server(workspace: Path) -> Iterator[MailServer]:
+    """An aiosmtpd server on 127.0.0.1, and the workspace's [smtp] pointed at it."""
+    server = MailServer(port=free_port())
+    controller = Controller(server, hostname="127.0.0.1", port=server.port, data_size_limit=0)
+    controller.start()
+    toml = workspace / "newsletter.toml"
+    text = toml.read_text()
+    for old, new in (('host = "smtp.example.org"', 'host = "127.0.0.1"'),
+                     ("port = 587", f"port = {server.port}"),
+                     ('security = "starttls"', 'security = "none"'),
+                     ('user = "coop-enews"\n', "")):  # fmt: skip
+        text = text.replace(old, new)
+    toml.write_text(text)
+    yield server
+    controller.stop()
+
+
+def test_a_proof_goes_out_through_the_smtp_server_and_the_page_says_so(
+    mail_server: MailServer, client: TestClient
+) -> None:
+    page = client.get(ISSUE).text
+    to = "editor@example.org, chief@example.org"
+    answer = client.post(f"{ISSUE}/proof", data={**form_of(page, "proof"), "to": to})
+    assert answer.status_code == 200
+    assert "proof sent to editor@example.org: 250" in answer.text
+    received = mail_server.for_recipient("chief@example.org")
+    assert len(received) == 1
+    assert b"Subject: [PROOF] ILO COOP eNews - November issue" in received[0].data
+    bad = client.post(f"{ISSUE}/proof", data={**form_of(client.get(ISSUE).text, "proof"),
+                                              "to": "not an address"})  # fmt: skip
+    assert bad.status_code == 400
+    assert len(mail_server.messages) == 2
+
+
+def test_exports_download_as_files(client: TestClient) -> None:
+    eml = client.get(f"{ISSUE}/export/eml")
+    assert eml.status_code == 200
+    assert eml.headers["content-type"].startswith("message/rfc822")
+    assert 'attachment; filename="email.eml"' in eml.headers["content-disposition"]
+    assert b"Subject: ILO COOP eNews - November issue" in eml.content
+    assert client.get(f"{ISSUE}/export/bundle").content[:2] == b"PK"
+    assert client.get(f"{ISSUE}/export/mailchimp").json()["settings"]
+    assert client.get(f"{ISSUE}/export/nothing").status_code == 404
+
+
+def test_publish_asks_first_then_says_the_number(client: TestClient, issue_file: Path) -> None:
+    confirm = client.get(f"{ISSUE}/publish")
+    assert "It will be <strong>no. 1</strong>" in confirm.text
+    assert issue_file.read_text().count('status = "draft"') == 1
+    fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', confirm.text))
+    answer = client.post(f"{ISSUE}/publish", data=fields)
+    assert answer.status_code == 200
+    assert re.search(r"published as no\. 1 on \d{4}-\d\d-\d\d", answer.text)
+    assert 'status = "published"' in issue_file.read_text()
+    assert (issue_file.parent / "2020-11" / "v1" / "email.html").is_file()
+    assert "this one will be" not in client.get(f"{ISSUE}/publish").text  # published already

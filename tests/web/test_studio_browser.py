@@ -84,7 +84,14 @@ def test_an_editor_makes_a_lead_and_reorders_with_the_keyboard_alone(
 
 
 @pytest.mark.parametrize(
-    "path", ["/", "/pool?month=2020-11", ISSUE, "/new?newsletter=ilo-coop-enews&month=2020-12"]
+    "path",
+    [
+        "/",
+        "/pool?month=2020-11",
+        ISSUE,
+        f"{ISSUE}/publish",
+        "/new?newsletter=ilo-coop-enews&month=2020-12",
+    ],
 )
 def test_axe_finds_nothing_serious_on_the_studio_pages(
     browser: Any, studio: str, path: str, artifacts: Path
