@@ -309,13 +309,15 @@ def _newsletter(config: Config, slug: str) -> NewsletterConfig:
     return config.newsletters[slug]
 
 
-def refresh_draft(pool: Pool, config: Config, path: Path) -> RefreshReport:
+def refresh_draft(
+    pool: Pool, config: Config, path: Path, *, made_on: str | None = None
+) -> RefreshReport:
     """Add the pool's new matching items to their sections, flagged `new = true`.
 
     Items the editor removed are recorded as excluded and never come back; nothing already in
     the file is rewritten.
     """
-    with edited(path, config) as (issue, document):
+    with edited(path, config, made_on=made_on) as (issue, document):
         newsletter = _newsletter(config, issue.newsletter)
         present = {item.uid for item in issue.items}
         newly_excluded = [

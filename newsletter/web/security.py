@@ -70,7 +70,7 @@ async def checked_form(request: Request) -> dict[str, str] | Response:
 
 
 def _secured(response: Response, request: Request) -> Response:
-    email = request.url.path.endswith("/email.html")
+    email = request.url.path.endswith(("/email.html", "/email.txt"))
     response.headers["Content-Security-Policy"] = EMAIL_POLICY if email else PAGE_POLICY
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"

@@ -116,6 +116,7 @@ def make_app(workspace: Workspace) -> Starlette:
             made_on=file_digest(path),
             report=report,
             found=candidates(workspace, issue, request.query_params.get("find", "").strip()),
+            removed=removed_items(workspace, issue),
             find=request.query_params.get("find", ""),
             manual_types=("Event", "Call for papers", "Announcement"),
             error=error,
@@ -257,6 +258,12 @@ def apply(workspace: Workspace, path: Path, issue: Issue, action: str, form: dic
             made_on=made_on,
         )
         return f"item-{item.uid}"
+    elif action == "refresh":
+        refreshed = draft.refresh_draft(workspace.pool, config, path, made_on=made_on)
+        added = ", ".join(repr(item.title) for _, item in refreshed.added) or "nothing new"
+        raise Notice(f"refreshed from the pool: {added}")
+    elif action == "restore":
+        draft.add_to_draft(workspace.pool, config, path, uid, made_on=made_on)
     elif action == "undo":
         from newsletter.issue.writing import undo_edit
 
@@ -348,6 +355,15 @@ def _day(value: str, name: str) -> date:
         return date.fromisoformat(value)
     except ValueError:
         raise NewsletterError(f"{name}: expected a date like 2020-11-27, not {value!r}") from None
+
+
+def removed_items(workspace: Workspace, issue: Issue) -> list[Any]:
+    """The items the editor took out (excluded), as the pool has them, to put back."""
+    if not issue.excluded:
+        return []
+    present = {item.uid for item in issue.items}
+    uids = tuple(uid for uid in issue.excluded if uid not in present)
+    return workspace.pool.select_items(ItemQuery(uids=uids)) if uids else []
 
 
 def candidates(workspace: Workspace, issue: Issue, words: str) -> list[Any]:

@@ -342,3 +342,22 @@ def test_publish_asks_first_then_says_the_number(client: TestClient, issue_file:
     assert 'status = "published"' in issue_file.read_text()
     assert (issue_file.parent / "2020-11" / "v1" / "email.html").is_file()
     assert "this one will be" not in client.get(f"{ISSUE}/publish").text  # published already
+
+
+def test_refresh_marks_what_is_new_and_a_removed_item_can_be_put_back(
+    client: TestClient, issue_file: Path, workspace: Path
+) -> None:
+    config = load_config(workspace / "newsletter.toml")
+    uid = read_issue_items(client)[2]
+    client.post(f"{ISSUE}/remove", data=form_of(client.get(ISSUE).text, "remove", uid))
+    page = client.get(ISSUE).text
+    assert f'name="uid" value="{uid}"' in page.split('id="removed"')[1].split('id="add"')[0]
+    refreshed = client.post(f"{ISSUE}/refresh", data=form_of(page, "refresh"))
+    assert "refreshed from the pool:" in refreshed.text
+    assert uid not in {i.uid for i in read_issue(issue_file, config).items}  # stays out
+    back = client.post(f"{ISSUE}/restore", data=form_of(client.get(ISSUE).text, "restore", uid),
+                       follow_redirects=False)  # fmt: skip
+    assert back.headers["location"] == f"{ISSUE}#item-{uid}"
+    assert uid in {i.uid for i in read_issue(issue_file, config).items}
+    text = client.get(f"{ISSUE}/email.txt")
+    assert text.headers["content-security-policy"] == EMAIL_POLICY  # framed by the editor
