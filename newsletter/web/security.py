@@ -1,7 +1,7 @@
 """What every studio response carries, and what every state-changing request must show.
 
-- Headers: a Content-Security-Policy without inline scripts (the pages have no script at all
-  yet; forms do the work), no framing by other sites, no MIME sniffing, no referrer outside.
+- Headers: a Content-Security-Policy without inline scripts (the one script is a file the app
+  serves), no framing by other sites, no MIME sniffing, no referrer outside.
   The email preview, shown in a sandboxed frame of the studio itself, gets a policy of its own:
   its inline styles are the email's, and it may run nothing.
 - CSRF: a random token in a SameSite=Strict, HttpOnly cookie, repeated in a hidden field of

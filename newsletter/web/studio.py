@@ -3,7 +3,8 @@ in the browser, on the same library and the same issue files as the CLI.
 
 Pages are rendered on the server and work without any script: each action is a form (a
 button), so every one is reachable by keyboard and the page after it puts the focus back on
-the item acted on. Each edit names the version of the file it was made on (`made_on`, a
+the item acted on. One small script of ours (static/studio.js) adds drag and drop, posting
+the same forms. Each edit names the version of the file it was made on (`made_on`, a
 digest): if a command, a git pull or another tab changed the file since, the edit is refused
 and nothing is lost (issue.writing.edited checks it under the file's lock).
 """
@@ -232,6 +233,9 @@ def apply(workspace: Workspace, path: Path, issue: Issue, action: str, form: dic
             raise NewsletterError(f"no item {uid} in a section of the issue")
         position = slot.index if action == "up" else slot.index + 2  # 1 = first
         draft.move_item(config, path, uid, slot.section, max(position, 1), made_on=made_on)
+    elif action == "move":  # drag and drop: before the item dropped on, or a section's end
+        place = int(form["position"]) if form.get("position", "").isdigit() else None
+        draft.move_item(config, path, uid, form.get("section") or None, place, made_on=made_on)
     elif action == "section":
         draft.move_item(config, path, uid, form.get("section") or None, made_on=made_on)
     elif action == "remove":

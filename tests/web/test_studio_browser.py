@@ -83,6 +83,29 @@ def test_an_editor_makes_a_lead_and_reorders_with_the_keyboard_alone(
     page.close()
 
 
+def test_an_item_dragged_onto_another_section_goes_where_it_was_dropped(
+    browser: Any, studio: str, workspace: Path
+) -> None:
+    config = load_config(workspace / "newsletter.toml")
+    path = workspace / "issues" / "ilo-coop-enews" / "2020-11.toml"
+    before = read_issue(path, config)
+    moved, target = before.sections[0].items[1], before.sections[1].items[0]
+    page = browser.new_page(viewport={"width": 1280, "height": 3000})  # no scrolling mid-drag
+    page.goto(f"{studio}{ISSUE}")
+    corner = {"x": 12, "y": 12}  # the card's type and date line, not one of its buttons
+    page.drag_and_drop(f"#item-{moved.uid}", f"#item-{target.uid}", source_position=corner,
+                       target_position=corner)  # fmt: skip
+    page.wait_for_url(f"**#item-{moved.uid}")
+    after = read_issue(path, config)
+    assert [i.uid for i in after.sections[1].items[:2]] == [moved.uid, target.uid]
+    assert moved.uid not in {i.uid for i in after.sections[0].items}
+    heading = page.locator("h3.section", has_text=after.sections[0].title)
+    with page.expect_navigation():
+        page.locator(f"#item-{moved.uid}").drag_to(heading, source_position=corner)
+    assert read_issue(path, config).sections[0].items[-1].uid == moved.uid
+    page.close()
+
+
 @pytest.mark.parametrize(
     "path",
     [
