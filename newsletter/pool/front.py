@@ -22,6 +22,7 @@ from newsletter.model import (
 )
 from newsletter.pool import database, dupes, ledger, publications, queries, sources, store
 from newsletter.pool.ledger import LedgerEntry, SendRun
+from newsletter.pool.reads import RECENT
 from newsletter.pool.store import DerivedTopics, ItemWriter, Tagger
 
 
@@ -234,6 +235,10 @@ class Pool:
     def type_counts(self) -> list[tuple[str, int]]:
         with self.engine.connect() as connection:
             return queries.reads(connection).type_counts()
+
+    def recent_types(self, items: int = RECENT) -> list[str]:
+        with self.engine.connect() as connection:
+            return queries.reads(connection).recent_types(items)
 
     def count_items(self) -> int:
         with self.engine.connect() as connection:

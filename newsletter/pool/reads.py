@@ -25,12 +25,16 @@ _JOIN_STRINGS = {"sqlite": "group_concat({}, ',')", "postgresql": "string_agg({}
 _LIKE_ESCAPE = "/"
 
 
+RECENT = 5000  # the newest items, whose types a filter offers
+
+
 class PoolReads(Protocol):
     """What a command that only looks at the pool asks of it."""
 
     def select_items(self, query: ItemQuery) -> list[Item]: ...
     def topic_summaries(self) -> list[TopicSummary]: ...
     def type_counts(self) -> list[tuple[str, int]]: ...
+    def recent_types(self, items: int = RECENT) -> list[str]: ...
     def count_items(self) -> int: ...
     def close(self) -> None: ...
 
@@ -114,6 +118,17 @@ class Reads:
             "SELECT type, count(*) AS n FROM items GROUP BY type ORDER BY n DESC, type", {}
         )
         return [(kind, int(number)) for kind, number in rows]
+
+    def recent_types(self, items: int = RECENT) -> list[str]:
+        """The type labels of the newest `items` items, in order: a filter's choices, read
+        through the date index in milliseconds where counting every type of a million items
+        takes a third of a second."""
+        rows = self.run(
+            "SELECT DISTINCT type FROM (SELECT type FROM items ORDER BY date DESC, id DESC "
+            "LIMIT :items) AS newest ORDER BY type",
+            {"items": items},
+        )
+        return [str(kind) for (kind,) in rows]
 
     def count_items(self) -> int:
         return int(self.run("SELECT count(*) FROM items", {})[0][0])

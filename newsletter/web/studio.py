@@ -414,7 +414,7 @@ def pool_view(workspace: Workspace, request: Request) -> dict[str, Any]:
     return {
         "items": pool.select_items(query),
         "topics": sorted(config.topics.items()),
-        "types": [name for name, _ in pool.type_counts()],
+        "types": pool.recent_types(),
         "chosen": {"month": month, "topic": topic, "type": kind, "q": words},
         "in_issues": in_issues,
         "limit": POOL_PAGE,
