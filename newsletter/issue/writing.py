@@ -177,7 +177,8 @@ def _keep_for_undo(path: Path, config: Config) -> None:
     folder = history_folder(path, config)
     versions = sorted(folder.glob("*.toml")) if folder.is_dir() else []
     number = int(versions[-1].stem) + 1 if versions else 1
-    write_atomically_bytes(folder / f"{number:09d}.toml", path.read_bytes())
+    # Not waited onto the disk: a crash may lose an undo step, never the issue itself.
+    write_atomically_bytes(folder / f"{number:09d}.toml", path.read_bytes(), durable=False)
     for old in versions[: max(0, len(versions) + 1 - KEPT_VERSIONS)]:
         old.unlink(missing_ok=True)
 

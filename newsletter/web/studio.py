@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ from starlette.staticfiles import StaticFiles
 from newsletter.errors import NewsletterError
 from newsletter.issue import SLUG, Issue, IssueItem, issue_files, issue_path, read_issue
 from newsletter.issue.writing import ChangedMeanwhile, file_digest
-from newsletter.model import ItemQuery
+from newsletter.model import ItemQuery, RenderedEmail
 from newsletter.render.theme import DEFAULT_THEME
 from newsletter.web.security import CSRF_FIELD, checked_form, csrf_token, guard
 from newsletter.workspace import Workspace
@@ -74,7 +75,9 @@ def make_app(workspace: Workspace) -> Starlette:
         context.update(csrf=csrf_token(request), csrf_field=CSRF_FIELD)
         return HTMLResponse(pages.get_template(name).render(context), status_code=status)
 
-    def found_issue(request: Request) -> tuple[Path, Issue]:
+    def found_path(request: Request) -> Path:
+        """The issue file a URL names: a configured newsletter, a slug of the file names'
+        form (no dots or slashes to climb out), a file that exists; else LookupError."""
         newsletter, slug = request.path_params["newsletter"], request.path_params["slug"]
         config = workspace.config
         if newsletter not in config.newsletters or not SLUG.match(slug):
@@ -82,7 +85,11 @@ def make_app(workspace: Workspace) -> Starlette:
         path = issue_path(config, newsletter, slug)
         if not path.is_file():
             raise LookupError(f"no issue {newsletter}/{slug}")
-        return path, read_issue(path, config)
+        return path
+
+    def found_issue(request: Request) -> tuple[Path, Issue]:
+        path = found_path(request)
+        return path, read_issue(path, workspace.config)
 
     def home(request: Request) -> Response:
         issues, broken = [], []
@@ -126,12 +133,18 @@ def make_app(workspace: Workspace) -> Starlette:
             base=f"/issues/{issue.newsletter}/{issue.slug}",
         )
 
-    def email(request: Request) -> Response:
+    @lru_cache(maxsize=8)
+    def rendered_version(path: Path, digest: str) -> RenderedEmail:  # noqa: ARG001 - the key
+        """The email of one version of an issue file: the preview's frames (desktop, phone,
+        text) ask for the same one, and render it once."""
         from newsletter.render import render_issue
 
+        return render_issue(read_issue(path, workspace.config), workspace.config)
+
+    def email(request: Request) -> Response:
         try:
-            _, issue = found_issue(request)
-            rendered = render_issue(issue, workspace.config)
+            path = found_path(request)
+            rendered = rendered_version(path, file_digest(path))
         except (LookupError, NewsletterError) as problem:
             return PlainTextResponse(str(problem), status_code=404)
         if request.url.path.endswith(".txt"):
