@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import glob
 import hashlib
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -160,6 +161,7 @@ def edited(
             _save(path, changed)
 
 
+_STATUS_LINE = re.compile(r'^status = "published"[^\S\r\n]*(?:#[^\r\n]*)?\r?\n', re.MULTILINE)
 HISTORY = Path(".newsletter") / "history"
 KEPT_VERSIONS = 50  # per issue file
 
@@ -237,12 +239,21 @@ def _save(path: Path, text: str) -> None:
 
 def marked_published(text: str, number: int, published: date) -> str:
     """status = "published", number and date put into an issue file's text, every other byte
-    kept (new keys go after the last top-level one, before the first table)."""
+    kept. New keys go on the lines after `status`: appended, they would land under the comment
+    that introduces the [lead] table."""
     document = tomlkit.parse(text)
+    placed = "status" in document and "number" not in document and "published" not in document
     document["status"] = "published"
-    document["number"] = number
-    document["published"] = published
-    return tomlkit.dumps(document)
+    if not placed:
+        document["number"] = number
+        document["published"] = published
+        return tomlkit.dumps(document)
+    marked = tomlkit.dumps(document)
+    status = _STATUS_LINE.search(marked)
+    assert status is not None  # a top-level key, before any table: tomlkit wrote it so
+    newline = "\r\n" if status.group(0).endswith("\r\n") else "\n"
+    added = f"number = {number}{newline}published = {published.isoformat()}{newline}"
+    return marked[: status.end()] + added + marked[status.end() :]
 
 
 def mark_published(path: Path, number: int, published: date) -> None:
