@@ -86,7 +86,11 @@ class ItemQuery:
     search: str | None = None
     uids: tuple[str, ...] = ()
     limit: int | None = None
+    offset: int = 0  # with limit: the items after the first `offset` (a page further on)
     provenance: bool = False  # also each item's sources and when it was first and last seen
+    sources: tuple[str, ...] = ()  # read from any of these (source names)
+    language: str | None = None
+    pictured: bool = False  # only items with a picture
 
 
 @dataclass(frozen=True, slots=True)

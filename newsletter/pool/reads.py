@@ -88,6 +88,17 @@ class Reads:
         if query.types:
             lowered = [kind.lower() for kind in query.types]
             where.append(f"lower(i.type) IN ({_listed('type', lowered, params)})")
+        if query.sources:
+            names = _listed("source", query.sources, params)
+            where.append(
+                "EXISTS (SELECT 1 FROM item_sources ws WHERE ws.item_id = i.id AND ws.source_id"
+                f" IN (SELECT id FROM sources WHERE name IN ({names})))"
+            )
+        if query.language:
+            where.append("i.language = :language")
+            params["language"] = query.language
+        if query.pictured:
+            where.append("i.image IS NOT NULL")
         if query.search:
             where.append(
                 f"(lower(i.title) LIKE :search ESCAPE '{_LIKE_ESCAPE}'"
@@ -101,6 +112,9 @@ class Reads:
         if query.limit is not None:
             sql += " LIMIT :limit"
             params["limit"] = query.limit
+            if query.offset:
+                sql += " OFFSET :offset"
+                params["offset"] = query.offset
         return sql, params
 
     def topic_summaries(self) -> list[TopicSummary]:

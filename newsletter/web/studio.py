@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import jinja2
 from starlette.applications import Starlette
@@ -403,7 +404,11 @@ def pool_view(workspace: Workspace, request: Request) -> dict[str, Any]:
     """The pool page's items: newest first, filtered by month, topic, type and words."""
     params = request.query_params
     month, topic = params.get("month", ""), params.get("topic", "")
-    kind, words = params.get("type", ""), params.get("q", "").strip()
+    kind, words = params.get("type", "").strip(), params.get("q", "").strip()
+    source, language = params.get("source", ""), params.get("language", "").strip()
+    pictured = params.get("picture") == "1"
+    page_number = int(params["page"]) if params.get("page", "").isdigit() else 1
+    page_number = max(1, min(page_number, 10_000))
     start, end = _period(month) or (None, None)
     config = workspace.config
     query = ItemQuery(
@@ -412,8 +417,12 @@ def pool_view(workspace: Workspace, request: Request) -> dict[str, Any]:
         topics=(topic,) if topic in config.topics else (),
         types=(kind,) if kind else (),
         search=words or None,
-        limit=POOL_PAGE,
+        limit=POOL_PAGE + 1,  # one more: is there a next page?
+        offset=(page_number - 1) * POOL_PAGE,
         provenance=True,
+        sources=(source,) if source in config.sources else (),
+        language=language or None,
+        pictured=pictured,
     )
     pool = workspace.pool
     in_issues: dict[str, str] = {}
@@ -424,11 +433,19 @@ def pool_view(workspace: Workspace, request: Request) -> dict[str, Any]:
             continue
         for item in issue.items:
             in_issues.setdefault(item.uid, f"{issue.newsletter}/{issue.slug}")
+    items = pool.select_items(query)
+    chosen = {"month": month, "topic": topic, "type": kind, "q": words, "source": source,
+              "language": language, "picture": "1" if pictured else ""}  # fmt: skip
+    shown = {name: value for name, value in chosen.items() if value}
     return {
-        "items": pool.select_items(query),
+        "items": items[:POOL_PAGE],
         "topics": sorted(config.topics.items()),
         "types": pool.recent_types(),
-        "chosen": {"month": month, "topic": topic, "type": kind, "q": words},
+        "sources": sorted(config.sources),
+        "chosen": chosen,
         "in_issues": in_issues,
-        "limit": POOL_PAGE,
+        "page": page_number,
+        "newer": urlencode({**shown, "page": page_number - 1}) if page_number > 1 else "",
+        "older": urlencode({**shown, "page": page_number + 1}) if len(items) > POOL_PAGE else "",
+        "first": (page_number - 1) * POOL_PAGE + 1,
     }

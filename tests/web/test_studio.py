@@ -21,7 +21,7 @@ from newsletter.issue import read_issue
 from newsletter.web.security import CSRF_COOKIE, EMAIL_POLICY, PAGE_POLICY
 from newsletter.web.studio import make_app
 from newsletter.workspace import Workspace
-from tests.conftest import ROOT
+from tests.conftest import DATA, ROOT, invoke
 from tests.export.conftest import MailServer, free_port
 
 ISSUE = "/issues/ilo-coop-enews/2020-11"
@@ -363,3 +363,37 @@ def test_refresh_marks_what_is_new_and_a_removed_item_can_be_put_back(
     assert uid in {i.uid for i in read_issue(issue_file, config).items}
     text = client.get(f"{ISSUE}/email.txt")
     assert text.headers["content-security-policy"] == EMAIL_POLICY  # framed by the editor
+
+
+def titles_on(page: str) -> list[str]:
+    body = page.split("<tbody>")[1].split("</tbody>")[0]
+    return re.findall(r"<td>(?:<a href=\"[^\"]*\">)?([^<]+)(?:</a>)?(?: <span|<br>)", body)
+
+
+def test_the_pool_pages_through_its_items_and_filters_by_source_and_picture(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, workspace: Path
+) -> None:
+    everything = titles_on(client.get("/pool").text)
+    assert len(everything) > 6
+    monkeypatch.setattr("newsletter.web.studio.POOL_PAGE", 4)
+    seen, page, address = [], 1, "/pool?"
+    while address:
+        text = client.get(address).text
+        seen += titles_on(text)
+        older = re.search(r'<a href="(/pool\?[^"]*)" rel="next">Older</a>', text)
+        address = older[1].replace("&amp;", "&") if older else ""
+        page += 1
+    assert seen == everything  # every item once, newest first, across the pages
+    assert page - 1 == -(-len(everything) // 4)
+    assert 'rel="prev">Newer</a>' in client.get("/pool", params={"page": 2}).text
+
+    config = load_config(workspace / "newsletter.toml")
+    source = sorted(config.sources)[-1]
+    from_one = client.get("/pool", params={"source": source}).text
+    assert 0 < len(titles_on(from_one)) < len(everything)
+    assert all(row.count(source) for row in from_one.split("<tbody>")[1].split("<tr>")[1:])
+    assert invoke("ingest", str(DATA / "feeds" / "coop-news-feed.rss")).exit_code == 0
+    pictured = client.get("/pool", params={"picture": "1"}).text
+    assert len(titles_on(pictured)) > 0
+    assert pictured.count('<span class="tag">picture</span>') == len(titles_on(pictured))
+    assert client.get("/pool", params={"language": "xx"}).text.count("<tr><td>") == 0
