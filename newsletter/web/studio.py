@@ -216,8 +216,25 @@ def make_app(workspace: Workspace) -> Starlette:
                     newest=newest, today=date.today(), made_on=file_digest(path),
                     base=f"/issues/{issue.newsletter}/{issue.slug}")  # fmt: skip
 
+    async def pool_act(request: Request) -> Response:
+        """Tag or untag an item by hand, then the same pool page again, at its row."""
+        form = await checked_form(request)
+        if isinstance(form, Response):
+            return form
+        action, uid, topic = request.path_params["action"], form.get("uid", ""), form.get("topic")
+        if action not in ("tag", "untag") or not topic:
+            return PlainTextResponse("unknown action", status_code=404)
+        try:
+            await run_in_threadpool(getattr(workspace.pool, action), uid, [topic])
+        except NewsletterError as refused:
+            return PlainTextResponse(refused.message, status_code=400)
+        back = form.get("back", "")
+        back = back if back.startswith("/pool") and "//" not in back else "/pool"
+        return RedirectResponse(f"{back}#row-{uid}", status_code=303)
+
     routes = [
         Route("/", home),
+        Route("/pool/{action}", pool_act, methods=["POST"]),
         Route("/issues/{newsletter}/{slug}/export/{format}", download),
         Route("/issues/{newsletter}/{slug}/publish", confirm_publish),
         Route("/new", new_issue),
@@ -448,4 +465,5 @@ def pool_view(workspace: Workspace, request: Request) -> dict[str, Any]:
         "newer": urlencode({**shown, "page": page_number - 1}) if page_number > 1 else "",
         "older": urlencode({**shown, "page": page_number + 1}) if len(items) > POOL_PAGE else "",
         "first": (page_number - 1) * POOL_PAGE + 1,
+        "back": "/pool?" + urlencode({**shown, "page": page_number}),
     }

@@ -397,3 +397,26 @@ def test_the_pool_pages_through_its_items_and_filters_by_source_and_picture(
     assert len(titles_on(pictured)) > 0
     assert pictured.count('<span class="tag">picture</span>') == len(titles_on(pictured))
     assert client.get("/pool", params={"language": "xx"}).text.count("<tr><td>") == 0
+
+
+def test_an_item_is_tagged_and_untagged_from_the_pool_page(
+    client: TestClient, workspace: Path
+) -> None:
+    page = client.get("/pool", params={"month": "2020-11"}).text
+    uid = re.findall(r'<tr id="row-([0-9a-f]{16})">', page)[0]
+    token = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert token is not None
+    form = {"csrf": token[1], "uid": uid, "topic": "informality", "back": "/pool?month=2020-11"}
+    answer = client.post("/pool/tag", data=form, follow_redirects=False)
+    assert answer.status_code == 303
+    assert answer.headers["location"] == f"/pool?month=2020-11#row-{uid}"
+    with Workspace(workspace / "newsletter.toml") as opened:
+        assert "informality" in opened.pool.item(uid).topics
+    assert client.post("/pool/untag", data=form).status_code == 200
+    with Workspace(workspace / "newsletter.toml") as opened:
+        assert "informality" not in opened.pool.item(uid).topics
+    assert client.post("/pool/tag", data={**form, "topic": "nope"}).status_code == 400
+    assert client.post("/pool/tag", data={**form, "csrf": ""}).status_code == 403
+    away = client.post("/pool/tag", data={**form, "back": "//evil.example/"},
+                       follow_redirects=False)  # fmt: skip
+    assert away.headers["location"].startswith("/pool#row-")
