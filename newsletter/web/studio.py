@@ -124,6 +124,7 @@ def make_app(workspace: Workspace) -> Starlette:
             sections=[s.title for s in newsletter.sections] or [s.title for s in issue.sections],
             made_on=file_digest(path),
             report=report,
+            concerns=[concerned_item(issue, finding.message) for finding in report.checks],
             found=candidates(workspace, issue, request.query_params.get("find", "").strip()),
             removed=removed_items(workspace, issue),
             find=request.query_params.get("find", ""),
@@ -390,6 +391,12 @@ def _day(value: str, name: str) -> date:
         return date.fromisoformat(value)
     except ValueError:
         raise NewsletterError(f"{name}: expected a date like 2020-11-27, not {value!r}") from None
+
+
+def concerned_item(issue: Issue, message: str) -> str:
+    """The uid of the item a finding names by its title (the longest that fits), or ""."""
+    named = [item for item in issue.items if item.title and item.title in message]
+    return max(named, key=lambda item: len(item.title)).uid if named else ""
 
 
 def removed_items(workspace: Workspace, issue: Issue) -> list[Any]:

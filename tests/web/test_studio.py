@@ -420,3 +420,15 @@ def test_an_item_is_tagged_and_untagged_from_the_pool_page(
     away = client.post("/pool/tag", data={**form, "back": "//evil.example/"},
                        follow_redirects=False)  # fmt: skip
     assert away.headers["location"].startswith("/pool#row-")
+
+
+def test_a_finding_about_an_item_links_to_it(
+    client: TestClient, issue_file: Path, workspace: Path
+) -> None:
+    config = load_config(workspace / "newsletter.toml")
+    uid = read_issue_items(client)[3]
+    edit_item(config, issue_file, uid, "image", "https://www.ilo.org/images/x.jpg")
+    page = client.get(ISSUE).text
+    finding = page.split('<ul class="findings">')[1].split("</ul>")[0]
+    assert f'has no image_alt: say what it shows, or write image_alt = &#34;&#34; if it only ' \
+           f'decorates <a href="#item-{uid}">go to the item</a>' in finding  # fmt: skip
