@@ -90,9 +90,9 @@ def pool(config: Config) -> Iterator[Pool]:
         yield opened
 
 
-def invoke(*args: str) -> Result:
+def invoke(*args: str, input: str | None = None) -> Result:
     """Run the `newsletter` command in-process; stdout and stderr stay apart."""
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
 
 
 @pytest.fixture

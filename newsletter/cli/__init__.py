@@ -56,7 +56,7 @@ COMMANDS = {
     "render": ("render",), "check": ("render",), "preview": ("render",),
     "export": ("send",), "send": ("send",), "suppress": ("send",),
     "publish": ("archive",), "archive": ("archive",),
-    "studio": ("studio",),
+    "studio": ("studio",), "users": ("studio",),
 }  # fmt: skip
 
 

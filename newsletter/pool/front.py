@@ -20,7 +20,16 @@ from newsletter.model import (
     TopicOrigin,
     TopicSummary,
 )
-from newsletter.pool import database, dupes, ledger, publications, queries, sources, store
+from newsletter.pool import (
+    database,
+    dupes,
+    ledger,
+    publications,
+    queries,
+    sources,
+    store,
+    users,
+)
 from newsletter.pool.ledger import LedgerEntry, SendRun
 from newsletter.pool.reads import RECENT
 from newsletter.pool.store import DerivedTopics, ItemWriter, Tagger
@@ -235,6 +244,26 @@ class Pool:
     def type_counts(self) -> list[tuple[str, int]]:
         with self.engine.connect() as connection:
             return queries.reads(connection).type_counts()
+
+    # The studio's users
+
+    def add_user(self, name: str, role: str, password_hash: str) -> None:
+        with database.for_writing(self.engine).begin() as connection:
+            users.add(connection, name, role, password_hash)
+
+    def remove_user(self, name: str) -> None:
+        with database.for_writing(self.engine).begin() as connection:
+            users.remove(connection, name)
+
+    def users(self) -> list[tuple[str, str]]:
+        """(name, role) of every user, by name."""
+        with self.engine.connect() as connection:
+            return users.listed(connection)
+
+    def user(self, name: str) -> tuple[str, str] | None:
+        """(role, password hash), or None."""
+        with self.engine.connect() as connection:
+            return users.found(connection, name)
 
     def recent_types(self, items: int = RECENT) -> list[str]:
         with self.engine.connect() as connection:

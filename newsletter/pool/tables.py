@@ -239,3 +239,14 @@ class PublicationRow(Base):
     published: Mapped[date] = mapped_column(Date)
     digest: Mapped[str] = mapped_column(String(64))  # of the email's HTML and text
     recorded: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class UserRow(Base):
+    """Who may use the studio beyond this machine: an editor, or a reviewer who reads."""
+
+    __tablename__ = "users"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20))  # "editor" or "reviewer"
+    password: Mapped[str] = mapped_column(String(300))  # passwords.hash_password's form
+    added: Mapped[datetime] = mapped_column(UTCDateTime)

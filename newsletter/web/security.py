@@ -48,7 +48,8 @@ async def guard(request: Request, call_next: Call) -> Response:
     """The studio's middleware: the headers on every answer, and no state-changing request
     that has not been through checked_form (a route that forgets it fails closed)."""
     response = await call_next(request)
-    if request.method not in SAFE_METHODS and not getattr(request.state, "form_checked", False):
+    unchecked = not getattr(request.state, "form_checked", False)
+    if request.method not in SAFE_METHODS and unchecked and response.status_code < 400:
         response = PlainTextResponse("refused: an unchecked form", status_code=403)
     return _secured(response, request)
 

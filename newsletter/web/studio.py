@@ -33,8 +33,17 @@ from newsletter.errors import NewsletterError
 from newsletter.issue import SLUG, Issue, IssueItem, issue_files, issue_path, read_issue
 from newsletter.issue.writing import ChangedMeanwhile, file_digest
 from newsletter.model import ItemQuery, RenderedEmail
+from newsletter.passwords import password_matches
 from newsletter.render.theme import DEFAULT_THEME
 from newsletter.web.security import CSRF_FIELD, checked_form, csrf_token, guard
+from newsletter.web.sessions import (
+    SESSION_COOKIE,
+    SESSION_SECONDS,
+    Attempts,
+    session_key,
+    session_user,
+    signed_session,
+)
 from newsletter.workspace import Workspace
 
 TEMPLATES = DEFAULT_THEME.parent / "studio"
@@ -62,8 +71,12 @@ class Slot:
     last: bool
 
 
-def make_app(workspace: Workspace) -> Starlette:
-    """The studio of one workspace (served by `newsletter studio`, on 127.0.0.1)."""
+def make_app(workspace: Workspace, *, sign_in: bool = False) -> Starlette:
+    """The studio of one workspace. On this machine alone no one signs in; with `sign_in`
+    (serving beyond it), every page but the sign-in page needs a session of a user, and a
+    reviewer may read everything but change nothing."""
+    key = session_key(workspace.root) if sign_in else b""
+    attempts = Attempts()
     pages = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
         autoescape=True,
@@ -73,8 +86,65 @@ def make_app(workspace: Workspace) -> Starlette:
     )
 
     def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
-        context.update(csrf=csrf_token(request), csrf_field=CSRF_FIELD)
+        user = getattr(request.state, "user", None)
+        context.update(csrf=csrf_token(request), csrf_field=CSRF_FIELD, user=user)
         return HTMLResponse(pages.get_template(name).render(context), status_code=status)
+
+    def who(request: Request) -> tuple[str, str] | None:
+        """(name, role) of the request's signed-in user, if any (looked up each time: a
+        removed user's session ends at once)."""
+        name = session_user(key, request.cookies.get(SESSION_COOKIE, ""))
+        found = workspace.pool.user(name) if name else None
+        return (name, found[0]) if name and found else None
+
+    async def gate(request: Request, call_next: Any) -> Response:
+        """With sign-in: a session for every page but the sign-in page and the static
+        files, and no change by a reviewer."""
+        path = request.url.path
+        if not sign_in or path == "/login" or path.startswith("/static/"):
+            return await call_next(request)  # type: ignore[no-any-return]
+        user = await run_in_threadpool(who, request)
+        if user is None:
+            if request.method == "GET":
+                return RedirectResponse(f"/login?{urlencode({'next': path})}", status_code=303)
+            return PlainTextResponse("refused: sign in first", status_code=403)
+        if request.method not in ("GET", "HEAD") and user[1] != "editor" and path != "/logout":
+            return PlainTextResponse("refused: a reviewer reads; an editor changes issues", 403)
+        request.state.user = user
+        return await call_next(request)  # type: ignore[no-any-return]
+
+    def login_page(request: Request, error: str = "", status: int = 200) -> Response:
+        following = request.query_params.get("next", "/")
+        return page(request, "login.html.j2", status, title="Sign in", error=error,
+                    next=following if _local(following) else "/")  # fmt: skip
+
+    async def login(request: Request) -> Response:
+        form = await checked_form(request)
+        if isinstance(form, Response):
+            return form
+        client = request.client.host if request.client else "?"
+        wait = attempts.wait(client)
+        if wait:
+            return login_page(request, f"too many failed attempts: wait {int(wait) + 1} s", 429)
+        name, password = form.get("name", ""), form.get("password", "")
+        found = await run_in_threadpool(workspace.pool.user, name) if name else None
+        if not found or not await run_in_threadpool(password_matches, password, found[1]):
+            attempts.failed(client)
+            return login_page(request, "no such user, or not that password", 403)
+        following = form.get("next", "/")
+        answer = RedirectResponse(following if _local(following) else "/", status_code=303)
+        answer.set_cookie(SESSION_COOKIE, signed_session(key, name), max_age=SESSION_SECONDS,
+                          httponly=True, samesite="strict",
+                          secure=request.url.scheme == "https")  # fmt: skip
+        return answer
+
+    async def logout(request: Request) -> Response:
+        form = await checked_form(request)
+        if isinstance(form, Response):
+            return form
+        answer = RedirectResponse("/login", status_code=303)
+        answer.delete_cookie(SESSION_COOKIE)
+        return answer
 
     def found_path(request: Request) -> Path:
         """The issue file a URL names: a configured newsletter, a slug of the file names'
@@ -234,6 +304,9 @@ def make_app(workspace: Workspace) -> Starlette:
         return RedirectResponse(f"{back}#row-{uid}", status_code=303)
 
     routes = [
+        Route("/login", login_page),
+        Route("/login", login, methods=["POST"]),
+        Route("/logout", logout, methods=["POST"]),
         Route("/", home),
         Route("/pool/{action}", pool_act, methods=["POST"]),
         Route("/issues/{newsletter}/{slug}/export/{format}", download),
@@ -247,7 +320,14 @@ def make_app(workspace: Workspace) -> Starlette:
         Route("/issues/{newsletter}/{slug}/{action}", act, methods=["POST"]),
         Mount("/static", StaticFiles(directory=str(TEMPLATES / "static")), name="static"),
     ]
-    return Starlette(routes=routes, middleware=[Middleware(BaseHTTPMiddleware, dispatch=guard)])
+    middleware = [Middleware(BaseHTTPMiddleware, dispatch=guard),
+                  Middleware(BaseHTTPMiddleware, dispatch=gate)]  # fmt: skip
+    return Starlette(routes=routes, middleware=middleware)
+
+
+def _local(address: str) -> bool:
+    """A path of this site to go on to after signing in (never another site's)."""
+    return address.startswith("/") and not address.startswith("//") and "\\" not in address
 
 
 def apply(workspace: Workspace, path: Path, issue: Issue, action: str, form: dict[str, str]) -> str:

@@ -209,11 +209,9 @@ def test_a_path_out_of_the_issues_is_not_found(client: TestClient, path: str) ->
     assert client.get(f"{path}/email.html").status_code == 404
 
 
-def test_the_studio_refuses_to_serve_beyond_this_machine(run: Callable[..., Result]) -> None:
-    result = run("studio", "--host", "0.0.0.0")
-    assert result.exit_code == 1
-    assert "has no logins yet, so it serves this machine only" in result.output
-    assert "Traceback" not in result.output
+def test_on_this_machine_no_one_signs_in(client: TestClient) -> None:
+    assert client.get("/").status_code == 200
+    assert "Sign out" not in client.get("/").text
 
 
 def test_an_editor_adds_a_pool_item_and_an_event_that_is_in_no_source(

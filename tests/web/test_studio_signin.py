@@ -1,0 +1,162 @@
+"""Beyond this machine: users (scrypt hashes in the database), signed sessions, a sign-in page
+that makes a guesser wait, every other page behind it, and a reviewer who cannot change."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import stat
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+from starlette.testclient import TestClient
+
+from newsletter.passwords import hash_password, password_matches
+from newsletter.web.sessions import (
+    KEY_FILE,
+    SESSION_COOKIE,
+    SESSION_SECONDS,
+    session_key,
+    session_user,
+    signed_session,
+)
+from newsletter.web.studio import make_app
+from newsletter.workspace import Workspace
+from tests.conftest import ROOT
+
+ISSUE = "/issues/ilo-coop-enews/2020-11"
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def studio(workspace: Path, run: Callable[..., Result]) -> Iterator[TestClient]:
+    folder = workspace / "issues" / "ilo-coop-enews"
+    folder.mkdir(parents=True)
+    shutil.copy(ROOT / "issues" / "ilo-coop-enews" / "2020-11.toml", folder)
+    for name, role in (("ana", "editor"), ("rui", "reviewer")):
+        added = run("users", "add", name, "--role", role, input=f"{PASSWORD}\n{PASSWORD}\n")
+        assert added.exit_code == 0, added.output
+    opened = Workspace(workspace / "newsletter.toml")
+    with (
+        opened,
+        TestClient(make_app(opened, sign_in=True), base_url="https://studio.example") as client,
+    ):
+        yield client
+
+
+def token(page: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found is not None
+    return found[1]
+
+
+def sign_in(
+    client: TestClient, name: str, password: str = PASSWORD, following: str = "/"
+) -> Result:
+    page = client.get("/login", params={"next": following}).text
+    return client.post("/login", data={"csrf": token(page), "name": name, "password": password,
+                                       "next": following}, follow_redirects=False)  # fmt: skip
+
+
+def test_every_page_but_sign_in_needs_a_session(studio: TestClient) -> None:
+    for path in ("/", "/pool", ISSUE, f"{ISSUE}/email.html", f"{ISSUE}/export/eml"):
+        answer = studio.get(path, follow_redirects=False)
+        assert answer.status_code == 303, path
+        assert answer.headers["location"].startswith("/login?next=")
+    assert studio.get("/login").status_code == 200
+    assert studio.get("/static/studio.css").status_code == 200
+    assert studio.post(f"{ISSUE}/undo", data={}).status_code == 403
+
+
+def test_an_editor_signs_in_and_out(studio: TestClient) -> None:
+    answer = sign_in(studio, "ana", following=ISSUE)
+    assert answer.status_code == 303
+    assert answer.headers["location"] == ISSUE
+    cookie = answer.headers["set-cookie"]
+    assert f"{SESSION_COOKIE}=" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=strict" in cookie or "samesite=strict" in cookie.lower()
+    assert "Secure" in cookie  # served as https
+    page = studio.get(ISSUE)
+    assert page.status_code == 200
+    assert "ana (editor)" in page.text
+    out = studio.post("/logout", data={"csrf": token(page.text)}, follow_redirects=False)
+    assert out.headers["location"] == "/login"
+    assert studio.get("/", follow_redirects=False).status_code == 303
+
+
+def test_a_wrong_password_then_too_many_make_the_guesser_wait(studio: TestClient) -> None:
+    for _ in range(5):
+        assert sign_in(studio, "ana", "wrong password!").status_code == 403
+    assert sign_in(studio, "nobody", "whatever").status_code == 429
+    assert sign_in(studio, "ana").status_code == 429  # even the right one, for a while
+    assert studio.get("/", follow_redirects=False).status_code == 303
+
+
+def test_a_reviewer_reads_and_cannot_change(studio: TestClient, workspace: Path) -> None:
+    assert sign_in(studio, "rui").status_code == 303
+    path = workspace / "issues" / "ilo-coop-enews" / "2020-11.toml"
+    before = path.read_bytes()
+    page = studio.get(ISSUE)
+    assert page.status_code == 200
+    assert "rui (reviewer)" in page.text
+    assert studio.get(f"{ISSUE}/email.html").status_code == 200
+    made_on = re.search(r'name="made_on" value="([0-9a-f]+)"', page.text)
+    assert made_on is not None
+    refused = studio.post(f"{ISSUE}/undo", data={"csrf": token(page.text), "made_on": made_on[1]})
+    assert refused.status_code == 403
+    assert "a reviewer reads" in refused.text
+    assert path.read_bytes() == before
+
+
+def test_a_session_ends_with_its_user_its_time_or_a_forged_signature(
+    studio: TestClient, run: Callable[..., Result], workspace: Path
+) -> None:
+    assert sign_in(studio, "ana").status_code == 303
+    assert studio.get("/").status_code == 200
+    forged = studio.cookies.get(SESSION_COOKIE)
+    assert forged is not None
+    studio.cookies.set(SESSION_COOKIE, forged[:-1] + ("0" if forged[-1] != "0" else "1"))
+    assert studio.get("/", follow_redirects=False).status_code == 303
+    studio.cookies.set(SESSION_COOKIE, forged)
+    assert run("users", "remove", "ana").exit_code == 0
+    assert studio.get("/", follow_redirects=False).status_code == 303
+    key = session_key(workspace)
+    assert stat.S_IMODE((workspace / KEY_FILE).stat().st_mode) == 0o600
+    old = signed_session(key, "rui", now=1_000_000.0)
+    assert session_user(key, old, now=1_000_000.0 + SESSION_SECONDS - 1) == "rui"
+    assert session_user(key, old, now=1_000_000.0 + SESSION_SECONDS + 1) is None
+
+
+def test_after_sign_in_the_studio_goes_to_its_own_pages_only(studio: TestClient) -> None:
+    assert sign_in(studio, "ana", following="//evil.example/").headers["location"] == "/"
+
+
+def test_users_from_the_command_line(run: Callable[..., Result]) -> None:
+    short = run("users", "add", "eve", input="short\nshort\n")
+    assert short.exit_code == 1
+    assert "10 characters at least" in short.output
+    assert run("users", "add", "eve", "--role", "reviewer",
+               input=f"{PASSWORD}\n{PASSWORD}\n").exit_code == 0  # fmt: skip
+    assert run("users", "add", "eve", input=f"{PASSWORD}\n{PASSWORD}\n").exit_code == 1
+    assert run("users", "list").stdout == "eve\treviewer\n"
+    assert run("users", "remove", "eve").exit_code == 0
+    assert run("users", "remove", "eve").exit_code == 1
+
+
+def test_beyond_this_machine_the_studio_needs_users(run: Callable[..., Result]) -> None:
+    result = run("studio", "--host", "0.0.0.0")
+    assert result.exit_code == 1
+    assert "needs users to sign in, and has none" in result.output
+
+
+def test_password_hashes_are_salted_scrypt() -> None:
+    first, second = hash_password(PASSWORD), hash_password(PASSWORD)
+    assert first != second
+    assert first.startswith("scrypt$16384$8$1$")
+    assert password_matches(PASSWORD, first)
+    assert not password_matches(PASSWORD + "!", first)
+    assert not password_matches(PASSWORD, "plain")
+    assert not password_matches(PASSWORD, "scrypt$x$y$z$$")
