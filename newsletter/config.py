@@ -243,6 +243,7 @@ class NewsletterConfig:
     sender: SenderConfig | None = None
     thumbnails: bool = False  # [layout] thumbnails: drafts give items their pool picture too
     max_image_bytes: int = MAX_IMAGE_BYTES  # [layout] max_image_bytes: check's limit per picture
+    approval: bool = False  # publish only a version of the issue a studio reviewer approved
 
     def issue_url(self, slug: str) -> str | None:
         """The web page of one issue, its "View in browser" address."""
@@ -517,7 +518,7 @@ class _ConfigReader:
             table,
             {"name", "topics", "title_pattern", "language", "sections", "brand", "templates",
              "date_format", "archive_url", "unsubscribe_url", "editions", "sender",
-             "earlier_issues", "layout"},
+             "earlier_issues", "layout", "approval"},
         )  # fmt: skip
         if "name" not in table:
             raise self.fail(key, "missing 'name'")
@@ -554,6 +555,7 @@ class _ConfigReader:
             earlier_issues=self.patterns((*key, "earlier_issues"), table.get("earlier_issues", [])),
             sender=self.read_sender((*key, "sender"), table.get("sender")),
             **self.read_layout((*key, "layout"), table.get("layout", {})),
+            approval=self.flag_value((*key, "approval"), table.get("approval", False)),
         )
 
     def read_layout(self, key: KeyPath, value: Any) -> dict[str, Any]:

@@ -43,7 +43,7 @@ from pathlib import Path
 from newsletter.config import Config
 from newsletter.errors import Finding, NewsletterError
 from newsletter.issue import Issue, check_issue, issues_folder, read_issue
-from newsletter.issue.writing import mark_published, marked_published
+from newsletter.issue.writing import file_digest, mark_published, marked_published
 from newsletter.pool import Pool
 from newsletter.pool.publications import NewsletterPublications, Publication
 from newsletter.render import render_issue
@@ -139,6 +139,7 @@ def publish_issue(
     Without one, the number follows the newest issue's, and a date before it is refused."""
     issue = read_issue(path, config)
     text = _issue_text(path)
+    _check_approval(pool, config, path, issue, force)
     with pool.publishing(issue.newsletter) as record:
         repaired, warnings = _repair(config, path, issue, record)
         _after_step("repaired")
@@ -158,6 +159,22 @@ def publish_issue(
     if isinstance(outcome, NewsletterError):
         raise outcome  # refused, after the repairs are committed
     return PublishReport(frozen, unchanged, tuple(repaired), tuple(warnings))
+
+
+def _check_approval(pool: Pool, config: Config, path: Path, issue: Issue, force: bool) -> None:
+    """A newsletter with `approval = true` publishes a draft (or, with force, a new version)
+    only as a reviewer approved it: this very file, byte for byte (any edit since undoes the
+    approval). Publishing an unchanged published issue again needs none: it is a no-op."""
+    newsletter = config.newsletters.get(issue.newsletter)
+    if not newsletter or not newsletter.approval or (issue.status != "draft" and not force):
+        return
+    if pool.approved_by(issue.newsletter, issue.slug, file_digest(path)) is None:
+        raise NewsletterError(
+            f"{issue.newsletter} publishes only approved issues, and no reviewer approved "
+            "this version of the file (an edit since an approval needs a new one): approve "
+            "it in the studio",
+            path,
+        )
 
 
 def _publish_locked(

@@ -265,6 +265,15 @@ class Pool:
         with self.engine.connect() as connection:
             return users.found(connection, name)
 
+    def approve(self, newsletter: str, slug: str, digest: str, by: str) -> None:
+        """Record a reviewer's approval of one version (file digest) of an issue."""
+        with database.for_writing(self.engine).begin() as connection:
+            users.approve(connection, newsletter, slug, digest, by)
+
+    def approved_by(self, newsletter: str, slug: str, digest: str) -> str | None:
+        with self.engine.connect() as connection:
+            return users.approved_by(connection, newsletter, slug, digest)
+
     def recent_types(self, items: int = RECENT) -> list[str]:
         with self.engine.connect() as connection:
             return queries.reads(connection).recent_types(items)

@@ -250,3 +250,16 @@ class UserRow(Base):
     role: Mapped[str] = mapped_column(String(20))  # "editor" or "reviewer"
     password: Mapped[str] = mapped_column(String(300))  # passwords.hash_password's form
     added: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ApprovalRow(Base):
+    """A reviewer's approval of one version of an issue file (its digest): a newsletter that
+    asks for approvals publishes only an approved version."""
+
+    __tablename__ = "approvals"
+
+    newsletter: Mapped[str] = mapped_column(String(100), primary_key=True)
+    slug: Mapped[str] = mapped_column(String(200), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    by: Mapped[str] = mapped_column(String(100))
+    approved: Mapped[datetime] = mapped_column(UTCDateTime)

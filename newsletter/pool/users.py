@@ -1,4 +1,4 @@
-"""The studio's users in the pool's database."""
+"""The studio's users, and reviewers' approvals of issue versions, in the pool's database."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from sqlalchemy import Connection, Table, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from newsletter.errors import NewsletterError
-from newsletter.pool.tables import UserRow
+from newsletter.pool.tables import ApprovalRow, UserRow
 
 users = cast(Table, UserRow.__table__)
+approvals = cast(Table, ApprovalRow.__table__)
 ROLES = ("editor", "reviewer")
 
 
@@ -41,3 +42,22 @@ def found(connection: Connection, name: str) -> tuple[str, str] | None:
         select(users.c.role, users.c.password).where(users.c.name == name)
     ).first()
     return (str(row[0]), str(row[1])) if row else None
+
+
+def approve(connection: Connection, newsletter: str, slug: str, digest: str, by: str) -> None:
+    exists = connection.execute(
+        select(approvals.c.by).where(approvals.c.newsletter == newsletter,
+                                     approvals.c.slug == slug, approvals.c.digest == digest)
+    ).first()  # fmt: skip
+    if exists is None:
+        connection.execute(insert(approvals).values(newsletter=newsletter, slug=slug,
+                                                    digest=digest, by=by,
+                                                    approved=datetime.now(UTC)))  # fmt: skip
+
+
+def approved_by(connection: Connection, newsletter: str, slug: str, digest: str) -> str | None:
+    row = connection.execute(
+        select(approvals.c.by).where(approvals.c.newsletter == newsletter,
+                                     approvals.c.slug == slug, approvals.c.digest == digest)
+    ).first()  # fmt: skip
+    return str(row[0]) if row else None

@@ -108,7 +108,8 @@ def make_app(workspace: Workspace, *, sign_in: bool = False) -> Starlette:
             if request.method == "GET":
                 return RedirectResponse(f"/login?{urlencode({'next': path})}", status_code=303)
             return PlainTextResponse("refused: sign in first", status_code=403)
-        if request.method not in ("GET", "HEAD") and user[1] != "editor" and path != "/logout":
+        reviewing = path in ("/logout",) or path.endswith("/approve")
+        if request.method not in ("GET", "HEAD") and user[1] != "editor" and not reviewing:
             return PlainTextResponse("refused: a reviewer reads; an editor changes issues", 403)
         request.state.user = user
         return await call_next(request)  # type: ignore[no-any-return]
@@ -183,6 +184,7 @@ def make_app(workspace: Workspace, *, sign_in: bool = False) -> Starlette:
         from newsletter.export import FORMATS, check_issue_as_sent
 
         report = check_issue_as_sent(path, workspace.config)
+        made_on = file_digest(path)
         newsletter = workspace.config.newsletters[issue.newsletter]
         return page(
             request,
@@ -192,7 +194,9 @@ def make_app(workspace: Workspace, *, sign_in: bool = False) -> Starlette:
             issue=issue,
             slots=slots_of(issue),
             sections=[s.title for s in newsletter.sections] or [s.title for s in issue.sections],
-            made_on=file_digest(path),
+            made_on=made_on,
+            approved_by=workspace.pool.approved_by(issue.newsletter, issue.slug, made_on),
+            needs_approval=newsletter.approval,
             report=report,
             concerns=[concerned_item(issue, finding.message) for finding in report.checks],
             found=candidates(workspace, issue, request.query_params.get("find", "").strip()),
@@ -234,7 +238,10 @@ def make_app(workspace: Workspace, *, sign_in: bool = False) -> Starlette:
         except LookupError as missing:
             return PlainTextResponse(str(missing), status_code=404)
         try:  # edits and renders block: off the event loop
-            anchor = await run_in_threadpool(apply, workspace, path, issue, action, form)
+            signed = getattr(request.state, "user", None)
+            anchor = await run_in_threadpool(
+                apply, workspace, path, issue, action, form, signed[0] if signed else None
+            )
         except Notice as notice:
             return await run_in_threadpool(editor, request, "", 200, notice.message)
         except ChangedMeanwhile as conflict:
@@ -330,7 +337,14 @@ def _local(address: str) -> bool:
     return address.startswith("/") and not address.startswith("//") and "\\" not in address
 
 
-def apply(workspace: Workspace, path: Path, issue: Issue, action: str, form: dict[str, str]) -> str:
+def apply(
+    workspace: Workspace,
+    path: Path,
+    issue: Issue,
+    action: str,
+    form: dict[str, str],
+    user: str | None = None,
+) -> str:
     """Carry out one editor action through the library; the anchor to come back to."""
     from newsletter import draft
 
@@ -394,6 +408,12 @@ def apply(workspace: Workspace, path: Path, issue: Issue, action: str, form: dic
         email, newsletter = prepared_email(issue, config)
         sent = proof_send(email, newsletter, addresses, transport_for(config.smtp, False))
         raise Notice("; ".join(f"proof sent to {address}: {reply}" for address, reply in sent))
+    elif action == "approve":
+        if file_digest(path) != made_on:
+            raise ChangedMeanwhile("the issue file changed since this page was loaded: it was "
+                                   "not approved; look at it again first", path)  # fmt: skip
+        workspace.pool.approve(issue.newsletter, issue.slug, made_on, user or "this machine")
+        raise Notice("approved this version of the issue")
     elif action == "publish":
         from newsletter.archive.publish import publish_issue
 

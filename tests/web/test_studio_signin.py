@@ -160,3 +160,43 @@ def test_password_hashes_are_salted_scrypt() -> None:
     assert not password_matches(PASSWORD + "!", first)
     assert not password_matches(PASSWORD, "plain")
     assert not password_matches(PASSWORD, "scrypt$x$y$z$$")
+
+
+def require_approval(workspace: Path) -> None:
+    toml = workspace / "newsletter.toml"
+    text = toml.read_text()
+    toml.write_text(text.replace("[newsletters.ilo-coop-enews]\n",
+                                 "[newsletters.ilo-coop-enews]\napproval = true\n", 1))  # fmt: skip
+
+
+def test_a_newsletter_that_asks_for_approval_publishes_only_the_approved_version(
+    workspace: Path, run: Callable[..., Result]
+) -> None:
+    require_approval(workspace)
+    folder = workspace / "issues" / "ilo-coop-enews"
+    folder.mkdir(parents=True)
+    shutil.copy(ROOT / "issues" / "ilo-coop-enews" / "2020-11.toml", folder)
+    for name, role in (("ana", "editor"), ("rui", "reviewer")):
+        assert run("users", "add", name, "--role", role,
+                   input=f"{PASSWORD}\n{PASSWORD}\n").exit_code == 0  # fmt: skip
+    refused = run("publish", "ilo-coop-enews/2020-11")
+    assert refused.exit_code == 1
+    assert "publishes only approved issues" in refused.output
+    opened = Workspace(workspace / "newsletter.toml")
+    with opened, TestClient(make_app(opened, sign_in=True), base_url="https://s.example") as client:
+        assert sign_in(client, "rui").status_code == 303
+        page = client.get(ISSUE).text
+        assert "publishes only an approved version" in page
+        made_on = re.search(r'name="made_on" value="([0-9a-f]+)"', page)
+        assert made_on is not None
+        approved = client.post(f"{ISSUE}/approve", data={"csrf": token(page),
+                                                         "made_on": made_on[1]})  # fmt: skip
+        assert approved.status_code == 200
+        assert "Approved by rui, as it is now." in approved.text
+    edited = run("draft", "edit", "ilo-coop-enews/2020-11", "5ced066eaca1a976", "title", "New")
+    assert edited.exit_code == 0
+    assert run("publish", "ilo-coop-enews/2020-11").exit_code == 1  # the edit undid it
+    assert run("draft", "undo", "ilo-coop-enews/2020-11").exit_code == 0  # the approved bytes
+    published = run("publish", "ilo-coop-enews/2020-11")
+    assert published.exit_code == 0, published.output
+    assert run("publish", "ilo-coop-enews/2020-11").exit_code == 0  # again: a no-op

@@ -1,4 +1,5 @@
-"""The studio's users: who may sign in when it serves beyond this machine.
+"""The studio's users (who may sign in when it serves beyond this machine), and reviewers'
+approvals of issue versions.
 
 Revision ID: 0007
 Revises: 0006
@@ -25,7 +26,17 @@ def upgrade() -> None:
         sa.Column("added", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("name", name="pk_users"),
     )
+    op.create_table(
+        "approvals",
+        sa.Column("newsletter", sa.String(100), nullable=False),
+        sa.Column("slug", sa.String(200), nullable=False),
+        sa.Column("digest", sa.String(64), nullable=False),
+        sa.Column("by", sa.String(100), nullable=False),
+        sa.Column("approved", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("newsletter", "slug", "digest", name="pk_approvals"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("approvals")
     op.drop_table("users")
