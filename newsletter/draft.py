@@ -484,6 +484,14 @@ def edit_issue(
     return read_issue(path, config)
 
 
+def given_day(name: str, value: str) -> date:
+    """A date as an editor types it (2020-11-27), for the command line and the studio alike."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise NewsletterError(f"{name}: {value!r} is not a date like 2020-11-27") from None
+
+
 def add_manual_item(
     config: Config,
     path: Path,

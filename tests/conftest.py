@@ -74,6 +74,15 @@ def workspace(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
 
 
 @pytest.fixture
+def issue_file(workspace: Path) -> Path:
+    """The November sample issue, copied into the workspace."""
+    path = workspace / "issues" / "ilo-coop-enews" / "2020-11.toml"
+    path.parent.mkdir(parents=True)
+    shutil.copy(ROOT / "issues" / "ilo-coop-enews" / "2020-11.toml", path)
+    return path
+
+
+@pytest.fixture
 def listings(workspace: Path) -> Path:
     return workspace / "examples" / "ilo" / "listings"
 

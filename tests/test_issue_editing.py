@@ -31,14 +31,6 @@ UIDS = [
 ]  # fmt: skip
 
 
-@pytest.fixture
-def issue_file(workspace: Path) -> Path:
-    path = workspace / "issues" / "ilo-coop-enews" / "2020-11.toml"
-    path.parent.mkdir(parents=True)
-    shutil.copy(SAMPLE, path)
-    return path
-
-
 def changes(before: str, after: str) -> tuple[list[str], list[str]]:
     """The lines taken out and the lines put in."""
     diff = list(difflib.ndiff(before.splitlines(), after.splitlines()))

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,18 +19,8 @@ from newsletter.issue.writing import (
     history_folder,
     undo_edit,
 )
-from tests.conftest import ROOT
 
-SAMPLE = ROOT / "issues" / "ilo-coop-enews" / "2020-11.toml"
 UID = "5ced066eaca1a976"
-
-
-@pytest.fixture
-def issue_file(workspace: Path) -> Path:
-    path = workspace / "issues" / "ilo-coop-enews" / "2020-11.toml"
-    path.parent.mkdir(parents=True)
-    shutil.copy(SAMPLE, path)
-    return path
 
 
 @pytest.fixture

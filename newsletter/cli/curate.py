@@ -127,10 +127,9 @@ def draft_add_item(
 
 
 def _day(option: str, value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise NewsletterError(f"{option}: {value!r} is not a date like 2020-11-27") from None
+    from newsletter.draft import given_day
+
+    return given_day(option, value)
 
 
 def _typed(field: str, value: str) -> object:

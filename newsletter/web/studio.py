@@ -487,10 +487,9 @@ def create_issue(workspace: Workspace, form: dict[str, str]) -> Issue:
 
 
 def _day(value: str, name: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise NewsletterError(f"{name}: expected a date like 2020-11-27, not {value!r}") from None
+    from newsletter.draft import given_day
+
+    return given_day(name, value)
 
 
 def concerned_item(issue: Issue, message: str) -> str:

@@ -11,7 +11,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from click.testing import Result
 from starlette.testclient import TestClient
 
@@ -22,7 +21,7 @@ from newsletter.web.security import CSRF_COOKIE, EMAIL_POLICY, PAGE_POLICY
 from newsletter.web.studio import make_app
 from newsletter.workspace import Workspace
 from tests.conftest import DATA, ROOT, invoke
-from tests.export.conftest import MailServer, free_port
+from tests.export.conftest import MailServer
 
 ISSUE = "/issues/ilo-coop-enews/2020-11"
 
@@ -240,7 +239,7 @@ def test_an_editor_adds_a_pool_item_and_an_event_that_is_in_no_source(
     bad = client.post(f"{ISSUE}/manual", data={**event, "made_on": answer_digest(client),
                                                "date": "27/11/2020"})  # fmt: skip
     assert bad.status_code == 400
-    assert "date: expected a date like 2020-11-27" in bad.text, re.findall(
+    assert "is not a date like 2020-11-27" in bad.text, re.findall(
         r'<p class="error"[^>]*>(.*?)</p>', bad.text
     )
 
@@ -283,24 +282,6 @@ def test_a_new_issue_is_shown_before_it_is_written_then_opened_in_the_editor(
     assert "exists" in again.text
     unsigned = client.post("/new", data={k: v for k, v in fields.items() if k != "csrf"})
     assert unsigned.status_code == 403
-
-
-@pytest.fixture
-def mail_server(workspace: Path) -> Iterator[MailServer]:
-    """An aiosmtpd server on 127.0.0.1, and the workspace's [smtp] pointed at it."""
-    server = MailServer(port=free_port())
-    controller = Controller(server, hostname="127.0.0.1", port=server.port, data_size_limit=0)
-    controller.start()
-    toml = workspace / "newsletter.toml"
-    text = toml.read_text()
-    for old, new in (('host = "smtp.example.org"', 'host = "127.0.0.1"'),
-                     ("port = 587", f"port = {server.port}"),
-                     ('security = "starttls"', 'security = "none"'),
-                     ('user = "coop-enews"\n', "")):  # fmt: skip
-        text = text.replace(old, new)
-    toml.write_text(text)
-    yield server
-    controller.stop()
 
 
 def test_a_proof_goes_out_through_the_smtp_server_and_the_page_says_so(

@@ -4,22 +4,17 @@ keyboard alone, and axe-core finds nothing serious on any page."""
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from click.testing import Result
 
 from newsletter.config import load_config
 from newsletter.issue import read_issue
-from newsletter.web.studio import make_app
-from newsletter.workspace import Workspace
 from tests.conftest import ROOT
+from tests.web.conftest import served_studio
 
 AXE = ROOT / "build" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 ISSUE = "/issues/ilo-coop-enews/2020-11"
@@ -32,21 +27,8 @@ def studio(workspace: Path, run: Callable[..., Result]) -> Iterator[str]:
     folder = workspace / "issues" / "ilo-coop-enews"
     folder.mkdir(parents=True)
     shutil.copy(ROOT / "issues" / "ilo-coop-enews" / "2020-11.toml", folder)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    with Workspace(workspace / "newsletter.toml") as opened:
-        server = uvicorn.Server(uvicorn.Config(make_app(opened), host="127.0.0.1", port=port,
-                                               log_level="warning"))  # fmt: skip
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert server.started
-        yield f"http://127.0.0.1:{port}"
-        server.should_exit = True
-        thread.join(10)
+    with served_studio(workspace) as address:
+        yield address
 
 
 def test_an_editor_makes_a_lead_and_reorders_with_the_keyboard_alone(

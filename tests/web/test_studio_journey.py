@@ -8,25 +8,19 @@ Regenerate the expected file on purpose only: NEWSLETTER_UPDATE_GOLDEN=1.
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
-from aiosmtpd.controller import Controller
 from click.testing import Result
 
 from newsletter.config import load_config
 from newsletter.issue import read_issue
-from newsletter.web.studio import make_app
-from newsletter.workspace import Workspace
 from tests.conftest import DATA
-from tests.export.conftest import MailServer, free_port
+from tests.export.conftest import MailServer
+from tests.web.conftest import served_studio
 
 GOLDEN = DATA / "golden" / "studio" / "2020-11.toml"
 UPDATE = os.environ.get("NEWSLETTER_UPDATE_GOLDEN") == "1"
@@ -34,40 +28,11 @@ ISSUE = "/issues/ilo-coop-enews/2020-11"
 
 
 @pytest.fixture
-def mail_server(workspace: Path) -> Iterator[MailServer]:
-    server = MailServer(port=free_port())
-    controller = Controller(server, hostname="127.0.0.1", port=server.port, data_size_limit=0)
-    controller.start()
-    toml = workspace / "newsletter.toml"
-    text = toml.read_text()
-    for old, new in (('host = "smtp.example.org"', 'host = "127.0.0.1"'),
-                     ("port = 587", f"port = {server.port}"),
-                     ('security = "starttls"', 'security = "none"'),
-                     ('user = "coop-enews"\n', "")):  # fmt: skip
-        text = text.replace(old, new)
-    toml.write_text(text)
-    yield server
-    controller.stop()
-
-
-@pytest.fixture
 def studio(workspace: Path, run: Callable[..., Result], mail_server: MailServer) -> Iterator[str]:
     assert mail_server.port
     assert run("ingest", "--all").exit_code == 0
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    with Workspace(workspace / "newsletter.toml") as opened:
-        server = uvicorn.Server(uvicorn.Config(make_app(opened), host="127.0.0.1", port=port,
-                                               log_level="warning"))  # fmt: skip
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.02)
-        yield f"http://127.0.0.1:{port}"
-        server.should_exit = True
-        thread.join(10)
+    with served_studio(workspace) as address:
+        yield address
 
 
 def test_an_editor_makes_the_november_issue_in_the_studio_and_publishes_it(
