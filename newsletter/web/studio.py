@@ -294,6 +294,32 @@ def make_app(workspace: Workspace, *, sign_in: bool = False) -> Starlette:
                     newest=newest, today=date.today(), made_on=file_digest(path),
                     base=f"/issues/{issue.newsletter}/{issue.slug}")  # fmt: skip
 
+    def duplicates(request: Request, notice: str = "") -> Response:
+        pairs = workspace.pool.duplicate_pairs("open")
+        return page(request, "dupes.html.j2", title="Possible duplicates", pairs=pairs,
+                    notice=notice)  # fmt: skip
+
+    async def dupes_act(request: Request) -> Response:
+        """Merge a pair (the second into the first) or keep it apart, as `dupes` does."""
+        form = await checked_form(request)
+        if isinstance(form, Response):
+            return form
+        action, first, second = request.path_params["action"], form.get("first", ""), \
+            form.get("second", "")  # fmt: skip
+        pool = workspace.pool
+        try:
+            if action == "merge":
+                item = await run_in_threadpool(pool.merge_items, first, second)
+                said = f"merged into {item.title!r} (sources: {', '.join(item.sources)})"
+            elif action == "apart":
+                await run_in_threadpool(pool.keep_apart, first, second)
+                said = "kept apart: two stories"
+            else:
+                return PlainTextResponse("unknown action", status_code=404)
+        except NewsletterError as refused:
+            return PlainTextResponse(refused.message, status_code=400)
+        return await run_in_threadpool(duplicates, request, said)
+
     async def pool_act(request: Request) -> Response:
         """Tag or untag an item by hand, then the same pool page again, at its row."""
         form = await checked_form(request)
@@ -316,6 +342,8 @@ def make_app(workspace: Workspace, *, sign_in: bool = False) -> Starlette:
         Route("/logout", logout, methods=["POST"]),
         Route("/", home),
         Route("/pool/{action}", pool_act, methods=["POST"]),
+        Route("/duplicates", duplicates),
+        Route("/duplicates/{action}", dupes_act, methods=["POST"]),
         Route("/issues/{newsletter}/{slug}/export/{format}", download),
         Route("/issues/{newsletter}/{slug}/publish", confirm_publish),
         Route("/new", new_issue),

@@ -411,3 +411,22 @@ def test_a_finding_about_an_item_links_to_it(
     finding = page.split('<ul class="findings">')[1].split("</ul>")[0]
     assert f'has no image_alt: say what it shows, or write image_alt = &#34;&#34; if it only ' \
            f'decorates <a href="#item-{uid}">go to the item</a>' in finding  # fmt: skip
+
+
+@pytest.mark.parametrize(("action", "said"), [("merge", "merged into"), ("apart", "kept apart")])
+def test_possible_duplicates_are_merged_or_kept_apart(
+    client: TestClient, action: str, said: str
+) -> None:
+    assert invoke("ingest", str(DATA / "feeds" / "coop-news-feed.rss")).exit_code == 0
+    page = client.get("/duplicates").text
+    assert "ILO COOP 100 interview with Mounir Kleibo, ILO Representative in Jerusalem" in page
+    forms = re.findall(rf'<form method="post" action="/duplicates/{action}"[^>]*>(.*?)</form>',
+                       page, re.DOTALL)  # fmt: skip
+    assert len(forms) == 1
+    fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', forms[0]))
+    answer = client.post(f"/duplicates/{action}", data=fields)
+    assert answer.status_code == 200
+    assert said in answer.text
+    assert "No possible duplicate is waiting." in client.get("/duplicates").text
+    again = client.post(f"/duplicates/{action}", data=fields)
+    assert again.status_code == (400 if action == "merge" else 200)

@@ -95,6 +95,7 @@ def test_an_item_dragged_onto_another_section_goes_where_it_was_dropped(
         "/pool?month=2020-11",
         ISSUE,
         f"{ISSUE}/publish",
+        "/duplicates",
         "/new?newsletter=ilo-coop-enews&month=2020-12",
     ],
 )
