@@ -50,6 +50,7 @@ TEMPLATES = DEFAULT_THEME.parent / "studio"
 POOL_PAGE = 100
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
+_DARK_QUERY = re.compile(r"@media\s*\(prefers-color-scheme:\s*dark\)")
 
 
 class Notice(Exception):
@@ -225,6 +226,9 @@ def make_app(workspace: Workspace, *, sign_in: bool = False) -> Starlette:
             return PlainTextResponse(str(problem), status_code=404)
         if request.url.path.endswith(".txt"):
             return PlainTextResponse(rendered.text)
+        if request.query_params.get("scheme") == "dark":
+            # A frame cannot ask for its own color scheme: the dark rules are made to hold.
+            return HTMLResponse(_DARK_QUERY.sub("@media all", rendered.html))
         return HTMLResponse(rendered.html)
 
     async def act(request: Request) -> Response:

@@ -57,7 +57,7 @@ def test_an_editor_makes_a_lead_and_reorders_with_the_keyboard_alone(
     page.wait_for_url(f"**#item-{first.uid}")
     assert read_issue(path, config).sections[0].items[1].uid == first.uid
     frames = page.locator("iframe")
-    assert frames.count() == 3  # desktop, phone, the text part
+    assert frames.count() == 4  # desktop, phone, phone in dark mode, the text part
     assert page.frame_locator("iframe").first.locator("h1").inner_text() == (
         "ILO COOP eNews - November issue"
     )
@@ -129,4 +129,17 @@ def test_the_pages_run_no_inline_script_under_their_policy(browser: Any, studio:
         page.goto(f"{studio}{path}")
         page.wait_for_load_state("networkidle")
     assert violations == []
+    page.close()
+
+
+def test_the_dark_mode_preview_shows_the_email_as_dark_clients_do(
+    browser: Any, studio: str
+) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 1600}, color_scheme="light")
+    page.goto(f"{studio}{ISSUE}")
+    dark = page.frame_locator('iframe[title="The email at phone width, in dark mode"]')
+    light = page.frame_locator('iframe[title="The email at phone width"]')
+    colour = "e => getComputedStyle(e).color"
+    assert dark.locator("h1").evaluate(colour) == "rgb(232, 234, 237)"  # the theme's dark_text
+    assert light.locator("h1").evaluate(colour) != "rgb(232, 234, 237)"
     page.close()
