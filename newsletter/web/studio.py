@@ -198,6 +198,7 @@ def make_app(workspace: Workspace, *, sign_in: bool = False) -> Starlette:
             made_on=made_on,
             approved_by=workspace.pool.approved_by(issue.newsletter, issue.slug, made_on),
             needs_approval=newsletter.approval,
+            archive_page=newsletter.issue_url(issue.slug),
             report=report,
             concerns=[concerned_item(issue, finding.message) for finding in report.checks],
             found=candidates(workspace, issue, request.query_params.get("find", "").strip()),
@@ -464,7 +465,13 @@ def apply(
     return f"item-{uid}"
 
 
-def _period(month: str) -> tuple[date, date] | None:
+def _period(month: str, first: str = "", last: str = "") -> tuple[date, date] | None:
+    """A month (2020-11), or the days from `first` to `last` when both are given."""
+    if first and last:
+        start, end = _day(first, "from"), _day(last, "to")
+        if end < start:
+            raise NewsletterError(f"to: {end} is before {start}")
+        return start, end
     if not _MONTH.match(month):
         return None
     start = date.fromisoformat(f"{month}-01")
@@ -482,7 +489,10 @@ def plan_view(
     config = workspace.config
     slug = chosen.get("newsletter") or next(iter(config.newsletters), "")
     newsletter = config.newsletters.get(slug)
-    period = _period(chosen.get("month", ""))
+    try:
+        period = _period(chosen.get("month", ""), chosen.get("from", ""), chosen.get("to", ""))
+    except NewsletterError:
+        period = None  # shown as nothing yet; creating it says what is wrong
     topics = [t for t in chosen.get("topics", "").split(",") if t in config.topics]
     plan: dict[str, list[Any]] = {}
     lead = None
@@ -499,6 +509,8 @@ def plan_view(
         "chosen": {
             "newsletter": slug,
             "month": chosen.get("month", ""),
+            "from": chosen.get("from", ""),
+            "to": chosen.get("to", ""),
             "topics": ",".join(topics),
         },
         "lead": lead,
@@ -509,9 +521,9 @@ def plan_view(
 def create_issue(workspace: Workspace, form: dict[str, str]) -> Issue:
     from newsletter.draft import create_draft
 
-    period = _period(form.get("month", ""))
+    period = _period(form.get("month", ""), form.get("from", ""), form.get("to", ""))
     if period is None:
-        raise NewsletterError("month: choose a month, such as 2020-11")
+        raise NewsletterError("month: choose a month, such as 2020-11, or the first and last days")
     topics = [t for t in form.get("topics", "").split(",") if t]
     report = create_draft(workspace.pool, workspace.config, form.get("newsletter", ""), *period,
                           topics=topics)  # fmt: skip

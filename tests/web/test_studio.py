@@ -323,6 +323,10 @@ def test_publish_asks_first_then_says_the_number(client: TestClient, issue_file:
     assert 'status = "published"' in issue_file.read_text()
     assert (issue_file.parent / "2020-11" / "v1" / "email.html").is_file()
     assert "this one will be" not in client.get(f"{ISSUE}/publish").text  # published already
+    assert (
+        '<a href="https://newsletters.example.org/ilo-coop-enews/2020-11/">its page in the '
+        "archive</a>" in client.get(ISSUE).text
+    )
 
 
 def test_refresh_marks_what_is_new_and_a_removed_item_can_be_put_back(
@@ -346,7 +350,8 @@ def test_refresh_marks_what_is_new_and_a_removed_item_can_be_put_back(
 
 def titles_on(page: str) -> list[str]:
     body = page.split("<tbody>")[1].split("</tbody>")[0]
-    return re.findall(r"<td>(?:<a href=\"[^\"]*\">)?([^<]+)(?:</a>)?(?: <span|<br>)", body)
+    cell = r"<td>(?:<img [^>]*>)?(?:<a href=\"[^\"]*\">)?([^<]+)(?:</a>)?(?: <span|<br>)"
+    return re.findall(cell, body)
 
 
 def test_the_pool_pages_through_its_items_and_filters_by_source_and_picture(
@@ -375,6 +380,7 @@ def test_the_pool_pages_through_its_items_and_filters_by_source_and_picture(
     pictured = client.get("/pool", params={"picture": "1"}).text
     assert len(titles_on(pictured)) > 0
     assert pictured.count('<span class="tag">picture</span>') == len(titles_on(pictured))
+    assert pictured.count('<img class="thumb"') == len(titles_on(pictured))
     assert client.get("/pool", params={"language": "xx"}).text.count("<tr><td>") == 0
 
 
@@ -430,3 +436,17 @@ def test_possible_duplicates_are_merged_or_kept_apart(
     assert "No possible duplicate is waiting." in client.get("/duplicates").text
     again = client.post(f"/duplicates/{action}", data=fields)
     assert again.status_code == (400 if action == "merge" else 200)
+
+
+def test_a_new_issue_may_cover_days_rather_than_a_month(
+    client: TestClient, issue_file: Path
+) -> None:
+    issue_file.unlink()
+    params = {"newsletter": "ilo-coop-enews", "from": "2020-11-01", "to": "2020-11-12"}
+    shown = client.get("/new", params=params).text
+    listed = re.findall(r"(2020-\d\d-\d\d) · ", shown.split("What the draft would hold")[1])
+    assert listed
+    assert all("2020-11-01" <= day <= "2020-11-12" for day in listed)
+    backwards = client.get("/new", params={**params, "to": "2020-10-01"}).text
+    assert "What the draft would hold" in backwards
+    assert "The pool has nothing" in backwards
