@@ -38,13 +38,14 @@ def mail_server(workspace: Path) -> Iterator[MailServer]:
 
 
 @contextmanager
-def served_studio(workspace: Path) -> Iterator[str]:
+def served_studio(workspace: Path, *, sign_in: bool = False) -> Iterator[str]:
     """The studio of `workspace` served by uvicorn on a free port of 127.0.0.1: its address."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     with Workspace(workspace / "newsletter.toml") as opened:
-        server = uvicorn.Server(uvicorn.Config(make_app(opened), host="127.0.0.1", port=port,
+        app = make_app(opened, sign_in=sign_in)
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
                                                log_level="warning"))  # fmt: skip
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()

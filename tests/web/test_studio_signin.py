@@ -8,6 +8,7 @@ import shutil
 import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import Result
@@ -25,6 +26,8 @@ from newsletter.web.sessions import (
 from newsletter.web.studio import make_app
 from newsletter.workspace import Workspace
 from tests.conftest import ROOT
+from tests.web.conftest import served_studio
+from tests.web.test_studio_browser import AXE
 
 ISSUE = "/issues/ilo-coop-enews/2020-11"
 PASSWORD = "correct horse battery"
@@ -200,3 +203,26 @@ def test_a_newsletter_that_asks_for_approval_publishes_only_the_approved_version
     published = run("publish", "ilo-coop-enews/2020-11")
     assert published.exit_code == 0, published.output
     assert run("publish", "ilo-coop-enews/2020-11").exit_code == 0  # again: a no-op
+
+
+def test_signing_in_in_chromium_with_the_keyboard_and_axe_on_the_page(
+    browser: Any, workspace: Path, run: Callable[..., Result], artifacts: Path
+) -> None:
+    assert run("users", "add", "ana", input=f"{PASSWORD}\n{PASSWORD}\n").exit_code == 0
+    with served_studio(workspace, sign_in=True) as address:
+        context = browser.new_context(viewport={"width": 1000, "height": 700}, bypass_csp=True)
+        page = context.new_page()
+        page.goto(f"{address}/pool")
+        assert page.url.startswith(f"{address}/login?next=")
+        page.add_script_tag(content=AXE.read_text())
+        found = page.evaluate("axe.run().then(r => r.violations)")
+        assert [(v["id"], v["impact"]) for v in found
+                if v["impact"] in ("serious", "critical")] == []  # fmt: skip
+        page.screenshot(path=str(artifacts / "studio-sign-in.png"))
+        page.get_by_label("Name").fill("ana")
+        page.get_by_label("Password").fill(PASSWORD)
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        assert page.url == f"{address}/pool"
+        assert "ana (editor)" in page.locator("header").inner_text()
+        context.close()
