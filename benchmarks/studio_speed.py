@@ -13,7 +13,7 @@ the complete answer: server time, as the issue's targets count it.
    months (targets: under 100 ms each);
 2. an edit of a 30-item issue plus the preview's refresh: the POST of a new title, the editor
    page it leads to (with check's findings, which render the email as sent), the email in its
-   two frames and the text part (target: under 150 ms).
+   three frames (desktop, phone, phone in dark mode) and the text part (target: under 150 ms).
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ def edit_times(folder: Path, runs: int) -> float:
             answer = client.post(f"{base}/edit", data=form)  # follows the 303 to the editor
             answer.raise_for_status()
             page = answer.text
-            for part in ("email.html", "email.html", "email.txt"):
+            for part in ("email.html", "email.html", "email.html?scheme=dark", "email.txt"):
                 client.get(f"{base}/{part}").raise_for_status()
 
         return timed(edit_and_refresh, runs)
