@@ -75,6 +75,9 @@ class Pool:
             self.topic_ids = {slug: topic_id for slug, (topic_id, _) in known.items()}
             return
         with database.for_writing(self.engine).begin() as connection:
+            # Processes opening a new pool at once each find the topics missing: on
+            # PostgreSQL they queue here, and each re-reads what the one before it wrote.
+            database.lock_for_writing(connection)
             self.topic_ids = store.sync_topics(connection, topics)
 
     def check_topics(self, slugs: Iterable[str]) -> tuple[str, ...]:
