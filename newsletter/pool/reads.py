@@ -78,22 +78,14 @@ class Reads:
             where.append("i.date <= :end")
             params["end"] = self._day(query.end)
         if query.topics:
-            slugs = _listed("topic", query.topics, params)
-            where.append(
-                "EXISTS (SELECT 1 FROM item_topics wt WHERE wt.item_id = i.id AND wt.topic_id"
-                f" IN (SELECT id FROM topics WHERE slug IN ({slugs})))"
-            )
+            where.append(_linked_to("item_topics", "topics", "slug", query.topics, params))
         if query.uids:
             where.append(f"i.uid IN ({_listed('uid', query.uids, params)})")
         if query.types:
             lowered = [kind.lower() for kind in query.types]
             where.append(f"lower(i.type) IN ({_listed('type', lowered, params)})")
         if query.sources:
-            names = _listed("source", query.sources, params)
-            where.append(
-                "EXISTS (SELECT 1 FROM item_sources ws WHERE ws.item_id = i.id AND ws.source_id"
-                f" IN (SELECT id FROM sources WHERE name IN ({names})))"
-            )
+            where.append(_linked_to("item_sources", "sources", "name", query.sources, params))
         if query.language:
             where.append("i.language = :language")
             params["language"] = query.language
@@ -159,6 +151,17 @@ def lower(value: str | None) -> str | None:
     """SQLite's lower() for every script: its own knows only ASCII, so "ÉCONOMIE" would not
     find "économie". Each SQLite connection of the pool registers it."""
     return value.lower() if isinstance(value, str) else value
+
+
+def _linked_to(
+    links: str, table: str, column: str, values: Sequence[str], params: dict[str, object]
+) -> str:
+    """The condition that item i is linked (through `links`, e.g. item_topics) to a row of
+    `table` whose `column` is one of `values` (any of the topics, any of the sources)."""
+    key = f"{table[:-1]}_id"  # topics -> topic_id, sources -> source_id
+    chosen = _listed(table, values, params)
+    return (f"EXISTS (SELECT 1 FROM {links} l WHERE l.item_id = i.id AND l.{key}"
+            f" IN (SELECT id FROM {table} WHERE {column} IN ({chosen})))")  # fmt: skip
 
 
 def _listed(name: str, values: Sequence[str], params: dict[str, object]) -> str:
