@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -201,3 +202,24 @@ MERGE_TAGS = ("unsubscribe_url", "subscriber_name", "web_version_url")
 
 def merge_tag(name: str) -> str:
     return f"%%{name}%%"
+
+
+@dataclass(frozen=True, slots=True)
+class Subscriber:
+    """One address on a list: from a CSV file, or the pool's list of a newsletter."""
+
+    address: str  # as email-validator normalises it (an internationalised domain in Unicode)
+    name: str = ""
+    ascii_address: str | None = None  # the same address in ASCII (IDNA domain), when it has one
+    language: str = ""  # a language tag such as "fr" ("": the newsletter's first)
+    attributes: Mapping[str, str] = field(default_factory=dict)  # the list's other columns
+
+    @property
+    def key(self) -> str:
+        """Addresses differing only in case are one subscriber."""
+        return self.address.lower()
+
+    @property
+    def smtp_address(self) -> str:
+        """What SMTP and the To: header use: ASCII when it can be, else UTF-8 (SMTPUTF8)."""
+        return self.ascii_address or self.address

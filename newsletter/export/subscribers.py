@@ -9,42 +9,38 @@ from __future__ import annotations
 
 import csv
 import re
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from newsletter.errors import Finding, NewsletterError
 from newsletter.headers import HeaderKind, header_problem
+from newsletter.model import Subscriber as Subscriber  # where the sending stage finds it
 
 if TYPE_CHECKING:
     from _csv import Reader as _CsvReader
 
 ADDRESS_COLUMNS = ("email", "e-mail", "email address", "address", "mail")
 NAME_COLUMNS = ("name", "full name", "display name")
+LANGUAGE_COLUMNS = ("language", "lang", "locale")
+MAX_ATTRIBUTE = 1000  # characters of one other column's value, kept as an attribute
 _SNIFF_CHARACTERS = 64 * 1024  # the first rows, for the dialect
 # A name that reads like a header line could mislead a reader even once safely encoded.
 _HEADER_LIKE = re.compile(r"(?i)\b(?:bcc|cc|to|from|subject|reply-to|content-[a-z]+)\s*:")
 
 
-@dataclass(frozen=True, slots=True)
-class Subscriber:
-    address: str  # as email-validator normalises it (an internationalised domain in Unicode)
-    name: str = ""
-    ascii_address: str | None = None  # the same address in ASCII (IDNA domain), when it has one
-
-    @property
-    def key(self) -> str:
-        """Addresses differing only in case are one subscriber."""
-        return self.address.lower()
-
-    @property
-    def smtp_address(self) -> str:
-        """What SMTP and the To: header use: ASCII when it can be, else UTF-8 (SMTPUTF8)."""
-        return self.ascii_address or self.address
-
-
 def read_subscribers(path: Path) -> tuple[list[Subscriber], list[Finding]]:
     """The list's subscribers, and the rows that cannot be sent to (listed, never sent)."""
+    subscribers: list[Subscriber] = []
+    problems: list[Finding] = []
+    for row in subscriber_rows(path):
+        (problems if isinstance(row, Finding) else subscribers).append(row)  # type: ignore[arg-type]
+    return subscribers, problems
+
+
+def subscriber_rows(path: Path) -> Iterator[Subscriber | Finding]:
+    """Each row of the list, as it is read: a subscriber, or why the row is skipped (or its
+    name dropped); a NewsletterError, even halfway, for a file that cannot be read."""
     try:
         with path.open(encoding="utf-8-sig", newline="") as file:
             sample = file.read(_SNIFF_CHARACTERS)
@@ -52,7 +48,7 @@ def read_subscribers(path: Path) -> tuple[list[Subscriber], list[Finding]]:
                 raise NewsletterError("the subscriber list is empty", path, 1)
             dialect = _dialect(sample)
             file.seek(0)
-            return _read_rows(csv.reader(file, dialect), path)
+            yield from _read_rows(csv.reader(file, dialect), path)
     except (OSError, UnicodeDecodeError) as error:
         raise NewsletterError(f"cannot read the subscriber list: {error}", path) from None
     except csv.Error as error:
@@ -72,11 +68,11 @@ def _dialect(sample: str) -> type[csv.Dialect] | csv.Dialect:
     return csv.excel
 
 
-def _read_rows(rows: _CsvReader, path: Path) -> tuple[list[Subscriber], list[Finding]]:
-    from email_validator import EmailNotValidError, validate_email
+def _read_rows(rows: _CsvReader, path: Path) -> Iterator[Subscriber | Finding]:
+    from email_validator import EmailNotValidError
 
     header = [column.strip().lower() for column in next(rows, [])]
-    address_column = next((header.index(c) for c in ADDRESS_COLUMNS if c in header), None)
+    address_column = _column(header, ADDRESS_COLUMNS)
     if address_column is None:
         raise NewsletterError(
             f"no email column (columns: {', '.join(header) or 'none'}; expected one of "
@@ -84,45 +80,88 @@ def _read_rows(rows: _CsvReader, path: Path) -> tuple[list[Subscriber], list[Fin
             path,
             1,
         )
-    name_column = next((header.index(c) for c in NAME_COLUMNS if c in header), None)
+    name_column = _column(header, NAME_COLUMNS)
+    language_column = _column(header, LANGUAGE_COLUMNS)
+    known = {address_column, name_column, language_column}
+    others = [(i, column) for i, column in enumerate(header) if i not in known and column]
 
-    subscribers: list[Subscriber] = []
-    problems: list[Finding] = []
     first_line: dict[str, int] = {}
     line = rows.line_num + 1  # where the next row starts
     for row in rows:
         number, line = line, rows.line_num + 1  # a quoted cell may span lines
         if not any(cell.strip() for cell in row):
             continue
-        raw = row[address_column].strip() if address_column < len(row) else ""
-        name = ""
-        if name_column is not None and name_column < len(row):
-            name = row[name_column].strip(" \t")  # str.strip() would drop U+2028 unseen
+        raw = _cell(row, address_column).strip()
+        name = _cell(row, name_column).strip(" \t")  # str.strip() would drop U+2028 unseen
         try:
-            checked = validate_email(raw, check_deliverability=False)
+            normalized, ascii_address = checked_address(raw)
         except EmailNotValidError as error:
-            problems.append(_problem(path, number, raw, f"invalid address: {error}"))
+            yield _problem(path, number, raw, f"invalid address: {error}")
             continue
         name_problem = header_problem(name, HeaderKind.NAME)
         if name_problem and len(name) > HeaderKind.NAME.limit:
             # Its characters are fine (they are checked first), it is only too long: the
             # address is good, the name is left out.
-            problems.append(_problem(path, number, name, f"the name: {name_problem}", False))
+            yield _problem(path, number, name, f"the name: {name_problem}", False)
             name, name_problem = "", None
         if name_problem:
-            problems.append(_problem(path, number, name, f"the name: {name_problem}"))
+            yield _problem(path, number, name, f"the name: {name_problem}")
             continue
         if _HEADER_LIKE.search(name):
-            problems.append(_problem(path, number, name, "a name that reads like a header"))
+            yield _problem(path, number, name, "a name that reads like a header")
             continue
-        subscriber = Subscriber(checked.normalized, name, checked.ascii_email)
-        if subscriber.key in first_line:
-            earlier = first_line[subscriber.key]
-            problems.append(_problem(path, number, raw, f"the same address as line {earlier}"))
+        language = _cell(row, language_column).strip()
+        if language and not _LANGUAGE.fullmatch(language):
+            yield _problem(path, number, language, "not a language tag such as en or pt-BR")
             continue
-        first_line[subscriber.key] = number
-        subscribers.append(subscriber)
-    return subscribers, problems
+        key = normalized.lower()
+        if key in first_line:
+            yield _problem(path, number, raw, f"the same address as line {first_line[key]}")
+            continue
+        first_line[key] = number
+        attributes = {
+            column: value[:MAX_ATTRIBUTE]
+            for i, column in others
+            if (value := _cell(row, i).strip())
+        }
+        yield Subscriber(
+            normalized, name, ascii_address, language.replace("_", "-").lower(), attributes
+        )
+
+
+_LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8}){0,3}")
+# Plain ASCII addresses, for which email-validator's answer is known without asking it (it
+# takes some 60 µs an address, a minute for a million): a dot-atom of the usual characters,
+# a domain of letter-digit-hyphen labels without "--" (nothing IDNA would touch), a
+# top-level domain of letters, none of the special-use names. Everything else goes to it;
+# tests/export/test_subscribers_and_formats.py holds the two to the same answers.
+_PLAIN_ADDRESS = re.compile(
+    r"(?P<local>[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*)"
+    r"@(?P<domain>(?:(?!-)(?![A-Za-z0-9-]*--)[A-Za-z0-9-]{1,63}(?<!-)\.)+[A-Za-z]{2,63})"
+)
+
+
+def checked_address(raw: str) -> tuple[str, str | None]:
+    """The address as email-validator normalises it, and its ASCII form (None when it has
+    none); EmailNotValidError for anything that is not an address one can send to."""
+    from email_validator import SPECIAL_USE_DOMAIN_NAMES, validate_email
+
+    plain = _PLAIN_ADDRESS.fullmatch(raw)
+    if plain and len(plain["local"]) <= 64 and len(raw) <= 254:
+        domain = plain["domain"].lower()
+        if len(domain) <= 253 and domain.rsplit(".", 1)[1] not in SPECIAL_USE_DOMAIN_NAMES:
+            address = f"{plain['local']}@{domain}"
+            return address, address
+    checked = validate_email(raw, check_deliverability=False)
+    return checked.normalized, checked.ascii_email
+
+
+def _column(header: list[str], names: tuple[str, ...]) -> int | None:
+    return next((header.index(name) for name in names if name in header), None)
+
+
+def _cell(row: list[str], column: int | None) -> str:
+    return row[column] if column is not None and column < len(row) else ""
 
 
 def _problem(path: Path, line: int, value: str, message: str, skipped: bool = True) -> Finding:

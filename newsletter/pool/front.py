@@ -28,9 +28,12 @@ from newsletter.pool import (
     queries,
     sources,
     store,
+    subscribers,
     users,
 )
+from newsletter.model import Subscriber
 from newsletter.pool.ledger import LedgerEntry, SendRun
+from newsletter.pool.subscribers import Event, ImportCounts, SubscriberRecord
 from newsletter.pool.reads import RECENT
 from newsletter.pool.store import DerivedTopics, ItemWriter, Tagger
 
@@ -298,7 +301,10 @@ class Pool:
         `retry_failed`, put their failed rows back to pending (returns how many)."""
         with database.for_writing(self.engine).begin() as connection:
             database.lock_for_writing(connection)
-            ledger.plan(connection, issue, recipients)
+            addresses = [address for address, _, _ in recipients]
+            barred = set(subscribers.barred_keys(connection, addresses))
+            barred |= subscribers.left_keys(connection, issue.split("/", 1)[0], addresses)
+            ledger.plan(connection, issue, recipients, barred)
             if not retry_failed:
                 return 0
             return ledger.retry_failed(connection, issue, {r for r, _, _ in recipients})
@@ -361,6 +367,95 @@ class Pool:
         with self.engine.connect() as connection:
             return ledger.suppression_list(connection)
 
+    # Subscribers
+
+    def import_subscribers(
+        self,
+        newsletter: str,
+        rows: Iterable[Subscriber],
+        status: str,
+        consent: tuple[str, str],
+    ) -> ImportCounts:
+        """Add the rows to the newsletter's list in one transaction: all of them, or none if
+        reading them fails halfway (see subscribers.import_batch for what each row does)."""
+        total = ImportCounts(suppressed=[])
+        now = datetime.now(UTC)
+        with database.for_writing(self.engine).begin() as connection:
+            database.lock_for_writing(connection)
+            batch: list[Subscriber] = []
+            for row in rows:
+                batch.append(row)
+                if len(batch) == subscribers.IMPORT_BATCH:
+                    _add_counts(total, subscribers.import_batch(
+                        connection, newsletter, batch, status, consent, now))  # fmt: skip
+                    batch = []
+            if batch:
+                _add_counts(total, subscribers.import_batch(
+                    connection, newsletter, batch, status, consent, now))  # fmt: skip
+        return total
+
+    def active_subscribers(self, newsletter: str) -> list[Subscriber]:
+        with self.engine.connect() as connection:
+            return list(subscribers.active(connection, newsletter))
+
+    def subscriber(self, address: str, newsletter: str | None = None) -> list[SubscriberRecord]:
+        with self.engine.connect() as connection:
+            return subscribers.find(connection, address, newsletter)
+
+    def subscribers(
+        self,
+        newsletter: str | None = None,
+        statuses: Sequence[str] = (),
+        language: str | None = None,
+        containing: str | None = None,
+        limit: int | None = None,
+    ) -> Iterator[SubscriberRecord]:
+        with self.engine.connect() as connection:
+            yield from subscribers.listing(
+                connection, newsletter, statuses, language, containing, limit
+            )
+
+    def subscriber_counts(self, newsletter: str | None = None) -> dict[tuple[str, str], int]:
+        with self.engine.connect() as connection:
+            return subscribers.counts(connection, newsletter)
+
+    def set_subscriber_status(
+        self, newsletter: str, subscriber: Subscriber, status: str, event: str,
+        detail: str = "", *, create: bool = True,
+    ) -> str | None:  # fmt: skip
+        """Give the subscriber a status, recorded in their story; the status before."""
+        with database.for_writing(self.engine).begin() as connection:
+            return subscribers.set_status(
+                connection, newsletter, subscriber, status, event, detail, create=create
+            )
+
+    def add_pending_subscriber(
+        self, newsletter: str, subscriber: Subscriber, source: str
+    ) -> str | None:
+        with database.for_writing(self.engine).begin() as connection:
+            return subscribers.add_pending(connection, newsletter, subscriber, source)
+
+    def update_subscriber(self, newsletter: str, address: str, event: str, detail: str,
+                          **values: str) -> bool:  # fmt: skip
+        with database.for_writing(self.engine).begin() as connection:
+            if not subscribers.update_subscriber(connection, newsletter, address, **values):
+                return False
+            subscribers.add_event(connection, newsletter, address, event, detail)
+            return True
+
+    def remove_subscribers(self, newsletter: str, addresses: Iterable[str]) -> int:
+        with database.for_writing(self.engine).begin() as connection:
+            return subscribers.remove(connection, newsletter, addresses)
+
+    def forget(self, address: str) -> int:
+        with database.for_writing(self.engine).begin() as connection:
+            database.lock_for_writing(connection)
+            return subscribers.forget(connection, address)
+
+    def story(self, address: str) -> list[Event]:
+        with self.engine.connect() as connection:
+            return subscribers.story(connection, address)
+
     # Publications
 
     @contextmanager
@@ -375,3 +470,10 @@ class Pool:
     def publications(self, newsletter: str | None = None) -> list[publications.Publication]:
         with self.engine.connect() as connection:
             return publications.history(connection, newsletter)
+
+
+def _add_counts(total: ImportCounts, batch: ImportCounts) -> None:
+    total.added += batch.added
+    total.updated += batch.updated
+    assert total.suppressed is not None and batch.suppressed is not None
+    total.suppressed += batch.suppressed

@@ -60,14 +60,19 @@ class SendRun:
         return cls(os.urandom(12).hex(), issue, socket.gethostname()[:255], os.getpid(), lease)
 
 
-def plan(connection: Connection, issue: str, recipients: Sequence[tuple[str, str, str]]) -> None:
+def plan(
+    connection: Connection,
+    issue: str,
+    recipients: Sequence[tuple[str, str, str]],
+    barred: set[str],
+) -> None:
     """Enter (address, name, message id) rows not yet in the ledger; known rows keep theirs,
-    above all their Message-ID, which was fixed before their first attempt."""
+    above all their Message-ID, which was fixed before their first attempt. The `barred`
+    addresses (suppressed, or gone from the newsletter's list) are entered as suppressed."""
     now = datetime.now(UTC)
     known = set(
         connection.execute(select(sends.c.recipient).where(sends.c.issue == issue)).scalars()
     )
-    barred = suppressed(connection, [address for address, _, _ in recipients])
     rows = [
         {
             "issue": issue,

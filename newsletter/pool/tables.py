@@ -173,6 +173,7 @@ class SendRow(Base):
     __table_args__ = (
         UniqueConstraint("issue", "recipient", name="uq_sends_issue_recipient"),
         Index("ix_sends_issue_state", "issue", "state"),
+        Index("ix_sends_message_id", "message_id"),  # bounces name their message by it
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -263,3 +264,50 @@ class ApprovalRow(Base):
     digest: Mapped[str] = mapped_column(String(64), primary_key=True)
     by: Mapped[str] = mapped_column(String(100))
     approved: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SubscriberRow(Base):
+    """One address on one newsletter's list, and the record of its consent."""
+
+    __tablename__ = "subscribers"
+    __table_args__ = (
+        UniqueConstraint("newsletter", "key", name="uq_subscribers_newsletter_key"),
+        Index("ix_subscribers_newsletter_status", "newsletter", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    newsletter: Mapped[str] = mapped_column(String(100))
+    key: Mapped[str] = mapped_column(String(320))  # the address in lower case: one subscriber
+    address: Mapped[str] = mapped_column(String(320))  # as email-validator normalises it
+    ascii_address: Mapped[str | None] = mapped_column(String(320))  # its IDNA form, if other
+    name: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(String(35), default="")
+    # pending (not confirmed) | active | paused | unsubscribed | bounced | complained
+    status: Mapped[str] = mapped_column(String(20))
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consent_method: Mapped[str] = mapped_column(String(20), default="")  # form, import, cli
+    consent_source: Mapped[str] = mapped_column(Text, default="")  # the page, file or host
+    attributes: Mapped[str] = mapped_column(Text, default="{}")  # JSON, from the import's columns
+    soft_bounces: Mapped[int] = mapped_column(default=0)  # in a row; a delivery resets it
+    created: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SubscriberEventRow(Base):
+    """What happened to an address, and when: with the send ledger, its whole story."""
+
+    __tablename__ = "subscriber_events"
+    __table_args__ = (Index("ix_subscriber_events_key", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    newsletter: Mapped[str] = mapped_column(String(100))  # "" for every newsletter
+    key: Mapped[str] = mapped_column(String(320))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # subscribed, confirmed, imported, unsubscribed, paused, resumed, language, bounced,
+    # soft-bounce, complained, removed
+    kind: Mapped[str] = mapped_column(String(20))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    issue: Mapped[str] = mapped_column(String(200), default="")  # the send it is about
+    # What made it, once: a bounce's own Message-ID, so that reading a mailbox again counts
+    # nothing twice.
+    reference: Mapped[str] = mapped_column(String(250), default="")

@@ -1,0 +1,572 @@
+"""Each newsletter's subscribers, the story of each address, and the right to be forgotten.
+
+An address is one subscriber per newsletter whatever its case (`key`, in lower case), as in
+the send ledger and the suppression list. A subscriber's status only moves towards sending by
+their own act (confirming, resuming): an import never brings back someone who left, bounced
+or complained.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from sqlalchemy import Connection, Table, and_, case, delete, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from newsletter.model import Subscriber
+from newsletter.pool import ledger
+from newsletter.pool.tables import SendRow, SubscriberEventRow, SubscriberRow, SuppressionRow
+
+subscribers = cast(Table, SubscriberRow.__table__)
+events = cast(Table, SubscriberEventRow.__table__)
+sends = cast(Table, SendRow.__table__)
+suppressions = cast(Table, SuppressionRow.__table__)
+
+PENDING, ACTIVE, PAUSED = "pending", "active", "paused"
+UNSUBSCRIBED, BOUNCED, COMPLAINED = "unsubscribed", "bounced", "complained"
+STATUSES = (PENDING, ACTIVE, PAUSED, UNSUBSCRIBED, BOUNCED, COMPLAINED)
+LEFT = (UNSUBSCRIBED, BOUNCED, COMPLAINED)  # never sent to again but by their own act
+FORGOTTEN = "forgotten"
+IMPORT_BATCH = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriberRecord:
+    """One subscriber as the list holds them."""
+
+    newsletter: str
+    address: str
+    name: str
+    language: str
+    status: str
+    consent_at: datetime | None
+    consent_method: str
+    consent_source: str
+    attributes: dict[str, str]
+    created: datetime
+    updated: datetime
+    ascii_address: str | None = None
+
+    def as_subscriber(self) -> Subscriber:
+        return Subscriber(
+            self.address, self.name, self.ascii_address, self.language, self.attributes
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One line of an address's story."""
+
+    at: datetime
+    newsletter: str
+    kind: str
+    detail: str
+    issue: str = ""
+
+
+@dataclass
+class ImportCounts:
+    added: int = 0
+    updated: int = 0  # already on the list: name, language and attributes from the file
+    suppressed: list[tuple[Subscriber, str]] | None = None  # (row, why), not imported
+
+
+def hashed(key: str) -> str:
+    """The form a forgotten address keeps in the suppression list: enough to refuse it, not
+    to read it back (short of trying every address)."""
+    return "sha256:" + hashlib.sha256(key.lower().encode()).hexdigest()
+
+
+_COLUMNS = (
+    subscribers.c.newsletter,
+    subscribers.c.address,
+    subscribers.c.name,
+    subscribers.c.language,
+    subscribers.c.status,
+    subscribers.c.consent_at,
+    subscribers.c.consent_method,
+    subscribers.c.consent_source,
+    subscribers.c.attributes,
+    subscribers.c.created,
+    subscribers.c.updated,
+    subscribers.c.ascii_address,
+)
+
+
+def _record(row: Sequence[Any]) -> SubscriberRecord:
+    values = list(row)
+    values[8] = json.loads(values[8] or "{}")
+    return SubscriberRecord(*values)
+
+
+def _upsert(connection: Connection) -> Any:
+    return (postgresql if connection.dialect.name == "postgresql" else sqlite).insert
+
+
+def import_batch(
+    connection: Connection,
+    newsletter: str,
+    batch: Sequence[Subscriber],
+    status: str,
+    consent: tuple[str, str],
+    now: datetime,
+) -> ImportCounts:
+    """Add these subscribers (new ones with `status` and the consent record (method,
+    source)); those already on the list take the file's name, language and attributes, and
+    its status only when it is one of LEFT, or active for a pending one."""
+    counts = ImportCounts(suppressed=[])
+    barred = barred_keys(connection, [s.key for s in batch])
+    rows = []
+    for subscriber in batch:
+        if subscriber.key in barred:
+            assert counts.suppressed is not None
+            counts.suppressed.append((subscriber, barred[subscriber.key]))
+            continue
+        rows.append(
+            {
+                "newsletter": newsletter,
+                "key": subscriber.key,
+                "address": subscriber.address,
+                "ascii_address": subscriber.ascii_address
+                if subscriber.ascii_address != subscriber.address
+                else None,
+                "name": subscriber.name,
+                "language": subscriber.language,
+                "status": status,
+                "consent_at": now,
+                "consent_method": consent[0],
+                "consent_source": consent[1],
+                "attributes": json.dumps(dict(subscriber.attributes), sort_keys=True),
+                "soft_bounces": 0,
+                "created": now,
+                "updated": now,
+            }
+        )
+    if not rows:
+        return counts
+    before = _count(connection, newsletter)
+    statement = _upsert(connection)(subscribers)
+    new = statement.excluded
+    current = subscribers.c.status
+    statement = statement.on_conflict_do_update(
+        index_elements=[subscribers.c.newsletter, subscribers.c.key],
+        set_={
+            "address": new.address,
+            "ascii_address": new.ascii_address,
+            "name": case((new.name != "", new.name), else_=subscribers.c.name),
+            "language": case((new.language != "", new.language), else_=subscribers.c.language),
+            "attributes": case(
+                (new.attributes != "{}", new.attributes), else_=subscribers.c.attributes
+            ),
+            "status": case(
+                (new.status.in_(LEFT), new.status),
+                (and_(current == PENDING, new.status == ACTIVE), new.status),
+                else_=current,
+            ),
+            "updated": new.updated,
+        },
+    )
+    connection.execute(statement, rows)
+    counts.added = _count(connection, newsletter) - before
+    counts.updated = len(rows) - counts.added
+    return counts
+
+
+def _count(connection: Connection, newsletter: str) -> int:
+    query = select(func.count()).select_from(subscribers)
+    return int(connection.execute(query.where(subscribers.c.newsletter == newsletter)).scalar_one())
+
+
+def barred_keys(connection: Connection, keys: Sequence[str]) -> dict[str, str]:
+    """Those of these addresses on the suppression list, plainly or forgotten: key -> why."""
+    found: dict[str, str] = {}
+    for start in range(0, len(keys), 500):
+        chunk = [key.lower() for key in keys[start : start + 500]]
+        by_hash = {hashed(key): key for key in chunk}
+        query = select(suppressions.c.address, suppressions.c.reason).where(
+            suppressions.c.address.in_([*chunk, *by_hash])
+        )
+        for address, reason in connection.execute(query):
+            found[by_hash.get(address, address)] = reason
+    return found
+
+
+def active(connection: Connection, newsletter: str) -> Iterator[Subscriber]:
+    """The newsletter's active subscribers, in the order they joined."""
+    query = (
+        select(*_COLUMNS)
+        .where(subscribers.c.newsletter == newsletter, subscribers.c.status == ACTIVE)
+        .order_by(subscribers.c.id)
+    )
+    for row in connection.execution_options(yield_per=5000).execute(query):
+        yield _record(row).as_subscriber()
+
+
+def left_keys(connection: Connection, newsletter: str, keys: Sequence[str]) -> set[str]:
+    """Those of these addresses who left this newsletter's list (unsubscribed, bounced,
+    complained): a send to a list file skips them too."""
+    found: set[str] = set()
+    for start in range(0, len(keys), 500):
+        query = select(subscribers.c.key).where(
+            subscribers.c.newsletter == newsletter,
+            subscribers.c.key.in_(keys[start : start + 500]),
+            subscribers.c.status.in_(LEFT),
+        )
+        found.update(connection.execute(query).scalars())
+    return found
+
+
+def find(connection: Connection, key: str, newsletter: str | None = None) -> list[SubscriberRecord]:
+    query = select(*_COLUMNS).where(subscribers.c.key == key.lower())
+    if newsletter is not None:
+        query = query.where(subscribers.c.newsletter == newsletter)
+    return [_record(row) for row in connection.execute(query.order_by(subscribers.c.newsletter))]
+
+
+def listing(
+    connection: Connection,
+    newsletter: str | None = None,
+    statuses: Sequence[str] = (),
+    language: str | None = None,
+    containing: str | None = None,
+    limit: int | None = None,
+) -> Iterator[SubscriberRecord]:
+    query = select(*_COLUMNS).order_by(subscribers.c.newsletter, subscribers.c.id)
+    if newsletter:
+        query = query.where(subscribers.c.newsletter == newsletter)
+    if statuses:
+        query = query.where(subscribers.c.status.in_(statuses))
+    if language is not None:
+        query = query.where(subscribers.c.language == language)
+    if containing:
+        pattern = f"%{containing.lower()}%"
+        query = query.where(
+            or_(subscribers.c.key.like(pattern), func.lower(subscribers.c.name).like(pattern))
+        )
+    if limit is not None:
+        query = query.limit(limit)
+    for row in connection.execution_options(yield_per=5000).execute(query):
+        yield _record(row)
+
+
+def counts(connection: Connection, newsletter: str | None = None) -> dict[tuple[str, str], int]:
+    """(newsletter, status) -> subscribers."""
+    query = select(subscribers.c.newsletter, subscribers.c.status, func.count()).group_by(
+        subscribers.c.newsletter, subscribers.c.status
+    )
+    if newsletter:
+        query = query.where(subscribers.c.newsletter == newsletter)
+    return {(n, s): int(c) for n, s, c in connection.execute(query)}
+
+
+def add_event(
+    connection: Connection,
+    newsletter: str,
+    key: str,
+    kind: str,
+    detail: str = "",
+    *,
+    issue: str = "",
+    reference: str = "",
+    now: datetime | None = None,
+) -> None:
+    connection.execute(
+        insert(events).values(
+            newsletter=newsletter,
+            key=key.lower(),
+            at=now or datetime.now(UTC),
+            kind=kind,
+            detail=detail[:2000],
+            issue=issue,
+            reference=reference[:250],
+        )
+    )
+
+
+def seen_reference(connection: Connection, key: str, reference: str) -> bool:
+    query = select(events.c.id).where(events.c.key == key.lower(), events.c.reference == reference)
+    return connection.execute(query.limit(1)).first() is not None
+
+
+def set_status(
+    connection: Connection,
+    newsletter: str,
+    subscriber: Subscriber,
+    status: str,
+    event: str,
+    detail: str = "",
+    *,
+    issue: str = "",
+    reference: str = "",
+    create: bool = True,
+) -> str | None:
+    """Give the subscriber `status` (added to the list with it when `create`, so that an
+    address from a list file that unsubscribes is remembered); the status before (None: not
+    on the list). The change is an event of their story."""
+    now = datetime.now(UTC)
+    before: str | None = connection.execute(
+        select(subscribers.c.status).where(
+            subscribers.c.newsletter == newsletter, subscribers.c.key == subscriber.key
+        )
+    ).scalar_one_or_none()
+    if before is None:
+        if not create:
+            return None
+        connection.execute(
+            insert(subscribers).values(
+                newsletter=newsletter,
+                key=subscriber.key,
+                address=subscriber.address,
+                ascii_address=None,
+                name=subscriber.name,
+                language=subscriber.language,
+                status=status,
+                consent_at=None,
+                consent_method="",
+                consent_source="",
+                attributes="{}",
+                soft_bounces=0,
+                created=now,
+                updated=now,
+            )
+        )
+    elif before != status:
+        changes: dict[str, Any] = {"status": status, "updated": now}
+        if status == ACTIVE:
+            changes["soft_bounces"] = 0
+        connection.execute(
+            update(subscribers)
+            .where(subscribers.c.newsletter == newsletter, subscribers.c.key == subscriber.key)
+            .values(**changes)
+        )
+    if before != status or event not in (status, "confirmed"):
+        add_event(
+            connection,
+            newsletter,
+            subscriber.key,
+            event,
+            detail,
+            issue=issue,
+            reference=reference,
+            now=now,
+        )
+    return before
+
+
+def update_subscriber(connection: Connection, newsletter: str, key: str, **values: Any) -> bool:
+    values["updated"] = datetime.now(UTC)
+    result = connection.execute(
+        update(subscribers)
+        .where(subscribers.c.newsletter == newsletter, subscribers.c.key == key.lower())
+        .values(**values)
+    )
+    return bool(result.rowcount)
+
+
+def add_pending(
+    connection: Connection, newsletter: str, subscriber: Subscriber, source: str
+) -> str | None:
+    """A visitor asks to join: pending until they confirm. The status before (None: new);
+    an active, bounced or complained subscriber stays as they are."""
+    now = datetime.now(UTC)
+    before: str | None = connection.execute(
+        select(subscribers.c.status).where(
+            subscribers.c.newsletter == newsletter, subscribers.c.key == subscriber.key
+        )
+    ).scalar_one_or_none()
+    values = {
+        "address": subscriber.address,
+        "ascii_address": subscriber.ascii_address
+        if subscriber.ascii_address != subscriber.address
+        else None,
+        "name": subscriber.name,
+        "language": subscriber.language,
+        "status": PENDING,
+        "consent_at": now,
+        "consent_method": "form",
+        "consent_source": source,
+        "updated": now,
+    }
+    if before is None:
+        connection.execute(
+            insert(subscribers).values(
+                newsletter=newsletter,
+                key=subscriber.key,
+                attributes="{}",
+                soft_bounces=0,
+                created=now,
+                **values,
+            )
+        )
+    elif before in (PENDING, UNSUBSCRIBED, PAUSED):
+        update_subscriber(connection, newsletter, subscriber.key, **values)
+    else:
+        return before
+    add_event(connection, newsletter, subscriber.key, "subscribed", f"on {source}", now=now)
+    return before
+
+
+def remove(connection: Connection, newsletter: str, keys: Iterable[str]) -> int:
+    removed = 0
+    for key in {key.lower() for key in keys}:
+        result = connection.execute(
+            delete(subscribers).where(
+                subscribers.c.newsletter == newsletter, subscribers.c.key == key
+            )
+        )
+        if result.rowcount:
+            removed += 1
+            add_event(connection, newsletter, key, "removed", "taken off the list")
+    return removed
+
+
+def forget(connection: Connection, key: str) -> int:
+    """Erase everything about the address (every list, its story, the send ledger, its
+    suppression), keeping only its hash on the suppression list; how many rows went."""
+    key = key.lower()
+    erased = 0
+    for table, column in (
+        (subscribers, subscribers.c.key),
+        (events, events.c.key),
+        (sends, sends.c.recipient),
+        (suppressions, suppressions.c.address),
+    ):
+        erased += int(connection.execute(delete(table).where(column == key)).rowcount)
+    token = hashed(key)
+    known = connection.execute(
+        select(suppressions.c.address).where(suppressions.c.address == token)
+    ).first()
+    if known is None:
+        connection.execute(
+            insert(suppressions).values(address=token, reason=FORGOTTEN, added=datetime.now(UTC))
+        )
+    return erased
+
+
+def story(connection: Connection, key: str) -> list[Event]:
+    """Every event of the address, the sends to it among them, oldest first."""
+    key = key.lower()
+    found = [
+        Event(at, newsletter, kind, detail, issue)
+        for at, newsletter, kind, detail, issue in connection.execute(
+            select(
+                events.c.at, events.c.newsletter, events.c.kind, events.c.detail, events.c.issue
+            ).where(events.c.key == key)
+        )
+    ]
+    query = select(
+        sends.c.updated,
+        sends.c.issue,
+        sends.c.state,
+        sends.c.smtp_code,
+        sends.c.smtp_reply,
+        sends.c.message_id,
+    ).where(sends.c.recipient == key)
+    for at, issue, state, code, reply, message_id in connection.execute(query):
+        outcome = f"{code} {reply}" if code else (reply or "")
+        found.append(
+            Event(
+                at,
+                issue.split("/", 1)[0],
+                f"send {state}",
+                f"{message_id} {outcome}".strip(),
+                issue,
+            )
+        )
+    return sorted(found, key=lambda event: event.at)
+
+
+def send_of(
+    connection: Connection, message_id: str | None, verp: str | None
+) -> tuple[str, str] | None:
+    """(issue, recipient) of the send a bounce names, by its Message-ID or VERP token."""
+    query = select(sends.c.issue, sends.c.recipient)
+    if message_id:
+        row = connection.execute(query.where(sends.c.message_id == message_id)).first()
+        if row:
+            return row[0], row[1]
+    if verp:
+        prefix = f"<{verp.lower()}@"
+        row = connection.execute(
+            query.where(func.lower(sends.c.message_id).like(prefix.replace("%", "") + "%"))
+        ).first()
+        if row:
+            return row[0], row[1]
+    return None
+
+
+def soft_bounced_issues(connection: Connection, key: str, newsletter: str) -> set[str]:
+    query = select(events.c.issue).where(
+        events.c.key == key, events.c.newsletter == newsletter, events.c.kind == "soft-bounce"
+    )
+    return set(connection.execute(query).scalars())
+
+
+def last_sent_issues(connection: Connection, key: str, newsletter: str, count: int) -> list[str]:
+    """The last `count` issues of the newsletter the address was sent, newest first."""
+    query = (
+        select(sends.c.issue)
+        .where(
+            sends.c.recipient == key, sends.c.state == "sent", sends.c.issue.like(f"{newsletter}/%")
+        )
+        .order_by(sends.c.updated.desc())
+        .limit(count)
+    )
+    return list(connection.execute(query).scalars())
+
+
+@dataclass(frozen=True, slots=True)
+class BounceOutcome:
+    """What reading one bounce or complaint did."""
+
+    action: str  # suppressed, soft, already, unmatched
+    address: str = ""
+    issue: str = ""
+    detail: str = ""
+
+
+def record_bounce(
+    connection: Connection,
+    kind: str,
+    message_id: str | None,
+    verp: str | None,
+    status: str,
+    reference: str,
+    soft_limit: int,
+) -> BounceOutcome:
+    """Match a bounce ("hard", "soft") or complaint to its send, and act on it: a hard bounce
+    or a complaint suppresses the address at once (every newsletter: the mailbox is gone, or
+    its owner calls us spam); a soft bounce does when the last `soft_limit` issues sent to it
+    all bounced. A report read before changes nothing."""
+    found = send_of(connection, message_id, verp)
+    if found is None:
+        return BounceOutcome("unmatched")
+    issue, key = found
+    newsletter = issue.split("/", 1)[0]
+    if reference and seen_reference(connection, key, reference):
+        return BounceOutcome("already", key, issue)
+    who = Subscriber(key)
+    if kind == "soft":
+        add_event(
+            connection, newsletter, key, "soft-bounce", status, issue=issue, reference=reference
+        )
+        recent = last_sent_issues(connection, key, newsletter, soft_limit)
+        bounced = soft_bounced_issues(connection, key, newsletter)
+        if len(recent) < soft_limit or not set(recent) <= bounced:
+            count = len([i for i in recent if i in bounced])
+            return BounceOutcome("soft", key, issue, f"{count} of {soft_limit} in a row")
+        detail = f"{soft_limit} issues in a row soft-bounced (last: {status})"
+        set_status(connection, newsletter, who, BOUNCED, "bounced", detail, issue=issue)
+        ledger.suppress(connection, [key], "bounced")
+        return BounceOutcome("suppressed", key, issue, detail)
+    new_status, event = (COMPLAINED, "complained") if kind == "complaint" else (BOUNCED, "bounced")
+    set_status(
+        connection, newsletter, who, new_status, event, status, issue=issue, reference=reference
+    )
+    ledger.suppress(connection, [key], new_status)
+    return BounceOutcome("suppressed", key, issue, f"{event} ({status})")
