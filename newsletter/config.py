@@ -6,10 +6,11 @@ import difflib
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from newsletter.errors import NewsletterError
 from newsletter.files import is_workspace_path
@@ -54,6 +55,30 @@ class SourceConfig:
     allow_private: bool = False  # fetch from loopback, private and link-local addresses too
     selectors: Mapping[str, str] = field(default_factory=dict)  # HTML pages: field -> CSS
     columns: Mapping[str, str] = field(default_factory=dict)  # CSV/JSON: field -> column
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionsConfig:
+    """`newsletter serve`: the public pages where people subscribe, confirm and leave."""
+
+    url: str | None = None  # where it is served: <url><newsletter>/subscribe, /unsubscribe, ...
+    confirm_hours: float = 72.0  # how long a confirmation link works
+    requests_per_hour: int = 20  # form posts one client address may make
+    # Other sites whose pages may carry the subscribe form (the archive's, by default).
+    allowed_origins: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class BouncesConfig:
+    """`newsletter bounces read`: when a bounce suppresses, and the mailbox bounces reach."""
+
+    soft_limit: int = 3  # soft bounces of this many issues in a row suppress the address
+    imap_host: str | None = None
+    imap_port: int = 993
+    imap_user: str | None = None
+    imap_password_env: str = "NEWSLETTER_IMAP_PASSWORD"
+    imap_folder: str = "INBOX"
+    imap_security: str = "ssl"  # or "starttls", or "none" (a local server)
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,6 +289,8 @@ class Config:
     fetch: FetchConfig = FetchConfig()
     dedupe: DedupeConfig = DedupeConfig()
     ingest: IngestConfig = IngestConfig()
+    subscriptions: SubscriptionsConfig = SubscriptionsConfig()
+    bounces: BouncesConfig = BouncesConfig()
 
     @property
     def root(self) -> Path:
@@ -329,7 +356,7 @@ class _ConfigReader:
 
     def read(self, data: dict[str, Any], environ: Mapping[str, str]) -> Config:
         known = {"database", "brand", "smtp", "archive", "sources", "topics", "newsletters",
-                 "fetch", "dedupe", "ingest"}  # fmt: skip
+                 "fetch", "dedupe", "ingest", "subscriptions", "bounces"}  # fmt: skip
         self.check_keys((), data, known)
         topics = self.read_tables("topics", data, self.read_topic)
         sources = self.read_tables("sources", data, lambda k, t: self.read_source(k, t, topics))
@@ -343,6 +370,18 @@ class _ConfigReader:
                 if edition not in newsletters or edition == newsletter.slug:
                     key = ("newsletters", newsletter.slug, "editions", index)
                     raise self.fail(key, f"{edition!r} is not another configured newsletter")
+        archive = self.read_archive(
+            self.table(("archive",), data.get("archive", {})), brand, shared_brand
+        )
+        subscriptions = self.read_subscriptions(
+            self.table(("subscriptions",), data.get("subscriptions", {})), archive.base_url
+        )
+        if subscriptions.url:  # the unsubscribe page `newsletter serve` answers at
+            newsletters = {
+                slug: n if n.unsubscribe_url else
+                replace(n, unsubscribe_url=f"{subscriptions.url}{slug}/unsubscribe")
+                for slug, n in newsletters.items()
+            }  # fmt: skip
         return Config(
             path=self.path,
             database_url=self.read_database_url(data, environ),
@@ -350,9 +389,9 @@ class _ConfigReader:
             topics=topics,
             newsletters=newsletters,
             smtp=self.read_smtp(self.table(("smtp",), data.get("smtp", {}))),
-            archive=self.read_archive(
-                self.table(("archive",), data.get("archive", {})), brand, shared_brand
-            ),
+            archive=archive,
+            subscriptions=subscriptions,
+            bounces=self.read_bounces(self.table(("bounces",), data.get("bounces", {}))),
             fetch=self.read_fetch(self.table(("fetch",), data.get("fetch", {}))),
             dedupe=self.read_dedupe(self.table(("dedupe",), data.get("dedupe", {}))),
             ingest=self.read_ingest(self.table(("ingest",), data.get("ingest", {}))),
@@ -468,6 +507,64 @@ class _ConfigReader:
             raise self.fail((*key, "user_agent"), "expected printable ASCII (an HTTP header)")
         private = self.flag_value((*key, "allow_private"), table.get("allow_private", False))
         return FetchConfig(user_agent=agent, allow_private=private, **numbers)
+
+    def read_subscriptions(
+        self, table: dict[str, Any], archive_url: str | None
+    ) -> SubscriptionsConfig:
+        key: KeyPath = ("subscriptions",)
+        self.check_keys(key, table, set(SubscriptionsConfig.__slots__))
+        default = SubscriptionsConfig()
+        given = self.array((*key, "allowed_origins"), table.get("allowed_origins", []))
+        origins = [self.origin((*key, "allowed_origins", i), url) for i, url in enumerate(given)]
+        if archive_url and not origins:
+            origins = [self.origin(("archive", "base_url"), archive_url)]
+        per_hour = table.get("requests_per_hour", default.requests_per_hour)
+        requests = self.count((*key, "requests_per_hour"), per_hour)
+        if requests == 0:
+            raise self.fail((*key, "requests_per_hour"), "expected a number above 0")
+        return SubscriptionsConfig(
+            url=self.folder_url((*key, "url"), table.get("url")),
+            confirm_hours=self.positive(
+                (*key, "confirm_hours"), table.get("confirm_hours", default.confirm_hours)
+            ),
+            requests_per_hour=requests,
+            allowed_origins=tuple(origins),
+        )
+
+    def origin(self, key: KeyPath, value: Any) -> str:
+        """The origin (scheme://host[:port]) of an http(s) URL."""
+        url = self.http_url(key, value)
+        assert url is not None
+        parts = urlsplit(url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    def read_bounces(self, table: dict[str, Any]) -> BouncesConfig:
+        key: KeyPath = ("bounces",)
+        self.check_keys(key, table, set(BouncesConfig.__slots__))
+        default = BouncesConfig()
+        soft = self.count((*key, "soft_limit"), table.get("soft_limit", default.soft_limit))
+        if soft == 0:
+            raise self.fail((*key, "soft_limit"), "expected a number of issues above 0")
+        security = table.get("imap_security", default.imap_security)
+        if security not in SMTP_SECURITY:
+            raise self.fail((*key, "imap_security"), f"expected one of {', '.join(SMTP_SECURITY)}")
+        port = table.get("imap_port", default.imap_port)
+        if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
+            raise self.fail((*key, "imap_port"), "expected a port number")
+        return BouncesConfig(
+            soft_limit=soft,
+            imap_host=self.optional_text((*key, "imap_host"), table.get("imap_host")),
+            imap_port=port,
+            imap_user=self.optional_text((*key, "imap_user"), table.get("imap_user")),
+            imap_password_env=self.text(
+                (*key, "imap_password_env"),
+                table.get("imap_password_env", default.imap_password_env),
+            ),
+            imap_folder=self.text(
+                (*key, "imap_folder"), table.get("imap_folder", default.imap_folder)
+            ),
+            imap_security=security,
+        )
 
     def read_ingest(self, table: dict[str, Any]) -> IngestConfig:
         key: KeyPath = ("ingest",)

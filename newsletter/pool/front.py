@@ -17,6 +17,7 @@ from newsletter.model import (
     ItemQuery,
     Source,
     SourceHealth,
+    Subscriber,
     TopicOrigin,
     TopicSummary,
 )
@@ -31,11 +32,10 @@ from newsletter.pool import (
     subscribers,
     users,
 )
-from newsletter.model import Subscriber
 from newsletter.pool.ledger import LedgerEntry, SendRun
-from newsletter.pool.subscribers import Event, ImportCounts, SubscriberRecord
 from newsletter.pool.reads import RECENT
 from newsletter.pool.store import DerivedTopics, ItemWriter, Tagger
+from newsletter.pool.subscribers import BounceOutcome, Event, ImportCounts, SubscriberRecord
 
 
 class Pool:
@@ -378,7 +378,7 @@ class Pool:
     ) -> ImportCounts:
         """Add the rows to the newsletter's list in one transaction: all of them, or none if
         reading them fails halfway (see subscribers.import_batch for what each row does)."""
-        total = ImportCounts(suppressed=[])
+        total = ImportCounts()
         now = datetime.now(UTC)
         with database.for_writing(self.engine).begin() as connection:
             database.lock_for_writing(connection)
@@ -435,6 +435,21 @@ class Pool:
         with database.for_writing(self.engine).begin() as connection:
             return subscribers.add_pending(connection, newsletter, subscriber, source)
 
+    def confirm_subscriber(self, newsletter: str, address: str, detail: str) -> bool:
+        with database.for_writing(self.engine).begin() as connection:
+            return subscribers.confirm(connection, newsletter, address, detail)
+
+    def record_bounce(
+        self, kind: str, message_id: str | None, verp: str | None, status: str,
+        reference: str, soft_limit: int,
+    ) -> BounceOutcome:  # fmt: skip
+        """Match one bounce or complaint to its send and act on it (subscribers.record_bounce)."""
+        with database.for_writing(self.engine).begin() as connection:
+            database.lock_for_writing(connection)
+            return subscribers.record_bounce(
+                connection, kind, message_id, verp, status, reference, soft_limit
+            )
+
     def update_subscriber(self, newsletter: str, address: str, event: str, detail: str,
                           **values: str) -> bool:  # fmt: skip
         with database.for_writing(self.engine).begin() as connection:
@@ -475,5 +490,4 @@ class Pool:
 def _add_counts(total: ImportCounts, batch: ImportCounts) -> None:
     total.added += batch.added
     total.updated += batch.updated
-    assert total.suppressed is not None and batch.suppressed is not None
     total.suppressed += batch.suppressed

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -73,7 +73,7 @@ class Event:
 class ImportCounts:
     added: int = 0
     updated: int = 0  # already on the list: name, language and attributes from the file
-    suppressed: list[tuple[Subscriber, str]] | None = None  # (row, why), not imported
+    suppressed: list[tuple[Subscriber, str]] = field(default_factory=list)  # (row, why): left out
 
 
 def hashed(key: str) -> str:
@@ -119,12 +119,11 @@ def import_batch(
     """Add these subscribers (new ones with `status` and the consent record (method,
     source)); those already on the list take the file's name, language and attributes, and
     its status only when it is one of LEFT, or active for a pending one."""
-    counts = ImportCounts(suppressed=[])
+    counts = ImportCounts()
     barred = barred_keys(connection, [s.key for s in batch])
     rows = []
     for subscriber in batch:
         if subscriber.key in barred:
-            assert counts.suppressed is not None
             counts.suppressed.append((subscriber, barred[subscriber.key]))
             continue
         rows.append(
@@ -570,3 +569,34 @@ def record_bounce(
     )
     ledger.suppress(connection, [key], new_status)
     return BounceOutcome("suppressed", key, issue, f"{event} ({status})")
+
+
+def confirm(connection: Connection, newsletter: str, key: str, detail: str) -> bool:
+    """A pending subscriber confirms (double opt-in): active from now, and off the
+    suppression list, plain or forgotten, since they came back by their own act. False for
+    anyone not pending or active (they left since they asked)."""
+    key = key.lower()
+    status = connection.execute(
+        select(subscribers.c.status).where(
+            subscribers.c.newsletter == newsletter, subscribers.c.key == key
+        )
+    ).scalar_one_or_none()
+    if status == ACTIVE:
+        return True
+    if status != PENDING:
+        return False
+    now = datetime.now(UTC)
+    connection.execute(
+        update(subscribers)
+        .where(subscribers.c.newsletter == newsletter, subscribers.c.key == key)
+        .values(
+            status=ACTIVE,
+            consent_at=now,
+            consent_method="double opt-in",
+            updated=now,
+            soft_bounces=0,
+        )
+    )
+    connection.execute(delete(suppressions).where(suppressions.c.address.in_([key, hashed(key)])))
+    add_event(connection, newsletter, key, "confirmed", detail, now=now)
+    return True

@@ -38,9 +38,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_subscribers"),
         sa.UniqueConstraint("newsletter", "key", name="uq_subscribers_newsletter_key"),
     )
-    op.create_index(
-        "ix_subscribers_newsletter_status", "subscribers", ["newsletter", "status"]
-    )
+    op.create_index("ix_subscribers_newsletter_status", "subscribers", ["newsletter", "status"])
     op.create_table(
         "subscriber_events",
         sa.Column("id", sa.Integer(), nullable=False),

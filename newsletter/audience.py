@@ -1,0 +1,199 @@
+"""The subscribers' side of a newsletter: importing a list, the public pages' acts (join,
+confirm, leave, preferences), and what bounces and complaints do to the list.
+
+The CLI and `newsletter serve` both come here; the list itself is the pool's. Links that
+name a subscriber carry an opaque token (newsletter/tokens.py), never the address.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from email.message import Message
+from pathlib import Path
+from urllib.parse import quote
+
+from newsletter.config import Config, NewsletterConfig
+from newsletter.errors import Finding
+from newsletter.export.subscribers import subscriber_rows
+from newsletter.model import Subscriber
+from newsletter.pool import Pool
+from newsletter.pool.subscribers import (
+    ACTIVE,
+    LEFT,
+    PAUSED,
+    PENDING,
+    UNSUBSCRIBED,
+    ImportCounts,
+    SubscriberRecord,
+)
+from newsletter.tokens import make_confirm_token, make_token, read_confirm_token, read_token
+
+# Statuses an import may give: those the list holds, but never "paused", which is the
+# subscriber's own choice.
+IMPORT_STATUSES = (ACTIVE, PENDING, *LEFT)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    counts: ImportCounts
+    problems: list[Finding]  # rows skipped (or imported without their name), with their line
+
+
+def import_subscribers(
+    pool: Pool, path: Path, newsletter: str, status: str, source: str
+) -> ImportReport:
+    """Import a CSV list (read as it streams) into the newsletter's list, in one transaction:
+    a file that cannot be read to its end imports nothing; a bad row is skipped and named."""
+    problems: list[Finding] = []
+
+    def good_rows() -> Iterator[Subscriber]:
+        for row in subscriber_rows(path):
+            if isinstance(row, Finding):
+                problems.append(row)
+            else:
+                yield row
+
+    counts = pool.import_subscribers(newsletter, good_rows(), status, ("import", source))
+    return ImportReport(counts, problems)
+
+
+# The public pages' acts
+
+
+def page_url(config: Config, newsletter: str, page: str, token: str = "") -> str:
+    """The address of one of `newsletter serve`'s pages ("" when [subscriptions] url is not
+    set), with a subscriber's token."""
+    base = config.subscriptions.url
+    if not base:
+        return ""
+    return f"{base}{quote(newsletter)}/{page}" + (f"?t={token}" if token else "")
+
+
+def ask_to_join(pool: Pool, newsletter: NewsletterConfig, who: Subscriber, source: str) -> bool:
+    """Someone asks, on the form, to join: pending until they confirm. Whether a
+    confirmation goes out: not to someone already active, bounced or complained (the page
+    says the same to everyone either way)."""
+    before = pool.add_pending_subscriber(newsletter.slug, who, source)
+    return before in (None, PENDING, UNSUBSCRIBED, PAUSED)
+
+
+def confirmation_token(newsletter: str, address: str, key: bytes) -> str:
+    return make_confirm_token(address, newsletter, key, int(time.time()))
+
+
+def confirm(
+    pool: Pool, newsletter: str, token: str, key: bytes, max_age: float, where: str
+) -> str | None:
+    """The address a valid, unexpired confirmation token names, now active; else None."""
+    address = read_confirm_token(token, newsletter, key, int(time.time()), max_age)
+    if address is None or not pool.confirm_subscriber(newsletter, address, where):
+        return None
+    return address
+
+
+def subscriber_of(newsletter: str, token: str, key: bytes) -> str | None:
+    """The address a subscriber's own token (their unsubscribe link's) names, or None."""
+    return read_token(token, newsletter, key)
+
+
+def unsubscribe(pool: Pool, newsletter: str, token: str, key: bytes, how: str) -> bool:
+    """Take the token's subscriber off the list at once (remembered even if they came from
+    a list file); False for a token that is not one."""
+    address = read_token(token, newsletter, key)
+    if address is None:
+        return False
+    pool.set_subscriber_status(newsletter, Subscriber(address), UNSUBSCRIBED, "unsubscribed", how)
+    return True
+
+
+def own_token(newsletter: str, address: str, key: bytes) -> str:
+    return make_token(address, newsletter, key)
+
+
+def record_of(pool: Pool, newsletter: str, address: str) -> SubscriberRecord | None:
+    found = pool.subscriber(address, newsletter)
+    return found[0] if found else None
+
+
+def set_preferences(
+    pool: Pool,
+    newsletter: NewsletterConfig,
+    address: str,
+    *,
+    language: str | None,
+    paused: bool,
+) -> str:
+    """Apply the preferences page's choices; the subscriber's status after."""
+    record = record_of(pool, newsletter.slug, address)
+    if record is None or record.status not in (ACTIVE, PAUSED):
+        return record.status if record else UNSUBSCRIBED
+    if language is not None and language != record.language:
+        pool.update_subscriber(newsletter.slug, address, "language", language, language=language)
+    wanted = PAUSED if paused else ACTIVE
+    if wanted != record.status:
+        event = "paused" if paused else "resumed"
+        pool.set_subscriber_status(
+            newsletter.slug, Subscriber(address), wanted, event, "on the preferences page"
+        )
+    return wanted
+
+
+# Bounces and complaints
+
+
+@dataclass
+class BounceRun:
+    """What `newsletter bounces read` did."""
+
+    suppressed: list[tuple[str, str, str]] = field(default_factory=list)  # address, issue, why
+    soft: list[tuple[str, str, str]] = field(default_factory=list)  # address, issue, count
+    already: int = 0  # read before: changed nothing
+    unmatched: list[tuple[str, str]] = field(default_factory=list)  # source, what it said
+    unrecognised: list[tuple[str, str, str]] = field(default_factory=list)  # source, subject, why
+
+
+def read_bounces(
+    pool: Pool,
+    messages: Iterable[tuple[str, Message]],
+    return_path: str | None,
+    soft_limit: int,
+) -> BounceRun:
+    """Classify each message; match each bounce or complaint to its send and act on it.
+    Anything else is left alone, and listed."""
+    from newsletter.bounces import Unrecognised, classify
+
+    run = BounceRun()
+    for source, message in messages:
+        found = classify(message, source, return_path)
+        if isinstance(found, Unrecognised):
+            run.unrecognised.append((found.source, found.subject, found.reason))
+            continue
+        outcome = pool.record_bounce(
+            found.kind,
+            found.message_id,
+            found.verp,
+            found.status,
+            _reference(message),
+            soft_limit,
+        )
+        said = f"{found.kind} {found.status} for {', '.join(found.addresses) or 'nobody named'}"
+        if outcome.action == "unmatched":
+            run.unmatched.append((found.source, said))
+        elif outcome.action == "already":
+            run.already += 1
+        elif outcome.action == "soft":
+            run.soft.append((outcome.address, outcome.issue, outcome.detail))
+        else:
+            run.suppressed.append((outcome.address, outcome.issue, outcome.detail))
+    return run
+
+
+def _reference(message: Message) -> str:
+    """The report's own identity: its Message-ID, else a digest of its bytes."""
+    own = str(message.get("Message-ID", "") or "").strip()
+    if own and len(own) <= 250:
+        return own
+    return "sha256:" + hashlib.sha256(message.as_bytes()).hexdigest()
