@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from newsletter.config import Config, NewsletterConfig
-from newsletter.errors import Finding
+from newsletter.errors import Finding, NewsletterError
 from newsletter.export.subscribers import subscriber_rows
 from newsletter.model import Subscriber
 from newsletter.pool import Pool
@@ -58,6 +58,34 @@ def import_subscribers(
 
     counts = pool.import_subscribers(newsletter, good_rows(), status, ("import", source))
     return ImportReport(counts, problems)
+
+
+def add_subscriber(pool: Pool, newsletter: str, address: str, name: str, language: str) -> str:
+    """Add one address, active, by hand (the editor vouches for their consent); what
+    happened, in words."""
+    import getpass
+    import socket
+
+    from email_validator import EmailNotValidError
+
+    from newsletter.export.subscribers import checked_address, language_problem
+    from newsletter.headers import HeaderKind, header_problem
+
+    try:
+        normalized, ascii_address = checked_address(address)
+    except EmailNotValidError as error:
+        raise NewsletterError(f"{address!r}: {error}") from None
+    problem = header_problem(name, HeaderKind.NAME) or language_problem(language)
+    if problem:
+        raise NewsletterError(problem)
+    who = Subscriber(normalized, name, ascii_address, language.replace("_", "-").lower())
+    source = f"by {getpass.getuser()} on {socket.gethostname()}"
+    counts = pool.import_subscribers(newsletter, [who], ACTIVE, ("cli", source))
+    if counts.suppressed:
+        return f"{normalized} is on the suppression list ({counts.suppressed[0][1]}): not added"
+    if counts.added:
+        return f"{newsletter}: added {normalized} (active)"
+    return f"{newsletter}: {normalized} was already on the list (name and language updated)"
 
 
 # The public pages' acts
@@ -189,6 +217,30 @@ def read_bounces(
         else:
             run.suppressed.append((outcome.address, outcome.issue, outcome.detail))
     return run
+
+
+def mailbox_messages(config: Config, path: Path | None) -> Iterator[tuple[str, Message]]:
+    """The messages of a Maildir or mbox, or (no path) of the [bounces] IMAP mailbox."""
+    import os
+
+    from newsletter.bounces import read_imap, read_mailbox
+
+    if path is not None:
+        return read_mailbox(path)
+    settings = config.bounces
+    if not settings.imap_host or not settings.imap_user:
+        raise NewsletterError("set [bounces] imap_host and imap_user to read bounces by IMAP")
+    password = os.environ.get(settings.imap_password_env)
+    if password is None:
+        raise NewsletterError(f"set ${settings.imap_password_env} to the IMAP password")
+    return read_imap(
+        settings.imap_host,
+        settings.imap_port,
+        settings.imap_user,
+        password,
+        settings.imap_folder,
+        security=settings.imap_security,
+    )
 
 
 def _reference(message: Message) -> str:

@@ -65,7 +65,8 @@ def export(workspace: Workspace, issue_name: str, export_format: str, path: Path
     "--list",
     "subscriber_list",
     type=click.Path(path_type=Path, dir_okay=False),
-    help="Send to every subscriber in this CSV (columns: email, name).",
+    help="Send to every subscriber in this CSV (columns: email, name) instead of the "
+    "newsletter's list.",
 )
 @click.option(
     "--rate",
@@ -101,7 +102,8 @@ def send(
     max_attempts: int,
     retry_failed: bool,
 ) -> None:
-    """Send an issue over SMTP: proofs (--to), or to a subscriber list (--list).
+    """Send an issue over SMTP: to the newsletter's active subscribers, to a list file
+    (--list), or proofs (--to).
 
     A list send is recorded in the send ledger: run it again after a crash or Ctrl-C and it
     goes on where it stopped; nobody gets the issue twice. Two runs at once share the list.
@@ -110,8 +112,8 @@ def send(
     from newsletter.export.delivery import proof_addresses, transport_for
     from newsletter.issue import load_issue
 
-    if bool(proof_to) == bool(subscriber_list):
-        raise click.UsageError("give --to ADDRESS (a proof) or --list FILE (the subscribers)")
+    if proof_to and subscriber_list:
+        raise click.UsageError("give --to ADDRESS (a proof) or --list FILE, not both")
     config = workspace.config
     _, issue = load_issue(config, issue_name)
     email, newsletter = prepared_email(issue, config)
@@ -129,8 +131,15 @@ def send(
     from newsletter.export.delivery import send_to_list
     from newsletter.export.subscribers import read_subscribers
 
-    assert subscriber_list is not None
-    subscribers, problems = read_subscribers(subscriber_list)
+    if subscriber_list is None:
+        subscribers, problems = workspace.pool.active_subscribers(newsletter.slug), []
+        if not subscribers:
+            raise UserError(
+                f"{newsletter.slug} has no active subscribers: import a list with "
+                "`newsletter subscribers import FILE.csv`, or send to a file with --list"
+            )
+    else:
+        subscribers, problems = read_subscribers(subscriber_list)
     err = _console(stderr=True)
     print_warnings(err, [str(problem) for problem in problems])
     with progress_bar(err, "messages", "sending") as on_progress:

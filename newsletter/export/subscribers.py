@@ -111,7 +111,7 @@ def _read_rows(rows: _CsvReader, path: Path) -> Iterator[Subscriber | Finding]:
             yield _problem(path, number, name, "a name that reads like a header")
             continue
         language = _cell(row, language_column).strip()
-        if language and not _LANGUAGE.fullmatch(language):
+        if language_problem(language):
             yield _problem(path, number, language, "not a language tag such as en or pt-BR")
             continue
         key = normalized.lower()
@@ -139,6 +139,13 @@ _PLAIN_ADDRESS = re.compile(
     r"(?P<local>[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*)"
     r"@(?P<domain>(?:(?!-)(?![A-Za-z0-9-]*--)[A-Za-z0-9-]{1,63}(?<!-)\.)+[A-Za-z]{2,63})"
 )
+
+
+def language_problem(language: str) -> str | None:
+    """Why `language` is not a language tag (such as fr or pt-BR); None when it is, or empty."""
+    if language and not _LANGUAGE.fullmatch(language):
+        return f"{language!r} is not a language tag such as en or pt-BR"
+    return None
 
 
 def checked_address(raw: str) -> tuple[str, str | None]:

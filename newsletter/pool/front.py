@@ -463,9 +463,19 @@ class Pool:
             return subscribers.remove(connection, newsletter, addresses)
 
     def forget(self, address: str) -> int:
+        """Erase the address (subscribers.forget); on SQLite, from the file's free pages and
+        its write-ahead log too, so that nothing can be read back from the disk."""
+        sqlite = self.engine.dialect.name == "sqlite"
         with database.for_writing(self.engine).begin() as connection:
             database.lock_for_writing(connection)
-            return subscribers.forget(connection, address)
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA secure_delete = ON")
+            erased = subscribers.forget(connection, address)
+        if sqlite:
+            with self.engine.connect() as connection:
+                connection.exec_driver_sql("PRAGMA secure_delete = OFF")
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        return erased
 
     def story(self, address: str) -> list[Event]:
         with self.engine.connect() as connection:

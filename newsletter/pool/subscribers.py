@@ -163,7 +163,7 @@ def import_batch(
                 (new.attributes != "{}", new.attributes), else_=subscribers.c.attributes
             ),
             "status": case(
-                (new.status.in_(LEFT), new.status),
+                (or_(*(new.status == left for left in LEFT)), new.status),  # no IN: executemany
                 (and_(current == PENDING, new.status == ACTIVE), new.status),
                 else_=current,
             ),
