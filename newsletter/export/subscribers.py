@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -151,16 +152,23 @@ def language_problem(language: str) -> str | None:
 def checked_address(raw: str) -> tuple[str, str | None]:
     """The address as email-validator normalises it, and its ASCII form (None when it has
     none); EmailNotValidError for anything that is not an address one can send to."""
-    from email_validator import SPECIAL_USE_DOMAIN_NAMES, validate_email
-
     plain = _PLAIN_ADDRESS.fullmatch(raw)
     if plain and len(plain["local"]) <= 64 and len(raw) <= 254:
         domain = plain["domain"].lower()
-        if len(domain) <= 253 and domain.rsplit(".", 1)[1] not in SPECIAL_USE_DOMAIN_NAMES:
+        if len(domain) <= 253 and domain.rsplit(".", 1)[1] not in _special_use_names():
             address = f"{plain['local']}@{domain}"
             return address, address
+    from email_validator import validate_email
+
     checked = validate_email(raw, check_deliverability=False)
     return checked.normalized, checked.ascii_email
+
+
+@cache
+def _special_use_names() -> frozenset[str]:
+    from email_validator import SPECIAL_USE_DOMAIN_NAMES
+
+    return frozenset(SPECIAL_USE_DOMAIN_NAMES)
 
 
 def _column(header: list[str], names: tuple[str, ...]) -> int | None:

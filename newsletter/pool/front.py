@@ -382,16 +382,20 @@ class Pool:
         now = datetime.now(UTC)
         with database.for_writing(self.engine).begin() as connection:
             database.lock_for_writing(connection)
+            barred = subscribers.suppression_lookup(connection)
+            before = subscribers.count(connection, newsletter)
             batch: list[Subscriber] = []
             for row in rows:
                 batch.append(row)
                 if len(batch) == subscribers.IMPORT_BATCH:
                     _add_counts(total, subscribers.import_batch(
-                        connection, newsletter, batch, status, consent, now))  # fmt: skip
+                        connection, newsletter, batch, status, consent, now, barred))  # fmt: skip
                     batch = []
             if batch:
                 _add_counts(total, subscribers.import_batch(
-                    connection, newsletter, batch, status, consent, now))  # fmt: skip
+                    connection, newsletter, batch, status, consent, now, barred))  # fmt: skip
+            total.added = subscribers.count(connection, newsletter) - before
+            total.updated -= total.added
         return total
 
     def active_subscribers(self, newsletter: str) -> list[Subscriber]:
