@@ -95,6 +95,10 @@ class Unrecognised:
     reason: str
 
 
+class _Unparsable(MessageDefect):
+    """What `_parse` gives a message the email package could not parse at all."""
+
+
 @dataclass(frozen=True, slots=True)
 class _Recipient:
     """One recipient of a delivery report."""
@@ -119,8 +123,8 @@ def classify(
 def _classify(message: Message, source: str, return_path: str | None) -> Bounce | Unrecognised:
     subject = _subject(message)
     if not message.keys():
-        reason = str(message.defects[0]) if message.defects else "empty, or not a mail message"
-        return Unrecognised(source, subject, reason)
+        unparsable = [str(d) for d in message.defects if isinstance(d, _Unparsable)]
+        return Unrecognised(source, subject, unparsable[0] if unparsable else "no mail headers")
     verp = _verp(message, return_path) if return_path else None
     parts = _parts(message)
     types = {part.get_content_type() for part in parts}
@@ -292,19 +296,28 @@ def _parts(message: Message) -> list[Message]:
     stack = [message]
     while stack and len(found) < _MAX_PARTS:
         part = stack.pop()
-        payload = part.get_payload()
-        if part.get_content_maintype() == "multipart" and isinstance(payload, list):
-            stack.extend(reversed([p for p in payload if isinstance(p, Message)][:_MAX_PARTS]))
+        inner = _inner(part)
+        if part.get_content_maintype() == "multipart" and inner is not None:
+            stack.extend(reversed(inner[:_MAX_PARTS]))
         else:
             found.append(part)
     return found
 
 
+def _inner(part: Message) -> list[Message] | None:
+    """The parts a multipart or message/* part was parsed into; None for a leaf (whose
+    get_payload() would decode it, and can raise on a broken charset)."""
+    if not part.is_multipart():
+        return None
+    payload = part.get_payload()
+    return [p for p in payload if isinstance(p, Message)] if isinstance(payload, list) else None
+
+
 def _field_blocks(part: Message) -> list[Message]:
     """The header blocks of a message/delivery-status or message/feedback-report part."""
-    payload = part.get_payload()
-    if isinstance(payload, list):
-        return [block for block in payload if isinstance(block, Message)]
+    inner = _inner(part)
+    if inner is not None:
+        return inner
     text = _text(part).replace("\r\n", "\n")
     parser = HeaderParser(policy=email.policy.compat32)
     return [parser.parsestr(block) for block in re.split(r"\n[ \t]*\n", text) if block.strip()]
@@ -312,9 +325,9 @@ def _field_blocks(part: Message) -> list[Message]:
 
 def _quoted_headers(part: Message) -> Message | None:
     """The headers of the message a report quotes (a message/rfc822 or text/rfc822-headers)."""
-    payload = part.get_payload()
-    if isinstance(payload, list):
-        return next((p for p in payload if isinstance(p, Message)), None)
+    inner = _inner(part)
+    if inner is not None:
+        return inner[0] if inner else None
     text = _text(part)
     return HeaderParser(policy=email.policy.compat32).parsestr(text) if text.strip() else None
 
@@ -425,16 +438,26 @@ def _header(message: Message, name: str) -> str:
 
 
 def _decoded(value: object) -> str:
-    """A header value as text: RFC 2047 words decoded, bytes of no charset replaced."""
-    text = str(value) if isinstance(value, str | Header) else ""
-    try:
-        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    except UnicodeError:
-        text = text.encode("utf-8", "replace").decode("utf-8")
+    """A header value as text: RFC 2047 words decoded, raw 8-bit bytes read as UTF-8."""
+    if isinstance(value, Header):  # what compat32 makes of 8-bit bytes; str() would lose them
+        return "".join(_bytes_text(data, charset) for data, charset in decode_header(value))
+    text = value if isinstance(value, str) else ""
     if "=?" in text:
         with suppress(Exception):  # a malformed encoded word stays as it was written
             text = str(make_header(decode_header(text)))
-    return text
+    try:
+        return _bytes_text(text.encode("utf-8", "surrogateescape"), "utf-8")
+    except UnicodeEncodeError:  # surrogates no parser made
+        return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def _bytes_text(data: bytes | str, charset: str | None) -> str:
+    if isinstance(data, str):
+        return data
+    try:
+        return data.decode(charset or "utf-8", "replace")
+    except (LookupError, UnicodeError, ValueError):  # unknown-8bit and the like
+        return data.decode("utf-8", "replace")
 
 
 def _subject(message: Message) -> str:
@@ -513,7 +536,7 @@ def _parse(data: bytes) -> Message:
         return email.message_from_bytes(data, policy=email.policy.compat32)
     except Exception as error:  # it records defects rather than raise, but for deep nesting
         broken = Message()
-        broken.defects.append(MessageDefect(f"cannot be parsed ({type(error).__name__})"))
+        broken.defects.append(_Unparsable(f"cannot be parsed ({type(error).__name__})"))
         return broken
 
 
