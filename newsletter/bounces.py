@@ -129,7 +129,7 @@ def _classify(message: Message, source: str, return_path: str | None) -> Bounce 
     parts = _parts(message)
     types = {part.get_content_type() for part in parts}
     if "message/feedback-report" in types:
-        return _complaint(parts, source, verp, subject, message)
+        return _complaint(parts, source, verp, subject, message, return_path)
     if "message/delivery-status" in types:
         found = _delivery_report(parts, source, verp, subject, message)
         if found is not None:
@@ -193,7 +193,10 @@ def _recipients(part: Message) -> Iterator[_Recipient]:
         if _ADDRESS_TYPE.match(diagnostic):  # "smtp; 550 ..."
             diagnostic = diagnostic.partition(";")[2]
         yield _Recipient(
-            original or _typed_address(final), action, status, _one_line(diagnostic, 300)
+            original or _typed_address(final),
+            action,
+            status,
+            _one_line(diagnostic, _DIAGNOSTIC_LENGTH),
         )
 
 
@@ -236,22 +239,33 @@ def _other_bounce(
 
 
 def _complaint(
-    parts: list[Message], source: str, verp: str | None, subject: str, message: Message
+    parts: list[Message],
+    source: str,
+    verp: str | None,
+    subject: str,
+    message: Message,
+    return_path: str | None,
 ) -> Bounce | Unrecognised:
     """An RFC 5965 feedback report: who complained, of which message."""
     report = next(p for p in parts if p.get_content_type() == "message/feedback-report")
     fields = next(iter(_field_blocks(report)), Message())
+    original = next(
+        (_quoted_headers(p) for p in parts if p.get_content_type() in _QUOTED_TYPES), None
+    )
+    if verp is None and return_path:
+        # A report comes to the abuse address, but it names our envelope sender: where the
+        # VERP token is when the complainant's address is redacted.
+        verp = _verp(fields, return_path, ("Original-Mail-From",)) or (
+            _verp(original, return_path, ("Return-Path",)) if original is not None else None
+        )
     # Feedback-Type is required; a report without one is read as the complaint it most likely is.
     feedback_type = _header(fields, "Feedback-Type").strip().lower() or "abuse"
     if feedback_type not in _COMPLAINTS:
         reason = f"a feedback report of type {_one_line(feedback_type, 40)!r}, not a complaint"
         return Unrecognised(source, subject, reason)
     addresses = _addresses(fields.get_all("Original-Rcpt-To") or [])
-    if not addresses:
-        original = next(
-            (_quoted_headers(p) for p in parts if p.get_content_type() in _QUOTED_TYPES), None
-        )
-        addresses = _addresses(original.get_all("To") or []) if original is not None else []
+    if not addresses and original is not None:
+        addresses = _addresses(original.get_all("To") or [])
     agent = _header(fields, "User-Agent").strip()
     diagnostic = f"{feedback_type} report" + (f" from {agent}" if agent else "")
     return _bounce(
@@ -279,7 +293,7 @@ def _bounce(
     cleaned = (address.strip().strip("<>").lower() for address in addresses)
     found = tuple(sorted({address for address in cleaned if _ADDRESS.fullmatch(address)}))
     if not found and not message_id and not verp:
-        return Unrecognised(source, subject, f"a {kind} report that names no recipient")
+        return Unrecognised(source, subject, "names neither a recipient nor the message it answers")
     return Bounce(
         kind, found, message_id, verp, status, _one_line(diagnostic, _DIAGNOSTIC_LENGTH), source
     )
@@ -361,8 +375,10 @@ def _first_id(value: str) -> str | None:
     return found.group(0) if found else None
 
 
-def _verp(message: Message, return_path: str) -> str | None:
-    for name in _VERP_HEADERS:
+def _verp(
+    message: Message, return_path: str, headers: tuple[str, ...] = _VERP_HEADERS
+) -> str | None:
+    for name in headers:
         for _, address in getaddresses([_decoded(v) for v in message.get_all(name) or []]):
             if address and (token := verp_token(address, return_path)):
                 return token
@@ -396,7 +412,14 @@ def _auto_reply(message: Message, subject: str) -> bool:
 
 
 def _addresses(values: Iterable[object]) -> list[str]:
-    return [address for _, address in getaddresses([_decoded(v) for v in values]) if address]
+    """The addresses in header values, but the placeholders of feedback loops that redact them
+    ("redacted@aol.com")."""
+    found = (address for _, address in getaddresses([_decoded(v) for v in values]))
+    return [
+        address
+        for address in found
+        if _ADDRESS.fullmatch(address) and not address.lower().startswith("redacted@")
+    ]
 
 
 def _typed_address(value: str) -> str | None:

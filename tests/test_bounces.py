@@ -39,11 +39,11 @@ def _message(data: bytes) -> Message:
     return email.message_from_bytes(data, policy=email.policy.compat32)
 
 
-def _read(name: str, *, change: tuple[bytes, bytes] | None = None) -> Message:
+def _read(name: str, *changes: tuple[bytes, bytes]) -> Message:
     data = (BOUNCES / name).read_bytes()
-    if change is not None:
-        assert change[0] in data
-        data = data.replace(*change)
+    for old, new in changes:
+        assert old in data
+        data = data.replace(old, new)
     return _message(data)
 
 
@@ -190,7 +190,7 @@ def test_subjects_of_what_is_left_alone_are_one_clean_line() -> None:
 
 
 def test_a_delivery_notice_is_not_a_failure() -> None:
-    message = _read("postfix-user-unknown.eml", change=(b"Action: failed", b"Action: delivered"))
+    message = _read("postfix-user-unknown.eml", (b"Action: failed", b"Action: delivered"))
 
     found = classify(message, "m#1")
 
@@ -210,7 +210,7 @@ def test_a_delivery_notice_is_not_a_failure() -> None:
 def test_the_status_decides_hard_or_soft(
     change: tuple[bytes, bytes], kind: str, status: str
 ) -> None:
-    found = classify(_read("postfix-user-unknown.eml", change=change), "m#1")
+    found = classify(_read("postfix-user-unknown.eml", change), "m#1")
 
     assert isinstance(found, Bounce)
     assert (found.kind, found.status) == (kind, status)
@@ -235,15 +235,43 @@ def test_in_reply_to_names_the_message_when_nothing_is_quoted() -> None:
 
 def test_a_complaint_without_original_rcpt_to_names_the_quoted_messages_recipient() -> None:
     change = (b"Original-Rcpt-To: sofia.rossi@yahoo.example\n", b"")
-    found = classify(_read("yahoo-arf-complaint.eml", change=change), "m#1")
+    found = classify(_read("yahoo-arf-complaint.eml", change), "m#1")
 
     assert isinstance(found, Bounce)
     assert found.addresses == ("sofia.rossi@yahoo.example",)
 
 
+def test_a_complaint_with_the_address_redacted_is_named_by_its_envelope_sender() -> None:
+    """AOL-style: the complainant's address blanked out, the VERP envelope sender kept."""
+    token = "2020-11.1952f494312d48788f6fc77f39be92fe"
+    message = _read(
+        "yahoo-arf-complaint.eml",
+        (b"Original-Rcpt-To: sofia.rossi@yahoo.example", b"Original-Rcpt-To: redacted"),
+        (b"To: Sofia Rossi <Sofia.Rossi@yahoo.example>", b"To: redacted@yahoo.example"),
+        (
+            b"Original-Mail-From: <bounces@ilo.org>",
+            f"Original-Mail-From: <bounces+{token}@ilo.org>".encode(),
+        ),
+        (b"Message-ID: <2020-11.1952", b"X-Message-ID: <2020-11.1952"),
+    )
+
+    found = classify(message, "m#1", RETURN_PATH)
+
+    assert isinstance(found, Bounce)
+    assert (found.kind, found.addresses, found.message_id, found.verp) == (
+        "complaint",
+        (),
+        None,
+        token,
+    )
+    assert classify(message, "m#1") == Unrecognised(
+        "m#1", str(message["Subject"]), "names neither a recipient nor the message it answers"
+    )
+
+
 def test_a_feedback_report_that_is_not_a_complaint_is_left_alone() -> None:
     change = (b"Feedback-Type: abuse", b"Feedback-Type: not-spam")
-    found = classify(_read("yahoo-arf-complaint.eml", change=change), "m#1")
+    found = classify(_read("yahoo-arf-complaint.eml", change), "m#1")
 
     assert isinstance(found, Unrecognised)
     assert found.reason == "a feedback report of type 'not-spam', not a complaint"
@@ -253,7 +281,7 @@ def test_diagnostics_are_one_line_without_control_characters() -> None:
     noisy = "Diagnostic-Code: smtp; 550 5.1.1 \x1b[31mno\x07 such\x00 user\u2028" + "x" * 1000
     change = (b"Diagnostic-Code: smtp; 550 5.1.1", noisy.encode())
 
-    found = classify(_read("postfix-user-unknown.eml", change=change), "m#1")
+    found = classify(_read("postfix-user-unknown.eml", change), "m#1")
 
     assert isinstance(found, Bounce)
     assert found.diagnostic.startswith("550 5.1.1 [31mno such user xxx")
