@@ -629,7 +629,11 @@ def _imap_connect(host: str, port: int, security: str, timeout: float) -> imapli
         return imaplib.IMAP4_SSL(host, port, ssl_context=context, timeout=timeout)
     client = imaplib.IMAP4(host, port, timeout=timeout)
     if security == "starttls":
-        client.starttls(ssl_context=context)
+        try:
+            client.starttls(ssl_context=context)
+        except BaseException:
+            client.shutdown()  # not logged in: nothing to log out of
+            raise
     return client
 
 

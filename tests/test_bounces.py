@@ -515,3 +515,12 @@ def test_imap_security_is_checked_before_connecting(host: str, security: str, me
         read_imap(host, 143, "bounces", "x", security=security)
 
     assert str(raised.value) == message
+
+
+def test_imap_starttls_with_a_server_that_offers_none_is_refused() -> None:
+    with ImapServer([]) as server, pytest.raises(NewsletterError) as raised:
+        list(read_imap("127.0.0.1", server.port, "bounces", "x", security="starttls", timeout=5))
+
+    assert str(raised.value) == (
+        f"cannot connect to the IMAP server 127.0.0.1:{server.port}: TLS not supported by server"
+    )
