@@ -204,7 +204,7 @@ def read_bounces(
             found.message_id,
             found.verp,
             found.status,
-            _reference(message),
+            _reference(message, source),
             soft_limit,
         )
         said = f"{found.kind} {found.status} for {', '.join(found.addresses) or 'nobody named'}"
@@ -243,9 +243,13 @@ def mailbox_messages(config: Config, path: Path | None) -> Iterator[tuple[str, M
     )
 
 
-def _reference(message: Message) -> str:
-    """The report's own identity: its Message-ID, else a digest of its bytes."""
+def _reference(message: Message, source: str) -> str:
+    """The report's own identity: its Message-ID, else a digest of its bytes (else, for a
+    message too broken to write out again, where it was read)."""
     own = str(message.get("Message-ID", "") or "").strip()
     if own and len(own) <= 250:
         return own
-    return "sha256:" + hashlib.sha256(message.as_bytes()).hexdigest()
+    try:
+        return "sha256:" + hashlib.sha256(message.as_bytes()).hexdigest()
+    except (UnicodeError, LookupError, ValueError, TypeError):
+        return source[:250]

@@ -18,6 +18,7 @@ from newsletter.cli.common import (
     print_warnings,
     progress_bar,
 )
+from newsletter.errors import Finding
 from newsletter.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -132,7 +133,8 @@ def send(
     from newsletter.export.subscribers import read_subscribers
 
     if subscriber_list is None:
-        subscribers, problems = workspace.pool.active_subscribers(newsletter.slug), []
+        subscribers = workspace.pool.active_subscribers(newsletter.slug)
+        problems: list[Finding] = []
         if not subscribers:
             raise UserError(
                 f"{newsletter.slug} has no active subscribers: import a list with "
