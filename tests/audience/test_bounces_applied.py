@@ -147,3 +147,40 @@ def test_a_message_from_the_send_carries_the_id_the_bounce_is_matched_by(
     with Pool.open(config.database_url) as pool:
         (entry,) = pool.ledger("ilo-coop-enews/2020-11")
     assert entry.message_id == message_id
+
+
+@pytest.mark.usefixtures("mail_server")
+def test_bounces_read_imap_reads_the_configured_mailbox(
+    run: Run, sending_workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.imapserver import ImapServer
+
+    address = recipient_of("gmail-no-such-user")
+    listing = sending_workspace / "list.csv"
+    listing.write_text(f"email\n{address}\n", "utf-8")
+    run("subscribers", "import", str(listing))
+    run("send", "ilo-coop-enews/2020-11", "--rate", "0")
+    config = load_config(sending_workspace / "newsletter.toml")
+    with Pool.open(config.database_url) as pool:
+        (entry,) = pool.ledger("ilo-coop-enews/2020-11")
+    report = answering("gmail-no-such-user", entry.message_id)
+    human = (FIXTURES / "human-reply.eml").read_bytes()
+    with ImapServer([report, human]) as server:
+        toml = sending_workspace / "newsletter.toml"
+        toml.write_text(
+            toml.read_text()
+            + (
+                f'\n[bounces]\nimap_host = "127.0.0.1"\nimap_port = {server.port}\n'
+                f'imap_user = "{server.user}"\nimap_security = "none"\n'
+            ),
+            "utf-8",
+        )
+        missing = run("bounces", "read", "--imap")
+        assert missing.exit_code == 1
+        assert "set $NEWSLETTER_IMAP_PASSWORD" in missing.stderr
+        monkeypatch.setenv("NEWSLETTER_IMAP_PASSWORD", server.password)
+        result = run("bounces", "read", "--imap")
+    assert result.exit_code == 0, result.stderr
+    assert f"suppressed {address} (ilo-coop-enews/2020-11)" in result.stdout
+    assert "left alone: imap://bounces@127.0.0.1/INBOX#20" in result.stderr
+    assert not any("STORE" in command.upper() for command in server.commands)
