@@ -57,6 +57,10 @@ TOUR = "A tour with the sample data"
 MASKS: list[tuple[re.Pattern[str], str]] = [
     # when a source was last read (`newsletter sources`)
     (re.compile(r"\b\d{4}-\d\d-\d\d \d\d:\d\d UTC\b"), "YYYY-MM-DD hh:mm UTC"),
+    # when something happened to a subscriber (`newsletter subscribers show`)
+    (re.compile(r"\b\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\b"), "YYYY-MM-DD hh:mm:ss"),
+    # a message's own Message-ID, random by design
+    (re.compile(r"(?<=<2020-11\.)[0-9a-f]{32}(?=@)"), "0123456789abcdef0123456789abcdef"),
     # when an item was first seen and last updated (`newsletter items --format json`)
     (re.compile(r"\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+00:00\b"), "YYYY-MM-DDThh:mm:ss+00:00"),
     # `newsletter init` dates its example source last month, and its advice names that month

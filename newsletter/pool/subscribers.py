@@ -557,7 +557,7 @@ def story(connection: Connection, key: str) -> list[Event]:
             Event(
                 at,
                 issue.split("/", 1)[0],
-                f"send {state}",
+                state,  # sent, failed, deferred, suppressed, pending
                 f"{message_id} {outcome}".strip(),
                 issue,
             )

@@ -164,7 +164,7 @@ def test_show_tells_the_story_of_one_address_and_forget_leaves_only_a_hash(
     assert [m.recipient for m in mail_server.messages] == ["ana@example.org"]
     run("subscribers", "remove", "ana@example.org")
     story = run("subscribers", "show", "ana@example.org").stdout
-    assert "send sent" in story
+    assert "  sent ilo-coop-enews/2020-11" in story
     assert ISSUE in story
     assert "removed" in story
     database = load_config(sending_workspace / "newsletter.toml").database_url
