@@ -32,6 +32,9 @@ step newsletter render ilo-coop-enews/2020-11
 step newsletter check ilo-coop-enews/2020-11
 step newsletter export ilo-coop-enews/2020-11 --format eml
 step newsletter export ilo-coop-enews/2020-11 --format bundle
+step newsletter subscribers import examples/ilo/subscribers.csv   # one row is broken: named, skipped
+step newsletter subscribers list
+step newsletter send ilo-coop-enews/2020-11 --dry-run              # to the list's active subscribers
 step newsletter publish ilo-coop-enews/2020-10
 step newsletter publish ilo-coop-enews/2020-11
 step newsletter issues
@@ -44,4 +47,5 @@ Everything above is in $DEMO/. To look at it:
   cd $DEMO && ../../.venv/bin/newsletter preview ilo-coop-enews/2020-11
   cd $DEMO && ../../.venv/bin/newsletter archive serve site    (http://127.0.0.1:8000/)
   cd $DEMO && ../../.venv/bin/newsletter studio                (http://127.0.0.1:8030/, the editors' studio)
+  cd $DEMO && NEWSLETTER_SIGNING_KEY=... ../../.venv/bin/newsletter serve   (the public subscribe pages; set [subscriptions] url)
 MSG
