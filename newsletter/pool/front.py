@@ -22,8 +22,10 @@ from newsletter.model import (
     TopicSummary,
 )
 from newsletter.pool import (
+    bounces,
     database,
     dupes,
+    imports,
     ledger,
     publications,
     queries,
@@ -32,10 +34,11 @@ from newsletter.pool import (
     subscribers,
     users,
 )
+from newsletter.pool.bounces import BounceOutcome
 from newsletter.pool.ledger import LedgerEntry, SendRun
 from newsletter.pool.reads import RECENT
 from newsletter.pool.store import DerivedTopics, ItemWriter, Tagger
-from newsletter.pool.subscribers import BounceOutcome, Event, ImportCounts, SubscriberRecord
+from newsletter.pool.subscribers import Event, ImportCounts, SubscriberRecord
 
 
 class Pool:
@@ -382,17 +385,17 @@ class Pool:
         now = datetime.now(UTC)
         with database.for_writing(self.engine).begin() as connection:
             database.lock_for_writing(connection)
-            barred = subscribers.suppression_lookup(connection)
+            barred = imports.suppression_lookup(connection)
             before = subscribers.count(connection, newsletter)
             batch: list[Subscriber] = []
             for row in rows:
                 batch.append(row)
-                if len(batch) == subscribers.IMPORT_BATCH:
-                    _add_counts(total, subscribers.import_batch(
+                if len(batch) == imports.BATCH:
+                    _add_counts(total, imports.import_batch(
                         connection, newsletter, batch, status, consent, now, barred))  # fmt: skip
                     batch = []
             if batch:
-                _add_counts(total, subscribers.import_batch(
+                _add_counts(total, imports.import_batch(
                     connection, newsletter, batch, status, consent, now, barred))  # fmt: skip
             total.added = subscribers.count(connection, newsletter) - before
             total.updated -= total.added
@@ -450,7 +453,7 @@ class Pool:
         """Match one bounce or complaint to its send and act on it (subscribers.record_bounce)."""
         with database.for_writing(self.engine).begin() as connection:
             database.lock_for_writing(connection)
-            return subscribers.record_bounce(
+            return bounces.record_bounce(
                 connection, kind, message_id, verp, status, reference, soft_limit
             )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -18,9 +18,6 @@ from typing import Any, cast
 from sqlalchemy import (
     Connection,
     Table,
-    and_,
-    bindparam,
-    case,
     delete,
     func,
     insert,
@@ -28,10 +25,8 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 
 from newsletter.model import Subscriber
-from newsletter.pool import ledger
 from newsletter.pool.tables import SendRow, SubscriberEventRow, SubscriberRow, SuppressionRow
 
 subscribers = cast(Table, SubscriberRow.__table__)
@@ -44,7 +39,6 @@ UNSUBSCRIBED, BOUNCED, COMPLAINED = "unsubscribed", "bounced", "complained"
 STATUSES = (PENDING, ACTIVE, PAUSED, UNSUBSCRIBED, BOUNCED, COMPLAINED)
 LEFT = (UNSUBSCRIBED, BOUNCED, COMPLAINED)  # never sent to again but by their own act
 FORGOTTEN = "forgotten"
-IMPORT_BATCH = 5000
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,154 +110,9 @@ def _record(row: Sequence[Any]) -> SubscriberRecord:
     return SubscriberRecord(*values)
 
 
-def _upsert(connection: Connection) -> Any:
-    return (postgresql if connection.dialect.name == "postgresql" else sqlite).insert
-
-
-def import_batch(
-    connection: Connection,
-    newsletter: str,
-    batch: Sequence[Subscriber],
-    status: str,
-    consent: tuple[str, str],
-    now: datetime,
-    barred: Mapping[str, str],
-) -> ImportCounts:
-    """Add these subscribers (new ones with `status` and the consent record (method,
-    source)); those already on the list take the file's name, language and attributes, and
-    its status only when it is one of LEFT, or active for a pending one. Addresses `barred`
-    (suppression_lookup's) are left out."""
-    counts = ImportCounts()
-    statement = _import_statement(connection)
-    forgotten = any(entry.startswith("sha256:") for entry in barred)
-    at = _bound_time(connection, now)
-    rows = []
-    for subscriber in batch:
-        key = subscriber.key
-        why = barred.get(key) or (forgotten and barred.get(hashed(key)))
-        if why:
-            counts.suppressed.append((subscriber, why))
-            continue
-        ascii_address = subscriber.ascii_address
-        rows.append(
-            {
-                **statement.defaults,
-                "newsletter": newsletter,
-                "key": key,
-                "address": subscriber.address,
-                "ascii_address": None if ascii_address == subscriber.address else ascii_address,
-                "name": subscriber.name,
-                "language": subscriber.language,
-                "status": status,
-                "consent_at": at,
-                "consent_method": consent[0],
-                "consent_source": consent[1],
-                "attributes": json.dumps(subscriber.attributes, sort_keys=True)
-                if subscriber.attributes
-                else "{}",
-                "soft_bounces": 0,
-                "created": at,
-                "updated": at,
-            }
-        )
-    if not rows:
-        return counts
-    if connection.dialect.name == "postgresql":
-        _copy_and_merge(connection, rows)
-    else:
-        # The driver's own executemany: SQLAlchemy's per-row parameter handling took more
-        # time than the database (three quarters of a million-row import).
-        connection.exec_driver_sql(statement.sql, rows)
-    counts.updated = len(rows)  # new and known alike, until the caller counts the new ones
-    return counts
-
-
-@dataclass(frozen=True, slots=True)
-class _Compiled:
-    sql: str  # with named placeholders, which both drivers take with a dict per row
-    defaults: dict[str, Any]  # the statement's own values (the CASEs' constants)
-
-
-def _import_statement(connection: Connection) -> _Compiled:
-    statement = _merged(_upsert(connection)(subscribers))
-    columns = _IMPORTED
-    dialect = connection.dialect
-    if dialect.name == "sqlite":  # sqlite3 takes :name placeholders too
-        dialect = sqlite.dialect(paramstyle="named")
-    compiled = statement.values({name: bindparam(name) for name in columns}).compile(
-        dialect=dialect
-    )
-    defaults = {k: v for k, v in compiled.params.items() if k not in columns}
-    return _Compiled(str(compiled), defaults)
-
-
-_IMPORTED = [column.name for column in subscribers.columns if column.name != "id"]
-_STAGING = "subscribers_import"
-
-
-def _copy_and_merge(connection: Connection, rows: list[dict[str, Any]]) -> None:
-    """PostgreSQL: COPY the rows into a temporary table, then merge it into the list in one
-    statement (a row at a time took 70 s for a million; this, a fraction of it)."""
-    from sqlalchemy import column as column_of
-    from sqlalchemy import table
-
-    names = ", ".join(f'"{name}"' for name in _IMPORTED)
-    connection.exec_driver_sql(
-        f"CREATE TEMP TABLE IF NOT EXISTS {_STAGING} ON COMMIT DROP AS "
-        f"SELECT {names} FROM subscribers WITH NO DATA"
-    )
-    driver = connection.connection.driver_connection
-    assert driver is not None
-    with driver.cursor() as cursor, cursor.copy(f"COPY {_STAGING} ({names}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row([row[name] for name in _IMPORTED])
-    staged = table(_STAGING, *(column_of(name) for name in _IMPORTED))
-    merge = postgresql.insert(subscribers).from_select(_IMPORTED, staged.select())
-    connection.execute(_merged(merge))
-    connection.exec_driver_sql(f"TRUNCATE {_STAGING}")
-
-
-def _merged(statement: Any) -> Any:
-    """The import's INSERT, merged into the list as import_batch says."""
-    new = statement.excluded
-    current = subscribers.c.status
-    return statement.on_conflict_do_update(
-        index_elements=[subscribers.c.newsletter, subscribers.c.key],
-        set_={
-            "address": new.address,
-            "ascii_address": new.ascii_address,
-            "name": case((new.name != "", new.name), else_=subscribers.c.name),
-            "language": case((new.language != "", new.language), else_=subscribers.c.language),
-            "attributes": case(
-                (new.attributes != "{}", new.attributes), else_=subscribers.c.attributes
-            ),
-            "status": case(
-                (or_(*(new.status == left for left in LEFT)), new.status),
-                (and_(current == PENDING, new.status == ACTIVE), new.status),
-                else_=current,
-            ),
-            "updated": new.updated,
-        },
-    )
-
-
-def _bound_time(connection: Connection, moment: datetime) -> Any:
-    """A time as the driver takes it for our columns (UTCDateTime, then the dialect's)."""
-    processor = subscribers.c.created.type.dialect_impl(connection.dialect).bind_processor(
-        connection.dialect
-    )
-    return processor(moment) if processor else moment
-
-
 def count(connection: Connection, newsletter: str) -> int:
     query = select(func.count()).select_from(subscribers)
     return int(connection.execute(query.where(subscribers.c.newsletter == newsletter)).scalar_one())
-
-
-def suppression_lookup(connection: Connection) -> dict[str, str]:
-    """The suppression list as address (or a forgotten address's hash) -> why: read once
-    for a whole import, which checks every row against it."""
-    return dict(connection.execute(select(suppressions.c.address, suppressions.c.reason)).all())
 
 
 def barred_keys(connection: Connection, keys: Sequence[str]) -> dict[str, str]:
@@ -563,97 +412,6 @@ def story(connection: Connection, key: str) -> list[Event]:
             )
         )
     return sorted(found, key=lambda event: event.at)
-
-
-def send_of(
-    connection: Connection, message_id: str | None, verp: str | None
-) -> tuple[str, str] | None:
-    """(issue, recipient) of the send a bounce names, by its Message-ID or VERP token."""
-    query = select(sends.c.issue, sends.c.recipient)
-    if message_id:
-        row = connection.execute(query.where(sends.c.message_id == message_id)).first()
-        if row:
-            return row[0], row[1]
-    if verp:
-        prefix = f"<{verp.lower()}@"
-        row = connection.execute(
-            query.where(func.lower(sends.c.message_id).like(prefix.replace("%", "") + "%"))
-        ).first()
-        if row:
-            return row[0], row[1]
-    return None
-
-
-def soft_bounced_issues(connection: Connection, key: str, newsletter: str) -> set[str]:
-    query = select(events.c.issue).where(
-        events.c.key == key, events.c.newsletter == newsletter, events.c.kind == "soft-bounce"
-    )
-    return set(connection.execute(query).scalars())
-
-
-def last_sent_issues(connection: Connection, key: str, newsletter: str, count: int) -> list[str]:
-    """The last `count` issues of the newsletter the address was sent, newest first."""
-    query = (
-        select(sends.c.issue)
-        .where(
-            sends.c.recipient == key, sends.c.state == "sent", sends.c.issue.like(f"{newsletter}/%")
-        )
-        .order_by(sends.c.updated.desc())
-        .limit(count)
-    )
-    return list(connection.execute(query).scalars())
-
-
-@dataclass(frozen=True, slots=True)
-class BounceOutcome:
-    """What reading one bounce or complaint did."""
-
-    action: str  # suppressed, soft, already, unmatched
-    address: str = ""
-    issue: str = ""
-    detail: str = ""
-
-
-def record_bounce(
-    connection: Connection,
-    kind: str,
-    message_id: str | None,
-    verp: str | None,
-    status: str,
-    reference: str,
-    soft_limit: int,
-) -> BounceOutcome:
-    """Match a bounce ("hard", "soft") or complaint to its send, and act on it: a hard bounce
-    or a complaint suppresses the address at once (every newsletter: the mailbox is gone, or
-    its owner calls us spam); a soft bounce does when the last `soft_limit` issues sent to it
-    all bounced. A report read before changes nothing."""
-    found = send_of(connection, message_id, verp)
-    if found is None:
-        return BounceOutcome("unmatched")
-    issue, key = found
-    newsletter = issue.split("/", 1)[0]
-    if reference and seen_reference(connection, key, reference):
-        return BounceOutcome("already", key, issue)
-    who = Subscriber(key)
-    if kind == "soft":
-        add_event(
-            connection, newsletter, key, "soft-bounce", status, issue=issue, reference=reference
-        )
-        recent = last_sent_issues(connection, key, newsletter, soft_limit)
-        bounced = soft_bounced_issues(connection, key, newsletter)
-        if len(recent) < soft_limit or not set(recent) <= bounced:
-            count = len([i for i in recent if i in bounced])
-            return BounceOutcome("soft", key, issue, f"{count} of {soft_limit} in a row")
-        detail = f"{soft_limit} issues in a row soft-bounced (last: {status})"
-        set_status(connection, newsletter, who, BOUNCED, "bounced", detail, issue=issue)
-        ledger.suppress(connection, [key], "bounced")
-        return BounceOutcome("suppressed", key, issue, detail)
-    new_status, event = (COMPLAINED, "complained") if kind == "complaint" else (BOUNCED, "bounced")
-    set_status(
-        connection, newsletter, who, new_status, event, status, issue=issue, reference=reference
-    )
-    ledger.suppress(connection, [key], new_status)
-    return BounceOutcome("suppressed", key, issue, f"{event} ({status})")
 
 
 def confirm(connection: Connection, newsletter: str, key: str, detail: str) -> bool:
