@@ -57,6 +57,7 @@ COMMANDS = {
     "export": ("send",), "send": ("send",), "suppress": ("send",),
     "publish": ("archive",), "archive": ("archive",),
     "studio": ("studio",), "users": ("studio",),
+    "serve": ("serve",),
 }  # fmt: skip
 
 
