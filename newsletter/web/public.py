@@ -21,6 +21,7 @@ from typing import Any
 
 import jinja2
 from starlette.applications import Starlette
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
@@ -169,7 +170,8 @@ def make_public_app(workspace: Workspace) -> Starlette:
             return subscribe_form(request, newsletter, form, who, 400)
         origin = request.headers.get("origin", "")
         source = f"the subscribe form on {origin}" if origin in trusted else "the subscribe form"
-        joining.ask(JoinRequest(newsletter.slug, who, source))
+        # Queued once the answer is sent, not before: its work cannot slow this answer down.
+        sent.background = BackgroundTask(joining.ask, JoinRequest(newsletter.slug, who, source))
         return sent
 
     def confirm_page(request: Request) -> Response:
