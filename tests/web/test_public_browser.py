@@ -4,18 +4,24 @@ and the pages run under their policy without a violation."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from newsletter import audience
+from newsletter.archive.build import build_archive
+from newsletter.config import load_config
 from newsletter.model import Subscriber
 from newsletter.pool.subscribers import ACTIVE
 from newsletter.web.public import make_public_app
 from newsletter.workspace import Workspace
-from tests.export.conftest import SIGNING_KEY, MailServer
+from tests.archive.test_browser import serve
+from tests.conftest import ROOT, invoke
+from tests.export.conftest import SIGNING_KEY, MailServer, free_port
 from tests.web.conftest import served
 from tests.web.test_studio_browser import AXE
 
@@ -157,3 +163,45 @@ def test_the_pages_load_under_their_policy_without_a_violation(
         assert size == "17px"  # the sheet's, not the browser's 16px
     assert violations == []
     page.close()
+
+
+def test_the_archive_page_s_form_subscribes_through_the_public_pages(
+    browser: Any, public_workspace: Path, public_port: int, mail_server: MailServer,
+    artifacts: Path,
+) -> None:  # fmt: skip
+    """The archive's own policy lets its form post to the public pages, which know the
+    archive by its Origin (its pages cannot carry their cookie)."""
+    archive_port = free_port()
+    toml = public_workspace / "newsletter.toml"
+    toml.write_text(toml.read_text("utf-8")
+                    + f'allowed_origins = ["http://127.0.0.1:{archive_port}"]\n')  # fmt: skip
+    shutil.copytree(ROOT / "issues" / SLUG, public_workspace / "issues" / SLUG,
+                    ignore=shutil.ignore_patterns("20*-*[0-9]"))  # fmt: skip
+    assert invoke("ingest", "--all").exit_code == 0
+    assert invoke("publish", f"{SLUG}/2020-11").exit_code == 0
+    build_archive(load_config(toml), public_workspace / "site")
+    with (
+        contextmanager(serve)(public_workspace / "site", archive_port) as archive,
+        Workspace(toml) as opened,
+        served(make_public_app(opened), public_port),
+    ):
+        page = browser.new_page(viewport={"width": 375, "height": 800})
+        violations: list[str] = []
+        page.on("console", lambda message: violations.append(message.text)
+                if "Content Security Policy" in message.text else None)  # fmt: skip
+        page.goto(f"{archive}{SLUG}/2020-11/index.html")
+        form = page.locator("form.subscribe")
+        form.get_by_label("Get each issue by email").fill("reader@example.org")
+        form.scroll_into_view_if_needed()
+        page.screenshot(path=str(artifacts / "archive-subscribe-375.png"))
+        with page.expect_navigation():
+            form.get_by_role("button", name="Subscribe").click()
+        assert page.url == f"http://127.0.0.1:{public_port}/{SLUG}/subscribe"
+        assert page.locator("h1").inner_text() == "Check your inbox"
+        assert violations == []
+        for _ in range(200):
+            if mail_server.for_recipient("reader@example.org"):
+                break
+            page.wait_for_timeout(50)
+        assert len(mail_server.for_recipient("reader@example.org")) == 1
+        page.close()
