@@ -5,6 +5,7 @@ and the pages run under their policy without a violation."""
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,7 +22,7 @@ from newsletter.web.public import make_public_app
 from newsletter.workspace import Workspace
 from tests.archive.test_browser import serve
 from tests.conftest import ROOT, invoke
-from tests.export.conftest import SIGNING_KEY, MailServer, free_port
+from tests.export.conftest import SIGNING_KEY, MailServer, Received, free_port
 from tests.web.conftest import served
 from tests.web.test_studio_browser import AXE
 
@@ -37,6 +38,14 @@ def public_site(public_workspace: Path, public_port: int) -> Iterator[str]:
                                        ("import", "test"))  # fmt: skip
         with served(make_public_app(opened), public_port) as address:
             yield address
+
+
+def arrived(mail_server: MailServer, address: str) -> list[Received]:
+    """The messages to `address`, once one has come (they go out after the answer is sent)."""
+    deadline = time.monotonic() + 10
+    while not mail_server.for_recipient(address) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return mail_server.for_recipient(address)
 
 
 def own(page: str) -> str:
@@ -65,11 +74,7 @@ def test_a_visitor_subscribes_with_the_keyboard_alone(
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert page.locator("h1").inner_text() == "Check your inbox"
-    for _ in range(200):  # the message goes out once the answer is sent
-        if mail_server.for_recipient("grace@example.org"):
-            break
-        page.wait_for_timeout(50)
-    [message] = mail_server.for_recipient("grace@example.org")
+    [message] = arrived(mail_server, "grace@example.org")
     assert b"Grace Hopper" in message.data
     page.close()
 
@@ -199,9 +204,5 @@ def test_the_archive_page_s_form_subscribes_through_the_public_pages(
         assert page.url == f"http://127.0.0.1:{public_port}/{SLUG}/subscribe"
         assert page.locator("h1").inner_text() == "Check your inbox"
         assert violations == []
-        for _ in range(200):
-            if mail_server.for_recipient("reader@example.org"):
-                break
-            page.wait_for_timeout(50)
-        assert len(mail_server.for_recipient("reader@example.org")) == 1
+        assert len(arrived(mail_server, "reader@example.org")) == 1
         page.close()
