@@ -52,3 +52,7 @@ screenshots:
 	cp "build/test-artifacts/test_pictures_fit_load_and_stack_from_phone_to_desktop[320]/pictures-320.png" docs/screenshots/email-pictures-320.png
 	cp build/test-artifacts/test_an_editor_makes_a_lead_and_reorders_with_the_keyboard_alone/studio-editor.png docs/screenshots/studio-editor.png
 	cp "build/test-artifacts/test_axe_finds_nothing_serious_on_the_studio_pages[_pool?month=2020-11]/studio-pool.png" docs/screenshots/studio-pool.png
+	cp build/test-artifacts/test_a_visitor_subscribes_with_the_keyboard_alone/public-subscribe-375.png docs/screenshots/public-subscribe-375.png
+	cp "build/test-artifacts/test_axe_finds_nothing_serious_on_the_public_pages[preferences]/public-preferences.png" docs/screenshots/public-preferences.png
+	cp build/test-artifacts/test_a_reader_subscribes_gets_the_issue_and_leaves_in_one_click/public-unsubscribe.png docs/screenshots/public-unsubscribe.png
+	cp build/test-artifacts/test_the_archive_page_s_form_subscribes_through_the_public_pages/archive-subscribe-375.png docs/screenshots/archive-subscribe-375.png

@@ -13,7 +13,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from email.message import Message
 from pathlib import Path
-from urllib.parse import quote
 
 from newsletter.config import Config, NewsletterConfig
 from newsletter.errors import Finding, NewsletterError
@@ -94,10 +93,20 @@ def add_subscriber(pool: Pool, newsletter: str, address: str, name: str, languag
 def page_url(config: Config, newsletter: str, page: str, token: str = "") -> str:
     """The address of one of `newsletter serve`'s pages ("" when [subscriptions] url is not
     set), with a subscriber's token."""
-    base = config.subscriptions.url
-    if not base:
+    url = config.subscriptions.page_url(newsletter, page)
+    if not url:
         return ""
-    return f"{base}{quote(newsletter)}/{page}" + (f"?t={token}" if token else "")
+    return url + (f"?t={token}" if token else "")
+
+
+def languages(config: Config, newsletter: NewsletterConfig) -> list[str]:
+    """The languages a subscriber may choose: the newsletter's, then its editions'."""
+    found = [newsletter.language]
+    for slug in newsletter.editions:
+        edition = config.newsletters.get(slug)
+        if edition and edition.language not in found:
+            found.append(edition.language)
+    return found
 
 
 def ask_to_join(pool: Pool, newsletter: NewsletterConfig, who: Subscriber, source: str) -> bool:
@@ -112,11 +121,16 @@ def confirmation_token(newsletter: str, address: str, key: bytes) -> str:
     return make_confirm_token(address, newsletter, key, int(time.time()))
 
 
+def confirmation_of(newsletter: str, token: str, key: bytes, max_age: float) -> str | None:
+    """The address a valid, unexpired confirmation token names (nothing done yet), or None."""
+    return read_confirm_token(token, newsletter, key, int(time.time()), max_age)
+
+
 def confirm(
     pool: Pool, newsletter: str, token: str, key: bytes, max_age: float, where: str
 ) -> str | None:
     """The address a valid, unexpired confirmation token names, now active; else None."""
-    address = read_confirm_token(token, newsletter, key, int(time.time()), max_age)
+    address = confirmation_of(newsletter, token, key, max_age)
     if address is None or not pool.confirm_subscriber(newsletter, address, where):
         return None
     return address

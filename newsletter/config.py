@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from newsletter.errors import NewsletterError
 from newsletter.files import is_workspace_path
@@ -66,6 +66,10 @@ class SubscriptionsConfig:
     requests_per_hour: int = 20  # form posts one client address may make
     # Other sites whose pages may carry the subscribe form (the archive's, by default).
     allowed_origins: tuple[str, ...] = ()
+
+    def page_url(self, newsletter: str, page: str) -> str | None:
+        """One of the pages `newsletter serve` answers for a newsletter (None: not served)."""
+        return f"{self.url}{quote(newsletter)}/{page}" if self.url else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -379,7 +383,7 @@ class _ConfigReader:
         if subscriptions.url:  # the unsubscribe page `newsletter serve` answers at
             newsletters = {
                 slug: n if n.unsubscribe_url else
-                replace(n, unsubscribe_url=f"{subscriptions.url}{slug}/unsubscribe")
+                replace(n, unsubscribe_url=subscriptions.page_url(slug, "unsubscribe"))
                 for slug, n in newsletters.items()
             }  # fmt: skip
         return Config(

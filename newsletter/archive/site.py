@@ -19,6 +19,7 @@ from datetime import date
 from functools import partial
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from newsletter.archive.publish import MEDIA, FrozenIssue
 from newsletter.config import BrandConfig, Config
@@ -130,6 +131,7 @@ class SiteInfo:
     logo_url: str | None = None
     logo_alt: str = ""
     logo_width: int = 160
+    form_origin: str = ""  # where the subscribe forms post (`newsletter serve`), if anywhere
 
 
 def brand_css(brand: BrandConfig) -> bytes:
@@ -155,6 +157,11 @@ def public_copy(html_text: str, values: dict[str, str]) -> bytes:
     for name in MERGE_TAGS:
         html_text = html_text.replace(merge_tag(name), html.escape(values.get(name, "")))
     return html_text.encode("utf-8")
+
+
+def _origin(url: str | None) -> str:
+    parts = urlsplit(url or "")
+    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""
 
 
 def issue_url(newsletter: str, slug: str) -> str:
@@ -242,6 +249,7 @@ class SitePlan:
             logo_url,
             brand.logo_alt or brand.name or config.archive.title,
             brand.logo_width,
+            _origin(config.subscriptions.url),
         )
         self.language = config.archive.language
         self.templates = theme.digest()
@@ -284,6 +292,10 @@ class SitePlan:
             date_label=format_day(date.fromisoformat(data["published"]), language, pattern),
             items=data["items"],
         )
+
+    def subscribe_url(self, newsletter: str) -> str:
+        """Where the newsletter's subscribe form posts ("": no form)."""
+        return self.config.subscriptions.page_url(newsletter, "subscribe") or ""
 
     def absolute(self, path: str) -> str:
         return (self.site.base_url or "") + path.removesuffix("index.html")
@@ -362,6 +374,7 @@ class SitePlan:
         context = {
             "newsletter": {"slug": slug, "name": self.name_of(slug), "feed": feed},
             "years": sorted(by_year.items(), reverse=True),
+            "subscribe": self.subscribe_url(slug),
         }
         path = f"{slug}/index.html"
         self._add(
@@ -393,10 +406,12 @@ class SitePlan:
             self.name_of(newsletter),
             settings_key(self.config, newsletter),
             [self.topic_name(t) for t in topics],
+            self.subscribe_url(newsletter),
         )
 
         def make() -> dict[str, Any]:
-            return {"issue": self._issue_page(self.load(data["folder"]), before, after)}
+            return {"issue": self._issue_page(self.load(data["folder"]), before, after),
+                    "subscribe": self.subscribe_url(newsletter)}  # fmt: skip
 
         path = issue_url(newsletter, slug)
         self._add(

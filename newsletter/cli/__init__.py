@@ -57,7 +57,7 @@ COMMANDS = {
     "export": ("send",), "send": ("send",), "suppress": ("send",),
     "publish": ("archive",), "archive": ("archive",),
     "studio": ("studio",), "users": ("studio",),
-    "subscribers": ("subscribers",), "bounces": ("subscribers",),
+    "subscribers": ("subscribers",), "bounces": ("subscribers",), "serve": ("serve",),
 }  # fmt: skip
 
 

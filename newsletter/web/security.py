@@ -1,19 +1,21 @@
-"""What every studio response carries, and what every state-changing request must show.
+"""What every response of our web apps carries, and what every state-changing request must show.
 
-- Headers: a Content-Security-Policy without inline scripts (the one script is a file the app
-  serves), no framing by other sites, no MIME sniffing, no referrer outside.
-  The email preview, shown in a sandboxed frame of the studio itself, gets a policy of its own:
-  its inline styles are the email's, and it may run nothing.
+- Headers: a Content-Security-Policy without inline scripts (the studio's one script is a file
+  the app serves; the public pages run none), no framing by other sites, no MIME sniffing, no
+  referrer outside. The studio's email preview, shown in a sandboxed frame of the studio
+  itself, gets a policy of its own: its inline styles are the email's, and it may run nothing.
 - CSRF: a random token in a SameSite=Strict, HttpOnly cookie, repeated in a hidden field of
   every form (the double-submit pattern); a POST whose field does not match it, or whose
-  Origin is another site's, is refused before it reaches the edit.
+  Origin is another site's, is refused before it reaches the edit. A site we trust (the
+  archive, whose static pages carry the subscribe form) is known by its Origin alone: its
+  pages cannot carry our cookie.
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Collection, MutableMapping
 from typing import Any
 
 from starlette.requests import Request
@@ -34,6 +36,7 @@ SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 Scope = MutableMapping[str, Any]
 Call = Callable[[Request], Awaitable[Response]]
+Dispatch = Callable[[Request, Call], Awaitable[Response]]
 
 
 def csrf_token(request: Request) -> str:
@@ -44,22 +47,40 @@ def csrf_token(request: Request) -> str:
     return str(token)
 
 
-async def guard(request: Request, call_next: Call) -> Response:
-    """The studio's middleware: the headers on every answer, and no state-changing request
-    that has not been through checked_form (a route that forgets it fails closed)."""
-    response = await call_next(request)
-    unchecked = not getattr(request.state, "form_checked", False)
-    if request.method not in SAFE_METHODS and unchecked and response.status_code < 400:
-        response = PlainTextResponse("refused: an unchecked form", status_code=403)
-    return _secured(response, request)
+def guarded(policy: Callable[[Request], str]) -> Dispatch:
+    """An app's middleware: the headers on every answer (`policy` gives its CSP), and no
+    state-changing request that has not been through checked_form (a route that forgets it
+    fails closed)."""
+
+    async def guard(request: Request, call_next: Call) -> Response:
+        response = await call_next(request)
+        unchecked = not getattr(request.state, "form_checked", False)
+        if request.method not in SAFE_METHODS and unchecked and response.status_code < 400:
+            response = PlainTextResponse("refused: an unchecked form", status_code=403)
+        return _secured(response, request, policy(request))
+
+    return guard
 
 
-async def checked_form(request: Request) -> dict[str, str] | Response:
-    """A POST's fields, if it comes from a form of this studio in this browser; else the
-    refusal to send back. Every state-changing route starts with it."""
+def _studio_policy(request: Request) -> str:
+    email = request.url.path.endswith(("/email.html", "/email.txt"))
+    return EMAIL_POLICY if email else PAGE_POLICY
+
+
+guard = guarded(_studio_policy)  # the studio's
+
+
+async def checked_form(
+    request: Request, trusted_origins: Collection[str] = ()
+) -> dict[str, str] | Response:
+    """A POST's fields, if it comes from a form of this app in this browser (or from a page
+    of a site in `trusted_origins`); else the refusal to send back. Every state-changing
+    route starts with it."""
     request.state.form_checked = True
     form = {key: str(value) for key, value in (await request.form()).items()}
     origin = request.headers.get("origin")
+    if origin and origin in trusted_origins:
+        return form  # a browser sets Origin itself: no page of another site can claim it
     if origin and origin != f"{request.url.scheme}://{request.url.netloc}":
         return PlainTextResponse("refused: this request comes from another site", 403)
     cookie = request.cookies.get(CSRF_COOKIE, "")
@@ -70,12 +91,19 @@ async def checked_form(request: Request) -> dict[str, str] | Response:
     return form
 
 
-def _secured(response: Response, request: Request) -> Response:
-    email = request.url.path.endswith(("/email.html", "/email.txt"))
-    response.headers["Content-Security-Policy"] = EMAIL_POLICY if email else PAGE_POLICY
+def authorised_by_link(request: Request) -> None:
+    """Let a POST through without checked_form: for a route whose authority is a signed token
+    in its own URL, not this browser's cookie, and which other sites post to by design (RFC
+    8058's one-click unsubscribe, posted by mail providers)."""
+    request.state.form_checked = True
+
+
+def _secured(response: Response, request: Request, policy: str) -> Response:
+    response.headers["Content-Security-Policy"] = policy
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
-    response.headers["X-Frame-Options"] = "SAMEORIGIN" if email else "DENY"
+    framed = "frame-ancestors 'self'" in policy
+    response.headers["X-Frame-Options"] = "SAMEORIGIN" if framed else "DENY"
     response.headers.setdefault("Cache-Control", "no-store")
     new = getattr(request.state, "new_csrf", None)
     if new:

@@ -4,7 +4,7 @@ A session is a cookie naming the user and when it ends, signed with HMAC-SHA256 
 kept in the workspace (`.newsletter/studio.key`, made on first use, readable by its owner
 only); nothing is stored server-side, and removing a user ends their sessions at the next
 request (the user is looked up each time). Failed sign-ins are counted per address: after
-five in five minutes, that address waits.
+five in five minutes, that address waits (the public pages count form posts the same way).
 """
 
 from __future__ import annotations
@@ -64,21 +64,40 @@ def _signature(key: bytes, body: str) -> str:
 
 
 class Attempts:
-    """Failed sign-ins per client address, within a sliding window."""
+    """Requests per client address within a sliding window: the studio's failed sign-ins
+    (five in five minutes), the public pages' form posts (so many an hour)."""
 
-    def __init__(self) -> None:
-        self._failed: dict[str, deque[float]] = defaultdict(deque)
+    def __init__(self, limit: int = ATTEMPTS, window: float = WINDOW) -> None:
+        self.limit, self.window = limit, window
+        self._counted: dict[str, deque[float]] = defaultdict(deque)
         self._lock = threading.Lock()
 
     def wait(self, client: str, now: float | None = None) -> float:
         """Seconds before `client` may try again (0: now)."""
-        moment = now if now is not None else time.monotonic()
         with self._lock:
-            failed = self._failed[client]
-            while failed and failed[0] <= moment - WINDOW:
-                failed.popleft()
-            return failed[0] + WINDOW - moment if len(failed) >= ATTEMPTS else 0.0
+            return self._wait(client, now if now is not None else time.monotonic())
 
     def failed(self, client: str, now: float | None = None) -> None:
         with self._lock:
-            self._failed[client].append(now if now is not None else time.monotonic())
+            self._counted[client].append(now if now is not None else time.monotonic())
+
+    def take(self, client: str, now: float | None = None) -> float:
+        """Count one request of `client` if it may make one now (0); else the seconds it
+        must wait, and nothing counted."""
+        moment = now if now is not None else time.monotonic()
+        with self._lock:  # one lock for both: two requests at once cannot both take the last
+            wait = self._wait(client, moment)
+            if not wait:
+                self._counted[client].append(moment)
+            return wait
+
+    def _wait(self, client: str, moment: float) -> float:
+        counted = self._counted.get(client)
+        if counted is None:
+            return 0.0
+        while counted and counted[0] <= moment - self.window:
+            counted.popleft()
+        if not counted:  # forgotten, so that clients long gone do not pile up
+            del self._counted[client]
+            return 0.0
+        return counted[0] + self.window - moment if len(counted) >= self.limit else 0.0

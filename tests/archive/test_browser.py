@@ -21,7 +21,7 @@ from tests.conftest import ROOT
 AXE = ROOT / "build" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 
 
-def serve(site: Path) -> Iterator[str]:
+def serve(site: Path, port: int = 0) -> Iterator[str]:
     ready = threading.Event()
     servers: list[Any] = []
 
@@ -29,8 +29,8 @@ def serve(site: Path) -> Iterator[str]:
         servers.append(server)
         ready.set()
 
-    thread = threading.Thread(target=serve_archive, args=(site, 0), kwargs={"on_ready": on_ready},
-                              daemon=True)  # fmt: skip
+    thread = threading.Thread(target=serve_archive, args=(site, port),
+                              kwargs={"on_ready": on_ready}, daemon=True)  # fmt: skip
     thread.start()
     assert ready.wait(10)
     yield f"http://127.0.0.1:{servers[0].server_address[1]}/"

@@ -257,3 +257,25 @@ def test_the_archives_copy_of_the_email_has_no_merge_tags(config: Config, tmp_pa
     files = [path for path in site.rglob("*") if path.is_file()]
     assert len(files) > 10
     assert [path.relative_to(site) for path in files if b"%%" in path.read_bytes()] == []
+
+
+@pytest.mark.usefixtures("published")
+def test_with_public_pages_the_newsletter_and_issue_pages_carry_a_subscribe_form(
+    config: Config, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    from newsletter.config import SubscriptionsConfig
+
+    build_archive(config, tmp_path / "without")
+    assert not any("form-action 'self' " in p.read_text() or 'class="subscribe"' in p.read_text()
+                   for p in html_pages(tmp_path / "without"))  # fmt: skip
+    served = replace(config, subscriptions=SubscriptionsConfig(url="https://join.example.org/n/"))
+    build_archive(served, tmp_path / "with")
+    for path in ("ilo-coop-enews/index.html", "ilo-coop-enews/2020-11/index.html"):
+        text = (tmp_path / "with" / path).read_text()
+        assert '<form class="subscribe" method="post" ' \
+               'action="https://join.example.org/n/ilo-coop-enews/subscribe">' in text  # fmt: skip
+        assert "form-action 'self' https://join.example.org\">" in text  # the policy lets it post
+        assert 'name="website" tabindex="-1" autocomplete="off"' in text
+    assert 'class="subscribe"' not in (tmp_path / "with" / "index.html").read_text()

@@ -1,0 +1,303 @@
+"""`newsletter serve`: each newsletter's public pages, where people subscribe, confirm, leave
+and choose what they get. An ASGI app of its own, apart from the studio (which is internal):
+`newsletter serve` runs it under uvicorn, and any ASGI server can, with
+`uvicorn --factory newsletter.web.public:app_from_environment`.
+
+What the pages do is audience's (newsletter/audience.py); here are the requests. Links carry
+an opaque, signed token (newsletter/tokens.py), never an address. No answer tells whether an
+address is on a list: the subscribe form says the same to everyone, at once, and its work is
+done afterwards (web/joining.py). Every form post counts against its client address's hourly
+allowance, but for an unsubscribe, which is never refused.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from starlette.applications import Starlette
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from newsletter import audience
+from newsletter.config import SIGNING_KEY_ENV, Config, NewsletterConfig
+from newsletter.errors import NewsletterError
+from newsletter.headers import HeaderKind, header_problem
+from newsletter.model import Subscriber
+from newsletter.render.theme import DEFAULT_THEME
+from newsletter.web.joining import Joining, JoinRequest, join_and_confirm
+from newsletter.web.security import CSRF_FIELD, Call, authorised_by_link, checked_form, csrf_token
+from newsletter.web.security import guarded as guarded_by
+from newsletter.web.sessions import Attempts
+from newsletter.workspace import Workspace
+
+TEMPLATES = DEFAULT_THEME.parent / "public"
+POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+HONEYPOT = "website"  # a field people never see; robots fill it
+HOUR = 3600.0
+SENT = (
+    "Check your inbox: unless this address is on the list already, a message with a link to "
+    "confirm is on its way to it.",
+    "Nothing is sent to it until the link is followed.",
+)
+INVALID = ("This link is not valid or has expired.",)
+
+
+def required_key(config: Config) -> bytes:
+    """The secret that signs the pages' links, once it is sure the pages can be served and
+    send their emails; else a NewsletterError saying what is missing."""
+    from newsletter.export.sending import smtp_password
+
+    if not config.subscriptions.url:
+        raise NewsletterError(
+            "[subscriptions] url is not set: say where the public pages are served, such as "
+            '"https://example.org/newsletters/"'
+        )
+    secret = os.environ.get(SIGNING_KEY_ENV)
+    if not secret:
+        raise NewsletterError(
+            f"set ${SIGNING_KEY_ENV}: the secret `newsletter send` signs unsubscribe links with"
+        )
+    smtp_password(config.smtp)  # the confirmation emails' server: its password is set
+    return secret.encode()
+
+
+def page_templates() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=jinja2.select_autoescape(("html.j2",), default_for_string=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def app_from_environment() -> Starlette:
+    """The app of the workspace $NEWSLETTER_CONFIG names (else the newsletter.toml of the
+    working folder or above): for `uvicorn --factory` and other ASGI servers."""
+    given = os.environ.get("NEWSLETTER_CONFIG")
+    return make_public_app(Workspace(Path(given) if given else None))
+
+
+def make_public_app(workspace: Workspace) -> Starlette:
+    """The public pages of every newsletter of `workspace`, at /<newsletter>/<page>."""
+    config = workspace.config
+    key = required_key(config)
+    max_age = config.subscriptions.confirm_hours * HOUR
+    pages = page_templates()
+    joining = Joining(partial(join_and_confirm, workspace, key, pages))
+    allowance = Attempts(config.subscriptions.requests_per_hour, HOUR)
+    trusted = config.subscriptions.allowed_origins
+
+    def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+        context.setdefault("newsletter", None)
+        path = request.url.path.removeprefix(request.scope.get("root_path", ""))
+        context.update(csrf=partial(csrf_token, request), csrf_field=CSRF_FIELD,
+                       root="../" * (path.count("/") - 1))  # fmt: skip
+        return HTMLResponse(pages.get_template(name).render(context), status_code=status)
+
+    def message(request: Request, title: str, paragraphs: tuple[str, ...], status: int = 200,
+                newsletter: NewsletterConfig | None = None,
+                link: tuple[str, str] | None = None) -> HTMLResponse:  # fmt: skip
+        return page(request, "message.html.j2", status, title=title, paragraphs=paragraphs,
+                    newsletter=newsletter, link=link)  # fmt: skip
+
+    def missing(request: Request, _error: Exception | None = None) -> Response:
+        return message(request, "Not found", ("There is no such page here.",), 404)
+
+    def invalid(request: Request, newsletter: NewsletterConfig) -> Response:
+        """The one answer to any bad token: forged, altered, expired, another newsletter's."""
+        return message(request, "Link not valid", INVALID, 400, newsletter)
+
+    def newsletter_of(request: Request) -> NewsletterConfig | None:
+        return config.newsletters.get(request.path_params["newsletter"])
+
+    def token_of(request: Request) -> str:
+        return request.query_params.get("t", "")
+
+    async def throttle(request: Request, call_next: Call) -> Response:
+        """Each client address makes so many form posts an hour; an unsubscribe is never
+        refused (mail providers post them from few addresses)."""
+        if request.method == "POST" and not request.url.path.endswith("/unsubscribe"):
+            wait = allowance.take(request.client.host if request.client else "?")
+            if wait:
+                answer = message(request, "Too many requests", (
+                    "This address has sent too many forms in the last hour. Please try again "
+                    f"in {int(wait // 60) + 1} minutes.",), 429)  # fmt: skip
+                answer.headers["Retry-After"] = str(int(wait) + 1)
+                return answer
+        return await call_next(request)
+
+    def subscribe_form(
+        request: Request, newsletter: NewsletterConfig, values: dict[str, str] | None = None,
+        error: str = "", status: int = 200,
+    ) -> Response:  # fmt: skip
+        shown = {"email": "", "name": "", "language": newsletter.language, **(values or {})}
+        return page(request, "subscribe.html.j2", status, title=f"Subscribe to {newsletter.name}",
+                    newsletter=newsletter, values=shown, error=error, honeypot=HONEYPOT,
+                    languages=audience.languages(config, newsletter))  # fmt: skip
+
+    def subscribe_page(request: Request) -> Response:
+        newsletter = newsletter_of(request)
+        return subscribe_form(request, newsletter) if newsletter else missing(request)
+
+    async def subscribe(request: Request) -> Response:
+        newsletter = newsletter_of(request)
+        if newsletter is None:
+            return missing(request)
+        form = await checked_form(request, trusted)
+        if isinstance(form, Response):
+            return form
+        sent = message(request, "Check your inbox", SENT, 200, newsletter)
+        if form.get(HONEYPOT):
+            return sent  # the same answer as anyone's, and nothing done
+        who = _visitor(form, audience.languages(config, newsletter))
+        if isinstance(who, str):
+            return subscribe_form(request, newsletter, form, who, 400)
+        origin = request.headers.get("origin", "")
+        source = f"the subscribe form on {origin}" if origin in trusted else "the subscribe form"
+        # Queued once the answer is sent, not before: its work cannot slow this answer down.
+        sent.background = BackgroundTask(joining.ask, JoinRequest(newsletter.slug, who, source))
+        return sent
+
+    def confirm_page(request: Request) -> Response:
+        newsletter = newsletter_of(request)
+        if newsletter is None:
+            return missing(request)
+        token = token_of(request)
+        if audience.confirmation_of(newsletter.slug, token, key, max_age) is None:
+            return invalid(request, newsletter)
+        return page(request, "confirm.html.j2", title="Confirm your subscription",
+                    newsletter=newsletter, token=token)  # fmt: skip
+
+    async def confirm(request: Request) -> Response:
+        newsletter = newsletter_of(request)
+        if newsletter is None:
+            return missing(request)
+        form = await checked_form(request)
+        if isinstance(form, Response):
+            return form
+        address = await run_in_threadpool(audience.confirm, workspace.pool, newsletter.slug,
+                                          token_of(request), key, max_age,
+                                          "the confirmation link")  # fmt: skip
+        if address is None:
+            return invalid(request, newsletter)
+        own = audience.own_token(newsletter.slug, address, key)
+        return message(request, "You're subscribed", (
+            f"Thank you: the next issue of {newsletter.name} will reach you.",), 200, newsletter,
+            ("Your preferences", f"preferences?t={own}"))  # fmt: skip
+
+    def unsubscribe_page(request: Request) -> Response:
+        newsletter = newsletter_of(request)
+        if newsletter is None:
+            return missing(request)
+        token = token_of(request)
+        if audience.subscriber_of(newsletter.slug, token, key) is None:
+            return invalid(request, newsletter)
+        return page(request, "unsubscribe.html.j2", title="Unsubscribe", newsletter=newsletter,
+                    token=token)  # fmt: skip
+
+    async def unsubscribe(request: Request) -> Response:
+        """RFC 8058's one click: a POST whose body says `List-Unsubscribe=One-Click`, from the
+        mail provider's button or the page's own, unsubscribes at once. The token in the URL
+        is the authority; mail providers post it from their own sites: no CSRF check."""
+        authorised_by_link(request)
+        newsletter = newsletter_of(request)
+        if newsletter is None:
+            return missing(request)
+        form = await request.form()
+        if form.get("List-Unsubscribe") != "One-Click":
+            return invalid(request, newsletter)
+        done = await run_in_threadpool(audience.unsubscribe, workspace.pool, newsletter.slug,
+                                       token_of(request), key, "one click")  # fmt: skip
+        if not done:
+            return invalid(request, newsletter)
+        return message(request, "You're unsubscribed", (
+            f"You will receive no more issues of {newsletter.name}.",), 200, newsletter,
+            ("Subscribe again", "subscribe"))  # fmt: skip
+
+    def preferences_page(request: Request, notice: str = "") -> Response:
+        newsletter = newsletter_of(request)
+        if newsletter is None:
+            return missing(request)
+        token = token_of(request)
+        address = audience.subscriber_of(newsletter.slug, token, key)
+        if address is None:
+            return invalid(request, newsletter)
+        record = audience.record_of(workspace.pool, newsletter.slug, address)
+        return page(request, "preferences.html.j2", title="Your subscription",
+                    newsletter=newsletter, record=record, token=token, notice=notice,
+                    languages=audience.languages(config, newsletter))  # fmt: skip
+
+    async def preferences(request: Request) -> Response:
+        newsletter = newsletter_of(request)
+        if newsletter is None:
+            return missing(request)
+        form = await checked_form(request)
+        if isinstance(form, Response):
+            return form
+        address = audience.subscriber_of(newsletter.slug, token_of(request), key)
+        if address is None:
+            return invalid(request, newsletter)
+        chosen = form.get("language")
+        language = chosen if chosen in audience.languages(config, newsletter) else None
+        await run_in_threadpool(audience.set_preferences, workspace.pool, newsletter, address,
+                                language=language, paused=form.get("paused") == "1")  # fmt: skip
+        return await run_in_threadpool(preferences_page, request, "Saved.")
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        joining.start()
+        try:
+            yield {}
+        finally:
+            await run_in_threadpool(joining.stop)
+
+    routes = [
+        Route("/{newsletter}/subscribe", subscribe_page),
+        Route("/{newsletter}/subscribe", subscribe, methods=["POST"]),
+        Route("/{newsletter}/confirm", confirm_page),
+        Route("/{newsletter}/confirm", confirm, methods=["POST"]),
+        Route("/{newsletter}/unsubscribe", unsubscribe_page),
+        Route("/{newsletter}/unsubscribe", unsubscribe, methods=["POST"]),
+        Route("/{newsletter}/preferences", preferences_page),
+        Route("/{newsletter}/preferences", preferences, methods=["POST"]),
+        Mount("/static", StaticFiles(directory=str(TEMPLATES / "static")), name="static"),
+    ]
+    middleware = [Middleware(BaseHTTPMiddleware, dispatch=guarded_by(lambda _: POLICY)),
+                  Middleware(BaseHTTPMiddleware, dispatch=throttle)]  # fmt: skip
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
+                    exception_handlers={404: missing})  # fmt: skip
+    app.state.joining = joining  # tests wait for its work
+    return app
+
+
+def _visitor(form: dict[str, str], languages: list[str]) -> Subscriber | str:
+    """Who the form names, or what to correct (the same for any address of the right form)."""
+    from email_validator import EmailNotValidError
+
+    from newsletter.export.subscribers import checked_address
+
+    try:
+        address, ascii_address = checked_address(form.get("email", "").strip())
+    except EmailNotValidError:
+        return "Enter a valid email address, such as name@example.org."
+    name = form.get("name", "").strip()
+    if header_problem(name, HeaderKind.NAME):
+        return "Enter your name on one line, without special characters (or leave it empty)."
+    chosen = form.get("language", "")
+    return Subscriber(address, name, ascii_address, chosen if chosen in languages else "")
