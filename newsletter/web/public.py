@@ -37,7 +37,14 @@ from newsletter.headers import HeaderKind, header_problem
 from newsletter.model import Subscriber
 from newsletter.render.theme import DEFAULT_THEME
 from newsletter.web.joining import Joining, JoinRequest, join_and_confirm
-from newsletter.web.security import CSRF_FIELD, Call, authorised_by_link, checked_form, csrf_token
+from newsletter.web.security import (
+    CSRF_FIELD,
+    Call,
+    LimitedBody,
+    authorised_by_link,
+    checked_form,
+    csrf_token,
+)
 from newsletter.web.security import guarded as guarded_by
 from newsletter.web.sessions import Attempts
 from newsletter.workspace import Workspace
@@ -47,6 +54,7 @@ POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
 )
+MAX_BODY = 16 * 1024  # bytes of a form post: the largest of ours is well under 1 KB
 HONEYPOT = "website"  # a field people never see; robots fill it
 HOUR = 3600.0
 SENT = (
@@ -278,7 +286,8 @@ def make_public_app(workspace: Workspace) -> Starlette:
         Route("/{newsletter}/preferences", preferences, methods=["POST"]),
         Mount("/static", StaticFiles(directory=str(TEMPLATES / "static")), name="static"),
     ]
-    middleware = [Middleware(BaseHTTPMiddleware, dispatch=guarded_by(lambda _: POLICY)),
+    middleware = [Middleware(LimitedBody, limit=MAX_BODY),
+                  Middleware(BaseHTTPMiddleware, dispatch=guarded_by(lambda _: POLICY)),
                   Middleware(BaseHTTPMiddleware, dispatch=throttle)]  # fmt: skip
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
                     exception_handlers={404: missing})  # fmt: skip

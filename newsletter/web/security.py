@@ -110,3 +110,39 @@ def _secured(response: Response, request: Request, policy: str) -> Response:
         response.set_cookie(CSRF_COOKIE, new, httponly=True, samesite="strict",
                             secure=request.url.scheme == "https")  # fmt: skip
     return response
+
+
+class LimitedBody:
+    """ASGI middleware: a request body over `limit` bytes gets 413 before any route sees it
+    (Starlette reads a form whole; the public pages are open to anyone). The body is read
+    here first, counted as it comes (a chunked one has no length to trust), then handed on."""
+
+    def __init__(self, app: Any, limit: int):
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", ())).get(b"content-length", b"0")
+        body, more = b"", int(declared) <= self.limit if declared.isdigit() else False
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            body += message.get("body", b"")
+            more = message.get("more_body", False) and len(body) <= self.limit
+        if len(body) > self.limit or not declared.isdigit() or int(declared) > self.limit:
+            await PlainTextResponse("refused: the request is too large", 413)(scope, receive, send)
+            return
+        given = False
+
+        async def replay() -> Any:
+            nonlocal given
+            if given:
+                return await receive()
+            given = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)

@@ -77,8 +77,10 @@ def site(public_workspace: Path, public_port: int) -> Iterator[Site]:
 
 
 def received(mail_server: MailServer, address: str) -> list[EmailMessage]:
-    return [message_from_bytes(m.data, policy=policy.default)  # type: ignore[misc]
-            for m in mail_server.for_recipient(address)]  # fmt: skip
+    return [
+        message_from_bytes(m.data, policy=policy.default)  # type: ignore[misc]
+        for m in mail_server.for_recipient(address)
+    ]
 
 
 def confirm_link(message: EmailMessage) -> str:
@@ -177,8 +179,9 @@ def test_an_expired_or_wrong_kind_of_token_confirms_no_one(site: Site) -> None:
         assert answer.status_code == 400
         assert INVALID in answer.text
     confirming = audience.confirmation_token(SLUG, "bob@example.org", KEY)
-    assert site.client.post(f"/{SLUG}/unsubscribe?t={confirming}", data=ONE_CLICK).status_code \
-        == 400  # fmt: skip
+    assert (
+        site.client.post(f"/{SLUG}/unsubscribe?t={confirming}", data=ONE_CLICK).status_code == 400
+    )
     assert site.status("bob@example.org") == PENDING
 
 
@@ -195,9 +198,13 @@ def test_the_subscribe_answer_is_byte_for_byte_the_same_whoever_the_address_is(
     site.add("left@example.org", UNSUBSCRIBED)
     answers = [
         site.subscribe(address)
-        for address in ("new@example.org", "active@example.org", "pending@example.org",
-                        "left@example.org")
-    ]  # fmt: skip
+        for address in (
+            "new@example.org",
+            "active@example.org",
+            "pending@example.org",
+            "left@example.org",
+        )
+    ]
     answers.append(site.subscribe("robot@example.org", **{"website": "http://spam.example"}))
     assert len({_comparable(a) for a in answers}) == 1
     assert answers[0].status_code == 200
@@ -280,12 +287,18 @@ def test_a_form_post_without_our_token_or_from_another_site_is_refused(
     refused = [
         site.client.post(f"/{SLUG}/subscribe", data=form),
         site.client.post(f"/{SLUG}/subscribe", data={**form, "csrf": "stale"}),
-        site.client.post(f"/{SLUG}/subscribe", data={**form, "csrf": csrf},
-                         headers={"Origin": "https://attacker.example"}),
+        site.client.post(
+            f"/{SLUG}/subscribe",
+            data={**form, "csrf": csrf},
+            headers={"Origin": "https://attacker.example"},
+        ),
         site.client.post(f"/{SLUG}/preferences?t={token}", data={"paused": "1"}),
-        site.client.post(f"/{SLUG}/preferences?t={token}", data={"paused": "1", "csrf": csrf},
-                         headers={"Origin": "https://attacker.example"}),
-    ]  # fmt: skip
+        site.client.post(
+            f"/{SLUG}/preferences?t={token}",
+            data={"paused": "1", "csrf": csrf},
+            headers={"Origin": "https://attacker.example"},
+        ),
+    ]
     assert [a.status_code for a in refused] == [403] * 5
     site.settle()
     assert site.status("eve@example.org") is None
@@ -337,8 +350,11 @@ def test_one_click_unsubscribes_at_once_and_a_get_changes_nothing(site: Site) ->
     assert site.status("ada@example.org") == ACTIVE
     # As a mail provider posts it: no cookie, another site's Origin, multipart or urlencoded.
     site.client.cookies.clear()
-    left = site.client.post(f"/{SLUG}/unsubscribe?t={token}", files={"List-Unsubscribe": (
-        None, "One-Click")}, headers={"Origin": "https://mail.example.com"})  # fmt: skip
+    left = site.client.post(
+        f"/{SLUG}/unsubscribe?t={token}",
+        files={"List-Unsubscribe": (None, "One-Click")},
+        headers={"Origin": "https://mail.example.com"},
+    )
     assert left.status_code == 200
     assert "You&#39;re unsubscribed" in left.text
     assert site.status("ada@example.org") == UNSUBSCRIBED
@@ -408,9 +424,14 @@ def test_preferences_pause_resume_and_choose_the_language_edition(
     text = toml.read_text("utf-8").replace(
         'title_pattern = "{name} - {month} issue"\nlanguage = "en"\n',
         'title_pattern = "{name} - {month} issue"\nlanguage = "en"\n'
-        'editions = ["ilo-coop-enews-fr"]\n', 1)  # fmt: skip
-    toml.write_text(text + '\n[newsletters.ilo-coop-enews-fr]\nname = "ILO COOP eNews (FR)"\n'
-                    'topics = ["cooperatives"]\nlanguage = "fr"\n', "utf-8")  # fmt: skip
+        'editions = ["ilo-coop-enews-fr"]\n',
+        1,
+    )
+    toml.write_text(
+        text + '\n[newsletters.ilo-coop-enews-fr]\nname = "ILO COOP eNews (FR)"\n'
+        'topics = ["cooperatives"]\nlanguage = "fr"\n',
+        "utf-8",
+    )
     address = f"http://127.0.0.1:{public_port}"
     with Workspace(toml) as opened, TestClient(make_public_app(opened), base_url=address) as client:
         site = Site(opened, client)
@@ -420,8 +441,9 @@ def test_preferences_pause_resume_and_choose_the_language_edition(
         assert '<option value="fr">fr</option>' in page.text
         assert "Hello Ada." in page.text
         csrf = {"csrf": str(client.cookies.get("newsletter_csrf"))}
-        paused = client.post(f"/{SLUG}/preferences?t={token}",
-                                 data={**csrf, "paused": "1", "language": "fr"})  # fmt: skip
+        paused = client.post(
+            f"/{SLUG}/preferences?t={token}", data={**csrf, "paused": "1", "language": "fr"}
+        )
         assert paused.status_code == 200
         assert "Your subscription is paused" in paused.text
         record = audience.record_of(opened.pool, SLUG, "ada@example.org")
@@ -447,8 +469,14 @@ def test_unknown_newsletters_and_pages_get_the_not_found_page(site: Site) -> Non
 
 def test_every_answer_forbids_scripts_inline_styles_and_framing(site: Site) -> None:
     token = audience.own_token(SLUG, "ada@example.org", KEY)
-    for path in ("subscribe", f"unsubscribe?t={token}", f"preferences?t={token}", "confirm?t=x",
-                 "../static/public.css", "../nothing"):  # fmt: skip
+    for path in (
+        "subscribe",
+        f"unsubscribe?t={token}",
+        f"preferences?t={token}",
+        "confirm?t=x",
+        "../static/public.css",
+        "../nothing",
+    ):
         answer = site.client.get(f"/{SLUG}/{path}")
         policy_header = answer.headers["Content-Security-Policy"]
         assert "default-src 'none'" in policy_header
@@ -486,3 +514,30 @@ def test_any_asgi_server_finds_the_workspace_through_the_environment(
     monkeypatch.setenv("NEWSLETTER_CONFIG", str(public_workspace / "newsletter.toml"))
     with TestClient(app_from_environment()) as client:
         assert "Subscribe to ILO COOP eNews" in client.get(f"/{SLUG}/subscribe").text
+
+
+def test_a_form_post_larger_than_any_form_of_ours_is_refused_unread(site: Site) -> None:
+    token = site.csrf()
+    padding = "x" * (20 * 1024)  # a name this long would be taken (and cut) if it got in
+    declared = site.client.post(
+        f"/{SLUG}/subscribe",
+        data={"csrf": token, "email": "a@example.org", "name": "A", "note": padding},
+    )
+    assert declared.status_code == 413
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it comes
+        yield f"csrf={token}&email=b%40example.org&name=B&note=".encode()
+        for _ in range(20):
+            yield b"y" * 1024
+
+    streamed = site.client.post(
+        f"/{SLUG}/subscribe",
+        content=chunks(),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert streamed.status_code == 413
+    small = site.subscribe("c@example.org", "C", note="z" * 1024)  # the same, under the limit
+    assert small.status_code == 200
+    site.settle()
+    assert (site.status("a@example.org"), site.status("b@example.org")) == (None, None)
+    assert site.status("c@example.org") == PENDING
