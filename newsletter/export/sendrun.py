@@ -171,15 +171,36 @@ class Sender:
     # Each connection's side
 
     def work(self, transport: SmtpTransport) -> None:
+        """One connection's loop: a message at a time, each outcome committed before the
+        next message goes out; meanwhile the next envelope may already be on its way."""
+        ahead: list[tuple[LedgerEntry, Outgoing]] = []  # the next row, and its message
+
+        def fetch() -> None:
+            """While the server reads a message: take the next row and make its message."""
+            if not ahead:
+                with contextlib.suppress(queue.Empty):
+                    entry = self.feed.get_nowait()
+                    ahead.append((entry, self.prepare(entry)))
+
+        def open_next() -> None:
+            """Before an outcome is committed: the next envelope on its way meanwhile."""
+            fetch()
+            if ahead and not isinstance(ahead[0][1].data, PermanentFailure):
+                transport.open(ahead[0][1].sender, ahead[0][1].address)
+
         try:
             while not self.stopping.is_set():
-                try:
-                    entry = self.feed.get(timeout=0.05)
-                except queue.Empty:
-                    if self.claimed_all.is_set() and self.feed.empty():
-                        return
-                    continue
-                self.send(entry, transport)
+                if ahead:
+                    entry, outgoing = ahead.pop()
+                else:
+                    try:
+                        entry = self.feed.get(timeout=0.05)
+                    except queue.Empty:
+                        if self.claimed_all.is_set() and self.feed.empty():
+                            return
+                        continue
+                    outgoing = self.prepare(entry)
+                self.send(entry, outgoing, transport, fetch, open_next)
         except SendStopped:
             pass  # the reason is in the report; the others stop after their message
         except BaseException as error:  # handed to the claimer's thread, which raises it
@@ -187,24 +208,25 @@ class Sender:
                 self.errors.append(error)
             self.stopping.set()
         finally:
-            transport.close()
+            transport.close()  # a row left ahead stays claimed until the run ends
 
-    def send(self, entry: LedgerEntry, transport: SmtpTransport) -> None:
-        outgoing = self.prepare(entry)
+    def send(self, entry: LedgerEntry, outgoing: Outgoing, transport: SmtpTransport,
+             fetch: Callable[[], None], open_next: Callable[[], None]) -> None:  # fmt: skip
         if isinstance(outgoing.data, PermanentFailure):
             self.record(entry, FAILED, entry.attempts, None, outgoing.data.reply)
             with self.lock:
                 self.report.failed.append((outgoing.shown, outgoing.data.reply))
         else:
             self.pacer.wait()
-            self.deliver(entry, outgoing, outgoing.data, transport)
+            self.deliver(entry, outgoing, outgoing.data, transport, fetch, open_next)
         with self.lock:
             self.handled += 1
             if self.on_progress:
                 self.on_progress(self.handled, self.report.total)
 
     def deliver(self, entry: LedgerEntry, outgoing: Outgoing, data: bytes,
-                transport: SmtpTransport) -> None:  # fmt: skip
+                transport: SmtpTransport, fetch: Callable[[], None],
+                open_next: Callable[[], None]) -> None:  # fmt: skip
         """One recipient: retried on temporary failures, the run stopped on server ones."""
         server_failures = 0
         attempt = 0
@@ -212,7 +234,7 @@ class Sender:
             self.keep_lease()
             attempt += 1
             try:
-                code, reply = transport.send(outgoing.sender, outgoing.address, data)
+                code, reply = transport.send(outgoing.sender, outgoing.address, data, fetch)
             except ServerFailure as failure:
                 server_failures += 1
                 if failure.fatal or server_failures >= self.max_attempts:
@@ -223,6 +245,7 @@ class Sender:
                     return  # another connection stopped the run: the row stays to send
                 continue
             except PermanentFailure as failure:
+                open_next()
                 self.record(entry, FAILED, entry.attempts + attempt, failure.code, failure.reply)
                 self.refused(outgoing, failure, self.report.failed)
                 return
@@ -231,9 +254,11 @@ class Sender:
                     if self.pause(self.retry_delay * 2 ** (attempt - 1)):
                         return
                     continue
+                open_next()
                 self.record(entry, DEFERRED, entry.attempts + attempt, failure.code, failure.reply)
                 self.refused(outgoing, failure, self.report.deferred)
                 return
+            open_next()
             self.record(entry, SENT, entry.attempts + attempt, code, reply)
             with self.lock:
                 self.report.sent += 1

@@ -11,6 +11,7 @@ import contextlib
 import os
 import smtplib
 import ssl
+from collections.abc import Callable
 
 from newsletter.config import SmtpConfig
 from newsletter.errors import NewsletterError
@@ -66,6 +67,13 @@ def dot_stuffed(data: bytes) -> bytes:
     return stuffed + b".\r\n"
 
 
+def _envelope(sender: str, recipient: str, utf8: bool) -> bytes:
+    """MAIL FROM, RCPT TO and DATA in one piece (RFC 2920: DATA ends a group)."""
+    option = " SMTPUTF8" if utf8 else ""
+    commands = f"MAIL FROM:{_path(sender)}{option}\r\nRCPT TO:{_path(recipient)}\r\nDATA\r\n"
+    return commands.encode("utf-8" if utf8 else "ascii")
+
+
 def _path(address: str) -> str:
     """`<address>` for MAIL FROM and RCPT TO, as smtplib's own commands write it."""
     if "\r" in address or "\n" in address:
@@ -81,6 +89,7 @@ class SmtpTransport:
         self.password = password
         self.connection: smtplib.SMTP | None = None
         self.in_data = False  # the server takes what we write as the message: no QUIT then
+        self.opened: tuple[str, str] | None = None  # an envelope written, its replies unread
 
     def copy(self) -> SmtpTransport:
         """Another connection to the same server, with the same login."""
@@ -127,11 +136,34 @@ class SmtpTransport:
             raise ServerFailure(f"cannot reach {where}: {_describe(error)}") from None
         self.connection = connection
         self.in_data = False
+        self.opened = None
         return connection
 
-    def send(self, sender: str, recipient: str, data: bytes) -> tuple[int, str]:
+    def open(self, sender: str, recipient: str) -> None:
+        """Write the envelope of the next message ahead, when the server offers PIPELINING:
+        `send` to the same recipient then reads its replies. Nothing is delivered before the
+        message itself goes out, so the outcome of the message before can be committed in
+        the meantime. Whatever fails here is left for `send` to meet and judge."""
+        connection = self.connection
+        if connection is None or self.opened or self.in_data:
+            return
+        utf8 = not recipient.isascii() or not sender.isascii()
+        if not connection.has_extn("pipelining") or (utf8 and not connection.has_extn("smtputf8")):
+            return
+        try:
+            connection.send(_envelope(sender, recipient, utf8))
+        except (OSError, smtplib.SMTPException, DeliveryFailure):
+            self.close()
+            return
+        self.opened = (sender, recipient)
+
+    def send(self, sender: str, recipient: str, data: bytes,
+             meanwhile: Callable[[], object] | None = None) -> tuple[int, str]:  # fmt: skip
         """Deliver one message: the server's (code, reply) when it accepts it; a
-        DeliveryFailure for this recipient, or a ServerFailure."""
+        DeliveryFailure for this recipient, or a ServerFailure. `meanwhile` is called while
+        the server reads the message, before its answer is read."""
+        if self.opened not in (None, (sender, recipient)):
+            self.close()  # ahead for another message: start again on a new connection
         connection = self.connect()
         utf8 = not recipient.isascii() or not sender.isascii()
         if utf8 and not connection.has_extn("smtputf8"):
@@ -142,8 +174,10 @@ class SmtpTransport:
                                          "offer SMTPUTF8, which it needs")  # fmt: skip
         try:
             if connection.has_extn("pipelining"):
-                return self._pipelined(connection, sender, recipient, utf8, data)
-            return self._one_by_one(connection, sender, recipient, utf8, data)
+                self._pipelined(connection, sender, recipient, utf8)
+            else:
+                self._one_by_one(connection, sender, recipient, utf8)
+            return self._content(connection, data, meanwhile)
         except smtplib.SMTPResponseException as error:
             failure: DeliveryFailure | ServerFailure = _recipient_failure(
                 error.smtp_code, error.smtp_error
@@ -154,14 +188,14 @@ class SmtpTransport:
             failure = raised
         finally:
             connection.command_encoding = "ascii"  # smtplib leaves it at utf-8 after SMTPUTF8
-        if isinstance(failure, ServerFailure) or self.in_data:
+        if isinstance(failure, ServerFailure) or self.in_data or self.opened:
             self.close()  # the next attempt starts on a new connection
         else:
             self._reset()
         raise failure
 
-    def _one_by_one(self, connection: smtplib.SMTP, sender: str, recipient: str, utf8: bool,
-                    data: bytes) -> tuple[int, str]:  # fmt: skip
+    def _one_by_one(self, connection: smtplib.SMTP, sender: str, recipient: str,
+                    utf8: bool) -> None:  # fmt: skip
         code, reply = connection.mail(sender, ["SMTPUTF8"] if utf8 else [])
         if code != 250:
             raise ServerFailure(f"the server refused the sender: {code} {_reply_text(reply)}")
@@ -171,34 +205,36 @@ class SmtpTransport:
         code, reply = connection.docmd("DATA")
         if code != 354:
             raise _recipient_failure(code, reply)
-        return self._content(connection, data)
 
-    def _pipelined(self, connection: smtplib.SMTP, sender: str, recipient: str, utf8: bool,
-                   data: bytes) -> tuple[int, str]:  # fmt: skip
-        """MAIL, RCPT and DATA in one write (RFC 2920: DATA ends the group), then their
-        replies in order; the message itself only after a 354."""
-        option = " SMTPUTF8" if utf8 else ""
-        commands = f"MAIL FROM:{_path(sender)}{option}\r\nRCPT TO:{_path(recipient)}\r\nDATA\r\n"
-        connection.send(commands.encode("utf-8" if utf8 else "ascii"))
+    def _pipelined(self, connection: smtplib.SMTP, sender: str, recipient: str,
+                   utf8: bool) -> None:  # fmt: skip
+        """MAIL, RCPT and DATA in one write (unless `open` wrote them ahead), then their
+        replies in order: the message itself goes only after a 354."""
+        if self.opened is None:  # not written ahead by `open`
+            connection.send(_envelope(sender, recipient, utf8))
+            self.opened = (sender, recipient)
         replies: list[tuple[int, bytes]] = []
         for _ in range(3):
             code, reply = connection.getreply()
             if code == 421:  # it is closing: the replies after this one will not come
                 raise ServerFailure(f"the server said {code} {_reply_text(reply)}")
             replies.append((code, reply))
-        (mail, mail_reply), (rcpt, rcpt_reply), (opened, opened_reply) = replies
-        self.in_data = opened == 354  # even after a refusal, if the server is that lax
+        self.opened = None
+        (mail, mail_reply), (rcpt, rcpt_reply), (ready, ready_reply) = replies
+        self.in_data = ready == 354  # even after a refusal, if the server is that lax
         if mail != 250:
             raise ServerFailure(f"the server refused the sender: {mail} {_reply_text(mail_reply)}")
         if rcpt not in (250, 251):
             raise _recipient_failure(rcpt, rcpt_reply)
-        if opened != 354:
-            raise _recipient_failure(opened, opened_reply)
-        return self._content(connection, data)
+        if ready != 354:
+            raise _recipient_failure(ready, ready_reply)
 
-    def _content(self, connection: smtplib.SMTP, data: bytes) -> tuple[int, str]:
+    def _content(self, connection: smtplib.SMTP, data: bytes,
+                 meanwhile: Callable[[], object] | None) -> tuple[int, str]:  # fmt: skip
         self.in_data = True
         connection.send(dot_stuffed(data))
+        if meanwhile:
+            meanwhile()
         code, reply = connection.getreply()
         self.in_data = False
         if code != 250:
@@ -214,7 +250,7 @@ class SmtpTransport:
 
     def close(self) -> None:
         if self.connection is not None:
-            if self.in_data:  # a QUIT now would be a line of the message: just hang up
+            if self.in_data or self.opened:  # a QUIT now could be a line of a message: hang up
                 _close_quietly(self.connection)
             else:
                 try:
@@ -223,6 +259,7 @@ class SmtpTransport:
                     self.connection.close()
             self.connection = None
             self.in_data = False
+            self.opened = None
 
 
 def _close_quietly(connection: smtplib.SMTP | None) -> None:
