@@ -4,7 +4,7 @@ and what each recipient's outcome does to the ledger and the report.
 With `[smtp] connections = N`, N threads each hold one connection and one message at a time:
 a connection sends its next message only once the outcome of the one before is committed. So
 at most N messages are ever accepted by the server and not yet recorded: the only ones a
-crash can make arrive twice, each with its own Message-ID both times.
+crash can make arrive twice, the second time with the same Message-ID.
 """
 
 from __future__ import annotations
@@ -161,8 +161,14 @@ class Sender:
         if stop:
             self.stopping.set()
         self.claimed_all.set()
-        for thread in self.threads:
-            thread.join()
+        try:
+            for thread in self.threads:
+                thread.join()
+        except BaseException:  # Ctrl-C meanwhile: each ends the message it holds (a second
+            self.stopping.set()  # Ctrl-C leaves them to die with the process)
+            for thread in self.threads:
+                thread.join()
+            raise
         if self.errors:
             raise self.errors[0]
         if self.report.stopped:
