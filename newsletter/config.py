@@ -208,6 +208,10 @@ class SenderConfig:
     # the From. A message without a To: scores as spam (SpamAssassin's MISSING_HEADERS).
     to_name: str = ""
     to_address: str | None = None
+    # The envelope sender (MAIL FROM), where bounces go: default the From address. With
+    # `verp`, each message has its own, made from its Message-ID (newsletter/verp.py).
+    return_path: str | None = None
+    verp: bool = False
 
     @property
     def domain(self) -> str:
@@ -230,8 +234,9 @@ class SmtpConfig:
     security: str = "starttls"  # or "ssl", or "none" (a local relay)
     user: str | None = None
     password_env: str = "NEWSLETTER_SMTP_PASSWORD"
-    rate: float = 10.0  # messages per second
+    rate: float = 10.0  # messages per second, for the whole run
     timeout: float = 30.0
+    connections: int = 1  # SMTP connections a list send uses at once
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,6 +251,7 @@ class ArchiveConfig:
 
 
 SMTP_SECURITY = ("starttls", "ssl", "none")
+MAX_SMTP_CONNECTIONS = 16
 MAX_IMAGE_BYTES = 1_000_000  # one picture, as the email links it
 SIGNING_KEY_ENV = "NEWSLETTER_SIGNING_KEY"  # signs each subscriber's unsubscribe link
 
@@ -676,7 +682,7 @@ class _ConfigReader:
             return None
         table = self.table(key, value)
         self.check_keys(key, table, {"from", "to", "reply_to", "list_id", "unsubscribe_mailto",
-                                     "utm", "utm_source"})  # fmt: skip
+                                     "utm", "utm_source", "return_path", "verp"})  # fmt: skip
         if "from" not in table:
             raise self.fail(key, "missing 'from', e.g. \"ILO COOP eNews <enews@ilo.org>\"")
         name, address = self.mailbox((*key, "from"), table["from"])
@@ -691,6 +697,7 @@ class _ConfigReader:
         list_id = self.optional_text((*key, "list_id"), table.get("list_id"))
         if list_id is not None:
             self.header((*key, "list_id"), list_id, HeaderKind.LIST_ID)
+        return_path = self.return_path((*key, "return_path"), table.get("return_path"))
         return SenderConfig(
             from_address=address,
             from_name=name,
@@ -703,7 +710,22 @@ class _ConfigReader:
             utm_source=self.optional_text((*key, "utm_source"), table.get("utm_source")),
             to_name=to_name,
             to_address=to_address,
+            return_path=return_path,
+            verp=self.flag_value((*key, "verp"), table.get("verp", False)),
         )
+
+    def return_path(self, key: KeyPath, value: Any) -> str | None:
+        """A bare ASCII address: every server must take it in MAIL FROM, with or without
+        SMTPUTF8, and the bounces that come back to it."""
+        if value is None:
+            return None
+        name, address = self.mailbox(key, value)
+        if name or "<" in str(value):
+            raise self.fail(key, f"expected a bare address such as bounces@example.org, got "
+                                 f"{value!r}")  # fmt: skip
+        if not address.isascii():
+            raise self.fail(key, f"expected an ASCII address, got {value!r}")
+        return address
 
     def mailbox(self, key: KeyPath, value: Any) -> tuple[str, str]:
         """(display name, address) of "Name <address>" or a bare address, each checked for
@@ -759,6 +781,11 @@ class _ConfigReader:
             if not isinstance(number, int | float) or isinstance(number, bool) or number <= 0:
                 raise self.fail((*key, name), "expected a positive number")
             numbers[name] = float(number)
+        connections = table.get("connections", default.connections)
+        if (not isinstance(connections, int) or isinstance(connections, bool)
+                or not 1 <= connections <= MAX_SMTP_CONNECTIONS):  # fmt: skip
+            expected = f"expected a whole number from 1 to {MAX_SMTP_CONNECTIONS}"
+            raise self.fail((*key, "connections"), expected)
         return SmtpConfig(
             host=self.text((*key, "host"), table.get("host", default.host)),
             port=port,
@@ -767,6 +794,7 @@ class _ConfigReader:
             password_env=self.text(
                 (*key, "password_env"), table.get("password_env", default.password_env)
             ),
+            connections=connections,
             **numbers,
         )
 

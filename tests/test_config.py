@@ -33,6 +33,9 @@ def write(folder: Path, *parts: str, name: str = "newsletter.toml") -> Path:
     return path
 
 
+SENDER = '[newsletters.enews]\nname = "eNews"\n[newsletters.enews.sender]\nfrom = "e@ilo.org"\n'
+
+
 def load(path: Path) -> Config:
     return load_config(path, environ={})
 
@@ -634,12 +637,36 @@ def test_locate_key_returns_none_for_a_key_nowhere_in_the_text() -> None:
             "newsletters.enews.sender.from: expected an address",
         ),
         ('[smtp]\nsecurity = "tls"\n', "smtp.security: expected one of starttls, ssl, none"),
+        ("[smtp]\nconnections = 0\n", "smtp.connections: expected a whole number from 1 to 16"),
+        ("[smtp]\nconnections = 17\n", "smtp.connections: expected a whole number from 1 to 16"),
+        ("[smtp]\nconnections = 2.5\n", "smtp.connections: expected a whole number"),
+        ("[smtp]\nconnections = true\n", "smtp.connections: expected a whole number"),
+        (SENDER + 'verp = "yes"\n', "newsletters.enews.sender.verp: expected true or false"),
+        (SENDER + 'return_path = "bounces"\n', "sender.return_path: expected an address"),
+        (SENDER + 'return_path = "Bounces <b@ilo.org>"\n', "expected a bare address"),
+        (SENDER + 'return_path = "<b@ilo.org>"\n', "expected a bare address"),
+        (SENDER + 'return_path = "büro@ilo.org"\n', "expected an ASCII address"),
+        (SENDER + "return_path = 3\n", "newsletters.enews.sender.return_path:"),
         ('[brand.colors]\nprimary = "red; background: url(x)"\n', "brand.colors.primary:"),
     ],
 )
 def test_more_invalid_values(tmp_path: Path, table: str, message: str) -> None:
     path = write(tmp_path, table)
     assert message in str(load_error(path))
+
+
+def test_smtp_connections_and_the_envelope_sender_keys(tmp_path: Path) -> None:
+    plain = load(write(tmp_path, SENDER))
+    assert plain.smtp.connections == 1
+    sender = plain.newsletters["enews"].sender
+    assert sender is not None
+    assert (sender.verp, sender.return_path) == (False, None)
+    chosen = load(write(tmp_path, SENDER, 'verp = true\nreturn_path = "Bounces@ILO.org"\n',
+                        "[smtp]\nconnections = 4\n"))  # fmt: skip
+    assert chosen.smtp.connections == 4
+    sender = chosen.newsletters["enews"].sender
+    assert sender is not None
+    assert (sender.verp, sender.return_path) == (True, "Bounces@ilo.org")
 
 
 def test_a_title_pattern_may_format_the_year(tmp_path: Path) -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -16,10 +18,12 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from newsletter.config import load_config
+from newsletter.config import SmtpConfig, load_config
 from newsletter.export.mime import signed_unsubscribe_url
+from newsletter.export.smtp import PermanentFailure, SmtpTransport
 from newsletter.pool import Pool
-from tests.export.conftest import SIGNING_KEY, MailServer, write_subscribers
+from newsletter.verp import verp_address, verp_token
+from tests.export.conftest import SIGNING_KEY, MailServer, set_smtp, write_subscribers
 
 Run = Callable[..., Result]
 ISSUE = "ilo-coop-enews/2020-11"
@@ -65,9 +69,16 @@ def test_a_proof_without_the_signing_key_promises_no_one_click(
     assert message["List-Unsubscribe-Post"] is None  # type: ignore[index]
 
 
+@pytest.mark.parametrize(
+    ("pipelining", "connections"), [(True, 1), (False, 1), (True, 4)],
+    ids=["pipelined", "one-by-one", "4-connections"],
+)  # fmt: skip
 def test_a_bulk_send_to_1000_each_with_their_own_unsubscribe_link(
-    run: Run, sending_workspace: Path, mail_server: MailServer
-) -> None:
+    run: Run, sending_workspace: Path, mail_server: MailServer, pipelining: bool,
+    connections: int,
+) -> None:  # fmt: skip
+    mail_server.pipelining = pipelining
+    set_smtp(sending_workspace, connections=connections)
     addresses = write_subscribers(sending_workspace / "subscribers.csv", 1000)
     result = run("send", ISSUE, "--list", "subscribers.csv", "--rate", "0")
     assert result.exit_code == 0, result.stderr
@@ -168,11 +179,14 @@ def test_a_dry_run_sends_and_records_nothing(
     assert ledger_states(sending_workspace) == {}
 
 
+@pytest.mark.parametrize("connections", [1, 4])
 def test_killed_sends_resume_without_a_second_message(
-    sending_workspace: Path, mail_server: MailServer
+    sending_workspace: Path, mail_server: MailServer, connections: int
 ) -> None:
     """Kill the sending process at several points (once while the server holds a message it
-    has not yet acknowledged), then run it again until it finishes."""
+    has not yet acknowledged), then run it again until it finishes. Only the messages in
+    flight may arrive twice: one per connection at most."""
+    set_smtp(sending_workspace, connections=connections)
     addresses = write_subscribers(sending_workspace / "subscribers.csv", 120)
     kill_after = {15, 50, 51, 90}
     process: list[subprocess.Popen[bytes]] = []
@@ -204,6 +218,134 @@ def test_killed_sends_resume_without_a_second_message(
     assert sorted(ids) == addresses  # everyone has it
     assert all(len(found) == 1 for found in ids.values())  # never two different messages
     duplicates = len(mail_server.messages) - len(addresses)
-    assert 0 <= duplicates <= kills
+    assert 0 <= duplicates <= kills * connections
     assert ledger_states(sending_workspace) == {"sent": 120}
     time.sleep(0)  # (the server thread is stopped by its fixture)
+
+
+def test_four_connections_are_four_sessions_at_once(
+    run: Run, sending_workspace: Path, mail_server: MailServer
+) -> None:
+    set_smtp(sending_workspace, connections=4)
+    mail_server.hold = 0.05  # long enough for every connection to bring a message meanwhile
+    addresses = write_subscribers(sending_workspace / "subscribers.csv", 40)
+    result = run("send", ISSUE, "--list", "subscribers.csv", "--rate", "0")
+    assert result.exit_code == 0, result.stderr
+    assert "sent 40, already sent 0" in result.stdout
+    assert mail_server.most_at_once == 4
+    assert sorted(m.recipient for m in mail_server.messages) == addresses
+
+
+def test_the_rate_is_for_the_whole_run_whatever_the_connections(
+    run: Run, sending_workspace: Path, mail_server: MailServer
+) -> None:
+    set_smtp(sending_workspace, connections=4)
+    write_subscribers(sending_workspace / "subscribers.csv", 25)
+    began = time.monotonic()
+    result = run("send", ISSUE, "--list", "subscribers.csv", "--rate", "50")
+    elapsed = time.monotonic() - began
+    assert result.exit_code == 0, result.stderr
+    assert len(mail_server.messages) == 25
+    assert elapsed >= 24 / 50  # 24 intervals of 20 ms, not a quarter of them
+
+
+@pytest.mark.parametrize("connections", [1, 4])
+def test_a_recipient_refused_at_rcpt_while_pipelined_fails_alone(
+    run: Run, sending_workspace: Path, mail_server: MailServer, connections: int
+) -> None:
+    """MAIL, RCPT and DATA go together; the RCPT's 550 marks that recipient (the DATA's 503
+    after it is no one's), the transaction is reset, and the next ones go through."""
+    set_smtp(sending_workspace, connections=connections)
+    addresses = write_subscribers(sending_workspace / "subscribers.csv", 12)
+    refused = {addresses[1], addresses[6]}
+    mail_server.refuse_rcpt = dict.fromkeys(refused, "550 5.1.1 No such user here")
+    result = run("send", ISSUE, "--list", "subscribers.csv", "--rate", "0")
+    assert result.exit_code == 0, result.stderr
+    assert "sent 10, already sent 0, suppressed 0, failed 2, deferred 0" in result.stdout
+    for address in refused:
+        assert f"failed: {address}: 550 5.1.1 No such user here" in result.stderr
+    assert sorted(m.recipient for m in mail_server.messages) == sorted(set(addresses) - refused)
+    assert ledger_states(sending_workspace) == {"sent": 10, "failed": 2}
+
+
+def test_verp_gives_each_message_its_own_envelope_sender(
+    run: Run, sending_workspace: Path, mail_server: MailServer
+) -> None:
+    toml = sending_workspace / "newsletter.toml"
+    toml.write_text(toml.read_text("utf-8").replace(
+        "[newsletters.ilo-coop-enews.sender]\n",
+        '[newsletters.ilo-coop-enews.sender]\nverp = true\nreturn_path = "bounces@ilo.org"\n',
+    ), "utf-8")  # fmt: skip
+    set_smtp(sending_workspace, connections=4)
+    write_subscribers(sending_workspace / "subscribers.csv", 30)
+    result = run("send", ISSUE, "--list", "subscribers.csv", "--rate", "0")
+    assert result.exit_code == 0, result.stderr
+    senders = set()
+    for received in mail_server.messages:
+        message_id = str(parsed(received.data)["Message-ID"])  # type: ignore[index]
+        assert received.sender == verp_address("bounces@ilo.org", message_id)
+        token = verp_token(received.sender, "bounces@ilo.org")
+        assert token is not None
+        assert message_id == f"<{token}@newsletters.example.org>"  # the Message-ID's left part
+        assert b"Return-Path" not in received.data.split(b"\r\n\r\n")[0]  # the server's to add
+        senders.add(received.sender)
+    assert len(senders) == 30
+
+    proof = run("send", ISSUE, "--to", "editor@example.org")
+    assert proof.exit_code == 0, proof.stderr
+    last = mail_server.messages[-1]
+    assert verp_token(last.sender, "bounces@ilo.org") is not None  # as the list's would be
+
+
+def test_pipelined_commands_go_together_and_a_refused_rcpt_is_reset() -> None:
+    """A server that answers nothing until MAIL, RCPT and DATA have all come (a client that
+    waited for each answer would hang here), refuses the recipient at RCPT and so DATA too:
+    that recipient fails alone, RSET clears the transaction, and the next message goes."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    heard: list[str] = []
+
+    def serve() -> None:
+        connection, _ = listener.accept()
+        connection.settimeout(10)
+        with connection, connection.makefile("rb") as lines:
+
+            def hear(count: int) -> None:
+                heard.extend(lines.readline().decode().rstrip("\r\n") for _ in range(count))
+
+            def say(*replies: str) -> None:
+                connection.sendall("".join(f"{reply}\r\n" for reply in replies).encode())
+
+            say("220 scripted")
+            hear(1)
+            say("250-scripted", "250-PIPELINING", "250 HELP")
+            hear(3)
+            say("250 2.1.0 OK", "550 5.1.1 No such user", "503 5.5.1 No valid recipients")
+            hear(1)
+            say("250 2.0.0 Reset")
+            hear(3)
+            say("250 2.1.0 OK", "250 2.1.5 OK", "354 Go ahead")
+            while not heard or heard[-1] != ".":
+                hear(1)
+            say("250 2.0.0 Queued as 1")
+            hear(1)
+            say("221 Bye")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    port = listener.getsockname()[1]
+    transport = SmtpTransport(SmtpConfig(port=port, security="none", timeout=5), None)
+    with pytest.raises(PermanentFailure) as refused:
+        transport.send("news@example.org", "gone@example.org", b"Subject: 1\r\n\r\nOne\r\n")
+    assert (refused.value.code, refused.value.reply) == (550, "5.1.1 No such user")
+    reply = transport.send("news@example.org", "here@example.org", b"Subject: 2\r\n\r\n.Two")
+    assert reply == (250, "2.0.0 Queued as 1")
+    transport.close()
+    thread.join(timeout=10)
+    listener.close()
+    assert heard[1:] == [
+        "MAIL FROM:<news@example.org>", "RCPT TO:<gone@example.org>", "DATA",
+        "rset",  # as smtplib writes it
+        "MAIL FROM:<news@example.org>", "RCPT TO:<here@example.org>", "DATA",
+        "Subject: 2", "", "..Two", ".",  # a leading dot doubled, the end of line added
+        "quit",
+    ]  # fmt: skip

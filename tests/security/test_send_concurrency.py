@@ -1,5 +1,6 @@
 """Two or three `newsletter send` runs on one issue at once, some killed: nobody gets the
-issue twice, nobody is lost (a real aiosmtpd server, real processes, SQLite or PostgreSQL)."""
+issue twice, nobody is lost (a real aiosmtpd server, real processes, SQLite or PostgreSQL),
+with one SMTP connection each or four."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import pytest
 
 from newsletter.config import load_config
 from newsletter.pool import Pool
-from tests.export.conftest import MailServer, write_subscribers
+from tests.export.conftest import MailServer, set_smtp, write_subscribers
 
 ISSUE = "ilo-coop-enews/2020-11"
 RECIPIENTS = 2000
@@ -45,10 +46,11 @@ def message_ids(server: MailServer) -> dict[str, set[str]]:
     return found
 
 
-@pytest.mark.parametrize("runs", [2, 3])
+@pytest.mark.parametrize(("runs", "connections"), [(2, 1), (3, 1), (3, 4)])
 def test_runs_at_once_send_each_recipient_exactly_once(
-    sending_workspace: Path, mail_server: MailServer, runs: int
+    sending_workspace: Path, mail_server: MailServer, runs: int, connections: int
 ) -> None:
+    set_smtp(sending_workspace, connections=connections)
     addresses = write_subscribers(sending_workspace / "subscribers.csv", RECIPIENTS)
     processes = [start(sending_workspace) for _ in range(runs)]
     outputs = [process.communicate(timeout=300) for process in processes]
@@ -63,11 +65,14 @@ def test_runs_at_once_send_each_recipient_exactly_once(
     assert ledger_states(sending_workspace) == {"sent": RECIPIENTS}
 
 
+@pytest.mark.parametrize("connections", [1, 4])
 def test_runs_killed_at_random_points_lose_nobody_and_repeat_only_what_was_in_flight(
-    sending_workspace: Path, mail_server: MailServer
+    sending_workspace: Path, mail_server: MailServer, connections: int
 ) -> None:
     """Three runs at once; at random moments one of them is killed (SIGKILL, while the server
-    holds a message it has not acknowledged) and a new one started, until the list is done."""
+    holds a message it has not acknowledged) and a new one started, until the list is done.
+    What was in flight is one message per connection of the run killed."""
+    set_smtp(sending_workspace, connections=connections)
     addresses = write_subscribers(sending_workspace / "subscribers.csv", RECIPIENTS)
     chance = random.Random(20261202)
     kill_at = set(chance.sample(range(50, RECIPIENTS - 50), 5))
@@ -109,5 +114,5 @@ def test_runs_killed_at_random_points_lose_nobody_and_repeat_only_what_was_in_fl
     assert all(len(found) == 1 for found in ids.values())  # a repeat is the same message
     duplicates = len(mail_server.messages) - RECIPIENTS
     print(f"{kills} kills, {duplicates} messages delivered twice")
-    assert 0 <= duplicates <= kills
+    assert 0 <= duplicates <= kills * connections
     assert ledger_states(sending_workspace) == {"sent": RECIPIENTS}
