@@ -332,5 +332,5 @@ def _return_path(workspace: Workspace) -> str | None:
     for newsletter in workspace.config.newsletters.values():
         sender = newsletter.sender
         if sender is not None:
-            return getattr(sender, "return_path", None) or sender.from_address
+            return sender.return_path or sender.from_address
     return None

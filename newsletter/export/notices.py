@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from newsletter.config import NewsletterConfig
 from newsletter.export.mime import build_message, message_id_for, sender_of
-from newsletter.export.sending import DeliveryFailure, ServerFailure, SmtpTransport
+from newsletter.export.smtp import DeliveryFailure, ServerFailure, SmtpTransport
 from newsletter.model import RenderedEmail, Subscriber
 
 
@@ -32,7 +32,8 @@ def send_notice(
 ) -> str | None:
     """Send it; None when the server took it, else why not (one line, for the log)."""
     try:
-        transport.send(sender_of(newsletter).from_address, to.smtp_address, data)
+        sender = sender_of(newsletter)  # its bounce, if any, names no send: no VERP
+        transport.send(sender.return_path or sender.from_address, to.smtp_address, data)
     except (DeliveryFailure, ServerFailure) as failure:
         return str(failure)
     finally:
