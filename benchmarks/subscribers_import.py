@@ -2,7 +2,8 @@
 whole command, on SQLite (default) or the PostgreSQL of $NEWSLETTER_TEST_DATABASE_URL.
 
     .venv/bin/python benchmarks/subscribers_import.py                  # SQLite, 1,000,000 rows
-    bash -c 'source scripts/throwaway-postgres.sh && .venv/bin/python benchmarks/subscribers_import.py --postgres'
+    source scripts/throwaway-postgres.sh    # in bash: a throwaway PostgreSQL, then
+    .venv/bin/python benchmarks/subscribers_import.py --postgres
 
 The list has a name, a language and one attribute column, and every 100,000th row is
 malformed (named with its line and skipped). Targets: under 60 s and under 500 MB.
