@@ -61,3 +61,31 @@ def test_a_forged_bounce_with_underscores_in_its_verp_token_suppresses_a_real_su
         status = {r.address: r.status for r in pool.subscribers("ilo-coop-enews")}
     # No send of ours has this token: nobody should be suppressed.
     assert status == {"ana@example.org": "active", "bob@example.org": "active"}, result.stdout
+
+
+@pytest.mark.usefixtures("mail_server")
+def test_a_mailbox_read_twice_counts_nothing_twice_when_an_address_bounced_two_issues(
+    run: Run, sending_workspace: Path
+) -> None:
+    from tests.audience.test_bounces_applied import answering, recipient_of, write_mbox
+
+    address = recipient_of("postfix-user-unknown")
+    listing = sending_workspace / "list.csv"
+    listing.write_text(f"email\n{address}\n", "utf-8")
+    assert run("subscribers", "import", str(listing)).exit_code == 0
+    for issue in ("ilo-coop-enews/2020-10", "ilo-coop-enews/2020-11"):
+        assert run("send", issue, "--rate", "0").exit_code == 0
+    config = load_config(sending_workspace / "newsletter.toml")
+    with Pool.open(config.database_url) as pool:
+        ids = [pool.ledger(f"ilo-coop-enews/{s}")[0].message_id for s in ("2020-10", "2020-11")]
+    first = answering("postfix-user-unknown", ids[0])
+    second = answering("postfix-user-unknown", ids[1]).replace(
+        b"Message-Id: <", b"Message-Id: <other-"
+    )
+    assert first != second
+    box = write_mbox(sending_workspace / "b.mbox", [first, second])
+    assert run("bounces", "read", str(box)).exit_code == 0
+
+    again = run("bounces", "read", str(box))
+
+    assert again.stdout.splitlines()[-1].startswith("0 suppressed"), again.stdout
