@@ -89,3 +89,32 @@ def test_a_mailbox_read_twice_counts_nothing_twice_when_an_address_bounced_two_i
     again = run("bounces", "read", str(box))
 
     assert again.stdout.splitlines()[-1].startswith("0 suppressed"), again.stdout
+
+
+@pytest.mark.usefixtures("mail_server")
+def test_a_bounce_for_another_address_than_the_one_sent_to_does_not_suppress_it(
+    run: Run, sending_workspace: Path
+) -> None:
+    """A message to a list address (team@) expanded to its members, or to an address that
+    forwards elsewhere: one member's mailbox is gone, the DSN quotes our Message-ID and names
+    that member, not team@."""
+    from tests.audience.test_bounces_applied import answering, recipient_of, write_mbox
+
+    member = recipient_of("postfix-user-unknown")
+    listing = sending_workspace / "list.csv"
+    listing.write_text("email\nteam@example.org\n", "utf-8")
+    assert run("subscribers", "import", str(listing)).exit_code == 0
+    assert run("send", "ilo-coop-enews/2020-11", "--rate", "0").exit_code == 0
+    config = load_config(sending_workspace / "newsletter.toml")
+    with Pool.open(config.database_url) as pool:
+        (entry,) = pool.ledger("ilo-coop-enews/2020-11")
+    box = write_mbox(
+        sending_workspace / "b.mbox", [answering("postfix-user-unknown", entry.message_id)]
+    )
+
+    result = run("bounces", "read", str(box))
+
+    assert member != "team@example.org"
+    with Pool.open(config.database_url) as pool:
+        (record,) = pool.subscribers("ilo-coop-enews")
+    assert record.status == "active", result.stdout
