@@ -109,12 +109,23 @@ def languages(config: Config, newsletter: NewsletterConfig) -> list[str]:
     return found
 
 
+CONFIRMATIONS_A_DAY = 3  # to one address: the form cannot be made to flood a stranger
+
+
 def ask_to_join(pool: Pool, newsletter: NewsletterConfig, who: Subscriber, source: str) -> bool:
     """Someone asks, on the form, to join: pending until they confirm. Whether a
-    confirmation goes out: not to someone already active, bounced or complained (the page
-    says the same to everyone either way)."""
+    confirmation goes out: not to an address on the suppression list (nothing is even
+    written down), not to someone already active, paused, bounced or complained, and not
+    more than CONFIRMATIONS_A_DAY times a day. The page says the same to everyone."""
+    from datetime import UTC, datetime, timedelta
+
+    if pool.suppressed_among([who.address]):
+        return False
     before = pool.add_pending_subscriber(newsletter.slug, who, source)
-    return before in (None, PENDING, UNSUBSCRIBED, PAUSED)
+    if before not in (None, PENDING, UNSUBSCRIBED):
+        return False
+    day_ago = datetime.now(UTC) - timedelta(days=1)
+    return pool.requests_since(newsletter.slug, who.address, day_ago) <= CONFIRMATIONS_A_DAY
 
 
 def confirmation_token(newsletter: str, address: str, key: bytes) -> str:
@@ -147,6 +158,9 @@ def unsubscribe(pool: Pool, newsletter: str, token: str, key: bytes, how: str) -
     address = read_token(token, newsletter, key)
     if address is None:
         return False
+    record = record_of(pool, newsletter, address)
+    if record is not None and record.status in LEFT:
+        return True  # gone already; a bounce or a complaint says more than an unsubscribe
     pool.set_subscriber_status(newsletter, Subscriber(address), UNSUBSCRIBED, "unsubscribed", how)
     return True
 
@@ -197,33 +211,45 @@ class BounceRun:
     unrecognised: list[tuple[str, str, str]] = field(default_factory=list)  # source, subject, why
 
 
-def read_bounces(
-    pool: Pool,
-    messages: Iterable[tuple[str, Message]],
-    return_path: str | None,
-    soft_limit: int,
-) -> BounceRun:
+def read_bounces(pool: Pool, config: Config, messages: Iterable[tuple[str, Message]]) -> BounceRun:
     """Classify each message; match each bounce or complaint to its send and act on it.
-    Anything else is left alone, and listed."""
+    Anything else is left alone, and listed. VERP tokens are read for the return path of
+    every newsletter that has a sender."""
     from newsletter.bounces import Unrecognised, classify
 
+    senders = [n.sender for n in config.newsletters.values() if n.sender is not None]
+    return_paths: list[str | None] = list(
+        dict.fromkeys(s.return_path or s.from_address for s in senders)
+    )
+    return_paths = return_paths or [None]
+    domains = sorted({s.domain.encode("idna").decode("ascii") for s in senders})
     run = BounceRun()
     for source, message in messages:
-        found = classify(message, source, return_path)
+        for return_path in return_paths:  # the one whose VERP address the report came to
+            found = classify(message, source, return_path)
+            if isinstance(found, Unrecognised) or found.verp or found.message_id:
+                break
         if isinstance(found, Unrecognised):
             run.unrecognised.append((found.source, found.subject, found.reason))
             continue
         outcome = pool.record_bounce(
             found.kind,
+            found.addresses,
             found.message_id,
             found.verp,
             found.status,
             _reference(message, source),
-            soft_limit,
+            config.bounces.soft_limit,
+            domains,
         )
         said = f"{found.kind} {found.status} for {', '.join(found.addresses) or 'nobody named'}"
         if outcome.action == "unmatched":
-            run.unmatched.append((found.source, said))
+            why = (
+                f" (our message went to {outcome.address}: {outcome.detail})"
+                if outcome.detail
+                else ""
+            )
+            run.unmatched.append((found.source, said + why))
         elif outcome.action == "already":
             run.already += 1
         elif outcome.action == "soft":

@@ -542,11 +542,11 @@ class _ConfigReader:
         )
 
     def origin(self, key: KeyPath, value: Any) -> str:
-        """The origin (scheme://host[:port]) of an http(s) URL."""
+        """The origin (scheme://host[:port]) of an http(s) URL, as a browser's Origin header
+        writes it: lower case, the host in ASCII (IDNA), no default port, no user."""
         url = self.http_url(key, value)
         assert url is not None
-        parts = urlsplit(url)
-        return f"{parts.scheme}://{parts.netloc}"
+        return web_origin(url)
 
     def read_bounces(self, table: dict[str, Any]) -> BouncesConfig:
         key: KeyPath = ("bounces",)
@@ -1008,6 +1008,16 @@ class _ConfigReader:
                 known = ", ".join(sorted(topics)) or "none defined"
                 raise self.fail((*key, index), f"unknown topic {slug!r} (topics: {known})")
         return slugs
+
+
+def web_origin(url: str) -> str:
+    """The origin of an http(s) URL as a browser's Origin header writes it."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").encode("idna").decode("ascii")
+    default = {"http": 80, "https": 443}.get(parts.scheme.lower())
+    port = f":{parts.port}" if parts.port and parts.port != default else ""
+    host = f"[{host}]" if ":" in host else host
+    return f"{parts.scheme.lower()}://{host}{port}"
 
 
 def is_language(code: str) -> bool:

@@ -91,6 +91,7 @@ def export(workspace: Workspace, issue_name: str, export_format: str, path: Path
     "run stops.",
 )
 @click.option("--retry-failed", is_flag=True, help="Try again the recipients recorded as failed.")
+@click.option("--yes", is_flag=True, help="Send to the newsletter's list without asking first.")
 @pass_workspace
 def send(
     workspace: Workspace,
@@ -102,6 +103,7 @@ def send(
     retry_delay: float,
     max_attempts: int,
     retry_failed: bool,
+    yes: bool,
 ) -> None:
     """Send an issue over SMTP: to the newsletter's active subscribers, to a list file
     (--list), or proofs (--to).
@@ -140,6 +142,9 @@ def send(
                 f"{newsletter.slug} has no active subscribers: import a list with "
                 "`newsletter subscribers import FILE.csv`, or send to a file with --list"
             )
+        if not (yes or dry_run):  # a forgotten --to must not become the whole list's issue
+            many = f"{len(subscribers):,} active subscriber{'s' * (len(subscribers) != 1)}"
+            click.confirm(f"send {issue_name} to the {many} of {newsletter.slug}?", abort=True)
     else:
         subscribers, problems = read_subscribers(subscriber_list)
     err = _console(stderr=True)
@@ -147,11 +152,19 @@ def send(
     with progress_bar(err, "messages", "sending") as on_progress:
         try:
             sent = send_to_list(
-                workspace.pool, issue, email, newsletter, subscribers, transport,
-                rate=config.smtp.rate if rate is None else rate, dry_run=dry_run,
-                retry_failed=retry_failed, max_attempts=max_attempts, retry_delay=retry_delay,
+                workspace.pool,
+                issue,
+                email,
+                newsletter,
+                subscribers,
+                transport,
+                rate=config.smtp.rate if rate is None else rate,
+                dry_run=dry_run,
+                retry_failed=retry_failed,
+                max_attempts=max_attempts,
+                retry_delay=retry_delay,
                 on_progress=on_progress,
-            )  # fmt: skip
+            )
         except KeyboardInterrupt:
             raise UserError(
                 "interrupted: run the same command again to go on; nobody who "

@@ -84,7 +84,7 @@ def subscribers_import(
     skipped = sum(problem.code == "skipped" for problem in report.problems)
     click.echo(
         f"{newsletter}: {counts.added:,} added ({status}), {counts.updated:,} already on the "
-        f"list, {skipped:,} rows skipped, {len(counts.suppressed):,} suppressed"
+        f"list, {_count(skipped, 'row')} skipped, {len(counts.suppressed):,} suppressed"
     )
 
 
@@ -135,17 +135,29 @@ def subscribers_list(
     output: str,
 ) -> None:
     """List subscribers, with a count by status."""
+    if newsletter_slug is not None:
+        _newsletter(workspace, newsletter_slug)  # a misspelt name is an error, not "0"
     found = workspace.pool.subscribers(newsletter_slug, statuses, language, search, limit)
     if output == "csv":
         _write_csv(sys.stdout, found)
         return
-    if output == "json":
-        records = [_record(r) | {"attributes": r.attributes} for r in found]
-        click.echo(json.dumps(records, ensure_ascii=False, indent=2))
+    if output == "json":  # one record at a time: a list of a million is never all in memory
+        click.echo("[", nl=False)
+        for number, record in enumerate(found):
+            entry = json.dumps(
+                _record(record) | {"attributes": record.attributes}, ensure_ascii=False, indent=2
+            )
+            click.echo(("," if number else "") + "\n  " + entry.replace("\n", "\n  "), nl=False)
+        click.echo("\n]")
         return
+    shown = 0
     for record in found:
         name = f"  {record.name}" if record.name else ""
         click.echo(f"{record.address}  {record.status}  {record.newsletter}{name}")
+        shown += 1
+    if statuses or language or search or limit:
+        click.echo(f"{_count(shown, 'subscriber')} shown")
+        return
     counts = workspace.pool.subscriber_counts(newsletter_slug)
     by_status = ", ".join(
         f"{status} {sum(c for (_, s), c in counts.items() if s == status):,}"
@@ -179,6 +191,8 @@ def subscribers_export(
     """Write the list as CSV (attributes as columns of their own), ready to import again."""
     from newsletter.files import open_atomically
 
+    if newsletter_slug is not None:
+        _newsletter(workspace, newsletter_slug)
     pool = workspace.pool
     columns: set[str] = set()
     for record in pool.subscribers(newsletter_slug, statuses):
@@ -231,6 +245,9 @@ def _cell(value: str) -> str:
 @pass_workspace
 def subscribers_show(workspace: Workspace, address: str) -> None:
     """The story of one address: its lists, consent, and every event and send."""
+    from newsletter.export.subscribers import normalised_address
+
+    address = normalised_address(address)
     pool = workspace.pool
     records = pool.subscriber(address)
     story = pool.story(address)
@@ -269,7 +286,9 @@ def subscribers_remove(
 ) -> None:
     """Take addresses off a newsletter's list (their story is kept; see forget)."""
     newsletter = _newsletter(workspace, newsletter_slug)
-    removed = workspace.pool.remove_subscribers(newsletter, addresses)
+    from newsletter.export.subscribers import normalised_address
+
+    removed = workspace.pool.remove_subscribers(newsletter, map(normalised_address, addresses))
     click.echo(f"{newsletter}: {removed} removed")
 
 
@@ -280,10 +299,26 @@ def subscribers_remove(
 def subscribers_forget(workspace: Workspace, address: str, yes: bool) -> None:
     """Erase everything about an address (a data-protection request): every list, its
     story, its sends; only a hash stays, so that it is never sent to again."""
+    from newsletter.export.subscribers import normalised_address
+
+    address = normalised_address(address)
     if not yes:
         click.confirm(f"erase every record of {address}? This cannot be undone", abort=True)
     erased = workspace.pool.forget(address)
-    click.echo(f"forgot {address}: {erased} records erased; its hash stays on the suppression list")
+    if not erased:
+        click.echo(
+            f"nothing was recorded of {address}; its hash is on the suppression list now, "
+            "so it is never sent to"
+        )
+        return
+    click.echo(
+        f"forgot {address}: {_count(erased, 'record')} erased; its hash stays on the "
+        "suppression list"
+    )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
 @cli.group()
@@ -305,7 +340,7 @@ def bounces_read(workspace: Workspace, mailbox: Path | None, imap: bool) -> None
         raise click.UsageError("give a MAILBOX (a Maildir or an mbox file), or --imap")
     config = workspace.config
     messages = mailbox_messages(config, mailbox)
-    run = read_bounces(workspace.pool, messages, _return_path(workspace), config.bounces.soft_limit)
+    run = read_bounces(workspace.pool, config, messages)
     out, err = _console(), _console(stderr=True)
     for address, issue, why in run.suppressed:
         out.print(
@@ -321,16 +356,7 @@ def bounces_read(workspace: Workspace, mailbox: Path | None, imap: bool) -> None
     for source, subject, why in run.unrecognised:
         err.print(f"[yellow]left alone:[/] {_escape(source)}: {_escape(subject)!r}: {_escape(why)}")
     click.echo(
-        f"{len(run.suppressed)} suppressed, {len(run.soft)} soft bounces counted, "
+        f"{len(run.suppressed)} suppressed, {_count(len(run.soft), 'soft bounce')} counted, "
         f"{run.already} read before, {len(run.unmatched)} unmatched, "
         f"{len(run.unrecognised)} left alone"
     )
-
-
-def _return_path(workspace: Workspace) -> str | None:
-    """The address bounces come back to (VERP tokens are read from its local part)."""
-    for newsletter in workspace.config.newsletters.values():
-        sender = newsletter.sender
-        if sender is not None:
-            return sender.return_path or sender.from_address
-    return None

@@ -235,7 +235,8 @@ def _dry_run(
     retry_failed: bool,
 ) -> SendReport:
     known = {entry.recipient: entry.state for entry in pool.ledger(key_of)}
-    barred = pool.suppressed_among([address for address, _, _ in planned])
+    newsletter = key_of.split("/", 1)[0]
+    barred = pool.suppressed_among([address for address, _, _ in planned], newsletter)
     for address, _, _ in planned:
         state = known.get(address)
         if state == SENT:

@@ -149,6 +149,17 @@ def language_problem(language: str) -> str | None:
     return None
 
 
+def normalised_address(raw: str) -> str:
+    """The address as the list holds it (email-validator's form: the domain in Unicode and
+    lower case), or the text itself, trimmed, when it is no valid address."""
+    from email_validator import EmailNotValidError
+
+    try:
+        return checked_address(raw.strip())[0]
+    except EmailNotValidError:
+        return raw.strip()
+
+
 def checked_address(raw: str) -> tuple[str, str | None]:
     """The address as email-validator normalises it, and its ASCII form (None when it has
     none); EmailNotValidError for anything that is not an address one can send to."""

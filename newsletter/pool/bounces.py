@@ -3,9 +3,10 @@ to the address."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, select
 
 from newsletter.model import Subscriber
 from newsletter.pool import ledger
@@ -21,22 +22,21 @@ from newsletter.pool.subscribers import (
 
 
 def send_of(
-    connection: Connection, message_id: str | None, verp: str | None
+    connection: Connection, message_id: str | None, verp: str | None, domains: Sequence[str]
 ) -> tuple[str, str] | None:
-    """(issue, recipient) of the send a bounce names, by its Message-ID or VERP token."""
-    query = select(sends.c.issue, sends.c.recipient)
-    if message_id:
-        row = connection.execute(query.where(sends.c.message_id == message_id)).first()
-        if row:
-            return row[0], row[1]
+    """(issue, recipient) of the send a bounce names, by its Message-ID or by its VERP token
+    (the left part of a Message-ID of ours, whose right part is one of the senders'
+    `domains`): compared whole, never as a pattern, so no made-up token matches a send."""
+    candidates = [message_id] if message_id else []
     if verp:
-        prefix = f"<{verp.lower()}@"
-        row = connection.execute(
-            query.where(func.lower(sends.c.message_id).like(prefix.replace("%", "") + "%"))
-        ).first()
-        if row:
-            return row[0], row[1]
-    return None
+        candidates += [
+            f"<{token}@{domain}>" for token in {verp, verp.lower()} for domain in domains
+        ]
+    if not candidates:
+        return None
+    query = select(sends.c.issue, sends.c.recipient).where(sends.c.message_id.in_(candidates))
+    row = connection.execute(query.limit(1)).first()
+    return (row[0], row[1]) if row else None
 
 
 def soft_bounced_issues(connection: Connection, key: str, newsletter: str) -> set[str]:
@@ -51,7 +51,9 @@ def last_sent_issues(connection: Connection, key: str, newsletter: str, count: i
     query = (
         select(sends.c.issue)
         .where(
-            sends.c.recipient == key, sends.c.state == "sent", sends.c.issue.like(f"{newsletter}/%")
+            sends.c.recipient == key,
+            sends.c.state == "sent",
+            sends.c.issue.startswith(f"{newsletter}/", autoescape=True),
         )
         .order_by(sends.c.updated.desc())
         .limit(count)
@@ -72,20 +74,25 @@ class BounceOutcome:
 def record_bounce(
     connection: Connection,
     kind: str,
+    addresses: Sequence[str],
     message_id: str | None,
     verp: str | None,
     status: str,
     reference: str,
     soft_limit: int,
+    domains: Sequence[str],
 ) -> BounceOutcome:
     """Match a bounce ("hard", "soft") or complaint to its send, and act on it: a hard bounce
     or a complaint suppresses the address at once (every newsletter: the mailbox is gone, or
     its owner calls us spam); a soft bounce does when the last `soft_limit` issues sent to it
-    all bounced. A report read before changes nothing."""
-    found = send_of(connection, message_id, verp)
+    all bounced. A report read before changes nothing; one that names another address than
+    the one the message went to (a list or a forward that expanded it) is not about it."""
+    found = send_of(connection, message_id, verp, domains)
     if found is None:
         return BounceOutcome("unmatched")
     issue, key = found
+    if addresses and key not in {address.lower() for address in addresses}:
+        return BounceOutcome("unmatched", key, issue, f"it names {', '.join(addresses)}")
     newsletter = issue.split("/", 1)[0]
     if reference and seen_reference(connection, key, reference):
         return BounceOutcome("already", key, issue)

@@ -354,9 +354,15 @@ class Pool:
         with self.engine.connect() as connection:
             return ledger.states(connection, issue)
 
-    def suppressed_among(self, addresses: Sequence[str]) -> set[str]:
+    def suppressed_among(self, addresses: Sequence[str], newsletter: str | None = None) -> set[str]:
+        """Those of these addresses never to send to: suppressed, plainly or forgotten, and
+        (given a newsletter) those who left its list."""
+        keys = [address.lower() for address in addresses]
         with self.engine.connect() as connection:
-            return ledger.suppressed(connection, addresses)
+            found = set(subscribers.barred_keys(connection, keys))
+            if newsletter is not None:
+                found |= subscribers.left_keys(connection, newsletter, keys)
+            return found
 
     def suppress(self, addresses: Iterable[str], reason: str) -> int:
         with database.for_writing(self.engine).begin() as connection:
@@ -442,19 +448,31 @@ class Pool:
         with database.for_writing(self.engine).begin() as connection:
             return subscribers.add_pending(connection, newsletter, subscriber, source)
 
+    def requests_since(self, newsletter: str, address: str, since: datetime) -> int:
+        with self.engine.connect() as connection:
+            return subscribers.requests_since(connection, newsletter, address, since)
+
     def confirm_subscriber(self, newsletter: str, address: str, detail: str) -> bool:
         with database.for_writing(self.engine).begin() as connection:
             return subscribers.confirm(connection, newsletter, address, detail)
 
     def record_bounce(
-        self, kind: str, message_id: str | None, verp: str | None, status: str,
-        reference: str, soft_limit: int,
+        self, kind: str, addresses: Sequence[str], message_id: str | None, verp: str | None,
+        status: str, reference: str, soft_limit: int, domains: Sequence[str],
     ) -> BounceOutcome:  # fmt: skip
-        """Match one bounce or complaint to its send and act on it (subscribers.record_bounce)."""
+        """Match one bounce or complaint to its send and act on it (bounces.record_bounce)."""
         with database.for_writing(self.engine).begin() as connection:
             database.lock_for_writing(connection)
             return bounces.record_bounce(
-                connection, kind, message_id, verp, status, reference, soft_limit
+                connection,
+                kind,
+                addresses,
+                message_id,
+                verp,
+                status,
+                reference,
+                soft_limit,
+                domains,
             )
 
     def update_subscriber(self, newsletter: str, address: str, event: str, detail: str,

@@ -176,10 +176,13 @@ def listing(
         query = query.where(subscribers.c.status.in_(statuses))
     if language is not None:
         query = query.where(subscribers.c.language == language)
-    if containing:
-        pattern = f"%{containing.lower()}%"
+    if containing:  # plain text, not a LIKE pattern: "a_b" does not find "axb"
+        text_ = containing.lower()
         query = query.where(
-            or_(subscribers.c.key.like(pattern), func.lower(subscribers.c.name).like(pattern))
+            or_(
+                subscribers.c.key.contains(text_, autoescape=True),
+                func.lower(subscribers.c.name).contains(text_, autoescape=True),
+            )
         )
     if limit is not None:
         query = query.limit(limit)
@@ -248,8 +251,8 @@ def set_status(
         )
     ).scalar_one_or_none()
     if before is None:
-        if not create:
-            return None
+        if not create or _forgotten(connection, subscriber.key):
+            return None  # a forgotten address is never written down again in plain
         connection.execute(
             insert(subscribers).values(
                 newsletter=newsletter,
@@ -277,7 +280,7 @@ def set_status(
             .where(subscribers.c.newsletter == newsletter, subscribers.c.key == subscriber.key)
             .values(**changes)
         )
-    if before != status or event not in (status, "confirmed"):
+    if before != status or event not in (status, "confirmed") or reference:
         add_event(
             connection,
             newsletter,
@@ -304,44 +307,53 @@ def update_subscriber(connection: Connection, newsletter: str, key: str, **value
 def add_pending(
     connection: Connection, newsletter: str, subscriber: Subscriber, source: str
 ) -> str | None:
-    """A visitor asks to join: pending until they confirm. The status before (None: new);
-    an active, bounced or complained subscriber stays as they are."""
+    """A visitor asks to join: pending until they confirm. The status before (None: new).
+    Anyone may post any address, so a known subscriber's record is not the poster's to
+    change: a pending or unsubscribed one only becomes pending again (their name, language
+    and consent stay theirs until they confirm); any other stays as they are."""
     now = datetime.now(UTC)
     before: str | None = connection.execute(
         select(subscribers.c.status).where(
             subscribers.c.newsletter == newsletter, subscribers.c.key == subscriber.key
         )
     ).scalar_one_or_none()
-    values = {
-        "address": subscriber.address,
-        "ascii_address": subscriber.ascii_address
-        if subscriber.ascii_address != subscriber.address
-        else None,
-        "name": subscriber.name,
-        "language": subscriber.language,
-        "status": PENDING,
-        "consent_at": now,
-        "consent_method": "form",
-        "consent_source": source,
-        "updated": now,
-    }
     if before is None:
+        ascii_address = subscriber.ascii_address
         connection.execute(
             insert(subscribers).values(
                 newsletter=newsletter,
                 key=subscriber.key,
+                address=subscriber.address,
+                ascii_address=None if ascii_address == subscriber.address else ascii_address,
+                name=subscriber.name,
+                language=subscriber.language,
+                status=PENDING,
+                consent_at=None,
+                consent_method="",
+                consent_source="",
                 attributes="{}",
                 soft_bounces=0,
                 created=now,
-                **values,
+                updated=now,
             )
         )
-    elif before in (PENDING, UNSUBSCRIBED, PAUSED):
-        update_subscriber(connection, newsletter, subscriber.key, **values)
+    elif before in (PENDING, UNSUBSCRIBED):
+        update_subscriber(connection, newsletter, subscriber.key, status=PENDING)
     else:
         return before
     add_event(connection, newsletter, subscriber.key, "subscribed", f"on {source}", now=now)
     return before
+
+
+def requests_since(connection: Connection, newsletter: str, key: str, since: datetime) -> int:
+    """How many times the address was asked for on the form since then."""
+    query = select(func.count()).where(
+        events.c.key == key.lower(),
+        events.c.newsletter == newsletter,
+        events.c.kind == "subscribed",
+        events.c.at >= since,
+    )
+    return int(connection.execute(query).scalar_one())
 
 
 def remove(connection: Connection, newsletter: str, keys: Iterable[str]) -> int:
@@ -436,6 +448,7 @@ def confirm(connection: Connection, newsletter: str, key: str, detail: str) -> b
             status=ACTIVE,
             consent_at=now,
             consent_method="double opt-in",
+            consent_source=detail,
             updated=now,
             soft_bounces=0,
         )
@@ -443,3 +456,8 @@ def confirm(connection: Connection, newsletter: str, key: str, detail: str) -> b
     connection.execute(delete(suppressions).where(suppressions.c.address.in_([key, hashed(key)])))
     add_event(connection, newsletter, key, "confirmed", detail, now=now)
     return True
+
+
+def _forgotten(connection: Connection, key: str) -> bool:
+    query = select(suppressions.c.address).where(suppressions.c.address == hashed(key))
+    return connection.execute(query).first() is not None

@@ -31,7 +31,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from newsletter import audience
-from newsletter.config import SIGNING_KEY_ENV, Config, NewsletterConfig
+from newsletter.config import SIGNING_KEY_ENV, Config, NewsletterConfig, web_origin
 from newsletter.errors import NewsletterError
 from newsletter.headers import HeaderKind, header_problem
 from newsletter.model import Subscriber
@@ -110,19 +110,35 @@ def make_public_app(workspace: Workspace) -> Starlette:
     joining = Joining(partial(join_and_confirm, workspace, key, pages))
     allowance = Attempts(config.subscriptions.requests_per_hour, HOUR)
     trusted = config.subscriptions.allowed_origins
+    public_origin = web_origin(config.subscriptions.url or "")  # behind a proxy, what browsers send
 
     def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
         context.setdefault("newsletter", None)
         path = request.url.path.removeprefix(request.scope.get("root_path", ""))
-        context.update(csrf=partial(csrf_token, request), csrf_field=CSRF_FIELD,
-                       root="../" * (path.count("/") - 1))  # fmt: skip
+        context.update(
+            csrf=partial(csrf_token, request),
+            csrf_field=CSRF_FIELD,
+            root="../" * (path.count("/") - 1),
+        )
         return HTMLResponse(pages.get_template(name).render(context), status_code=status)
 
-    def message(request: Request, title: str, paragraphs: tuple[str, ...], status: int = 200,
-                newsletter: NewsletterConfig | None = None,
-                link: tuple[str, str] | None = None) -> HTMLResponse:  # fmt: skip
-        return page(request, "message.html.j2", status, title=title, paragraphs=paragraphs,
-                    newsletter=newsletter, link=link)  # fmt: skip
+    def message(
+        request: Request,
+        title: str,
+        paragraphs: tuple[str, ...],
+        status: int = 200,
+        newsletter: NewsletterConfig | None = None,
+        link: tuple[str, str] | None = None,
+    ) -> HTMLResponse:
+        return page(
+            request,
+            "message.html.j2",
+            status,
+            title=title,
+            paragraphs=paragraphs,
+            newsletter=newsletter,
+            link=link,
+        )
 
     def missing(request: Request, _error: Exception | None = None) -> Response:
         return message(request, "Not found", ("There is no such page here.",), 404)
@@ -141,23 +157,40 @@ def make_public_app(workspace: Workspace) -> Starlette:
         """Each client address makes so many form posts an hour; an unsubscribe is never
         refused (mail providers post them from few addresses)."""
         if request.method == "POST" and not request.url.path.endswith("/unsubscribe"):
-            wait = allowance.take(request.client.host if request.client else "?")
+            wait = allowance.take(client_of(request))
             if wait:
-                answer = message(request, "Too many requests", (
-                    "This address has sent too many forms in the last hour. Please try again "
-                    f"in {int(wait // 60) + 1} minutes.",), 429)  # fmt: skip
+                answer = message(
+                    request,
+                    "Too many requests",
+                    (
+                        "This address has sent too many forms in the last hour. Please try again "
+                        f"in {int(wait // 60) + 1} minutes.",
+                    ),
+                    429,
+                )
                 answer.headers["Retry-After"] = str(int(wait) + 1)
                 return answer
         return await call_next(request)
 
     def subscribe_form(
-        request: Request, newsletter: NewsletterConfig, values: dict[str, str] | None = None,
-        error: str = "", status: int = 200,
-    ) -> Response:  # fmt: skip
+        request: Request,
+        newsletter: NewsletterConfig,
+        values: dict[str, str] | None = None,
+        error: str = "",
+        status: int = 200,
+    ) -> Response:
         shown = {"email": "", "name": "", "language": newsletter.language, **(values or {})}
-        return page(request, "subscribe.html.j2", status, title=f"Subscribe to {newsletter.name}",
-                    newsletter=newsletter, values=shown, error=error, honeypot=HONEYPOT,
-                    languages=audience.languages(config, newsletter))  # fmt: skip
+        return page(
+            request,
+            "subscribe.html.j2",
+            status,
+            title=f"Subscribe to {newsletter.name}",
+            newsletter=newsletter,
+            values=shown,
+            error=error,
+            honeypot=HONEYPOT,
+            languages=audience.languages(config, newsletter),
+        )
 
     def subscribe_page(request: Request) -> Response:
         newsletter = newsletter_of(request)
@@ -167,7 +200,7 @@ def make_public_app(workspace: Workspace) -> Starlette:
         newsletter = newsletter_of(request)
         if newsletter is None:
             return missing(request)
-        form = await checked_form(request, trusted)
+        form = await checked_form(request, trusted, public_origin)
         if isinstance(form, Response):
             return form
         sent = message(request, "Check your inbox", SENT, 200, newsletter)
@@ -189,25 +222,41 @@ def make_public_app(workspace: Workspace) -> Starlette:
         token = token_of(request)
         if audience.confirmation_of(newsletter.slug, token, key, max_age) is None:
             return invalid(request, newsletter)
-        return page(request, "confirm.html.j2", title="Confirm your subscription",
-                    newsletter=newsletter, token=token)  # fmt: skip
+        return page(
+            request,
+            "confirm.html.j2",
+            title="Confirm your subscription",
+            newsletter=newsletter,
+            token=token,
+        )
 
     async def confirm(request: Request) -> Response:
         newsletter = newsletter_of(request)
         if newsletter is None:
             return missing(request)
-        form = await checked_form(request)
+        form = await checked_form(request, own_origin=public_origin)
         if isinstance(form, Response):
             return form
-        address = await run_in_threadpool(audience.confirm, workspace.pool, newsletter.slug,
-                                          token_of(request), key, max_age,
-                                          "the confirmation link")  # fmt: skip
+        address = await run_in_threadpool(
+            audience.confirm,
+            workspace.pool,
+            newsletter.slug,
+            token_of(request),
+            key,
+            max_age,
+            f"the confirmation link, from {client_of(request)}",
+        )
         if address is None:
             return invalid(request, newsletter)
         own = audience.own_token(newsletter.slug, address, key)
-        return message(request, "You're subscribed", (
-            f"Thank you: the next issue of {newsletter.name} will reach you.",), 200, newsletter,
-            ("Your preferences", f"preferences?t={own}"))  # fmt: skip
+        return message(
+            request,
+            "You're subscribed",
+            (f"Thank you: the next issue of {newsletter.name} will reach you.",),
+            200,
+            newsletter,
+            ("Your preferences", f"preferences?t={own}"),
+        )
 
     def unsubscribe_page(request: Request) -> Response:
         newsletter = newsletter_of(request)
@@ -216,8 +265,9 @@ def make_public_app(workspace: Workspace) -> Starlette:
         token = token_of(request)
         if audience.subscriber_of(newsletter.slug, token, key) is None:
             return invalid(request, newsletter)
-        return page(request, "unsubscribe.html.j2", title="Unsubscribe", newsletter=newsletter,
-                    token=token)  # fmt: skip
+        return page(
+            request, "unsubscribe.html.j2", title="Unsubscribe", newsletter=newsletter, token=token
+        )
 
     async def unsubscribe(request: Request) -> Response:
         """RFC 8058's one click: a POST whose body says `List-Unsubscribe=One-Click`, from the
@@ -230,13 +280,24 @@ def make_public_app(workspace: Workspace) -> Starlette:
         form = await request.form()
         if form.get("List-Unsubscribe") != "One-Click":
             return invalid(request, newsletter)
-        done = await run_in_threadpool(audience.unsubscribe, workspace.pool, newsletter.slug,
-                                       token_of(request), key, "one click")  # fmt: skip
+        done = await run_in_threadpool(
+            audience.unsubscribe,
+            workspace.pool,
+            newsletter.slug,
+            token_of(request),
+            key,
+            "one click",
+        )
         if not done:
             return invalid(request, newsletter)
-        return message(request, "You're unsubscribed", (
-            f"You will receive no more issues of {newsletter.name}.",), 200, newsletter,
-            ("Subscribe again", "subscribe"))  # fmt: skip
+        return message(
+            request,
+            "You're unsubscribed",
+            (f"You will receive no more issues of {newsletter.name}.",),
+            200,
+            newsletter,
+            ("Subscribe again", "subscribe"),
+        )
 
     def preferences_page(request: Request, notice: str = "") -> Response:
         newsletter = newsletter_of(request)
@@ -247,15 +308,22 @@ def make_public_app(workspace: Workspace) -> Starlette:
         if address is None:
             return invalid(request, newsletter)
         record = audience.record_of(workspace.pool, newsletter.slug, address)
-        return page(request, "preferences.html.j2", title="Your subscription",
-                    newsletter=newsletter, record=record, token=token, notice=notice,
-                    languages=audience.languages(config, newsletter))  # fmt: skip
+        return page(
+            request,
+            "preferences.html.j2",
+            title="Your subscription",
+            newsletter=newsletter,
+            record=record,
+            token=token,
+            notice=notice,
+            languages=audience.languages(config, newsletter),
+        )
 
     async def preferences(request: Request) -> Response:
         newsletter = newsletter_of(request)
         if newsletter is None:
             return missing(request)
-        form = await checked_form(request)
+        form = await checked_form(request, own_origin=public_origin)
         if isinstance(form, Response):
             return form
         address = audience.subscriber_of(newsletter.slug, token_of(request), key)
@@ -263,8 +331,14 @@ def make_public_app(workspace: Workspace) -> Starlette:
             return invalid(request, newsletter)
         chosen = form.get("language")
         language = chosen if chosen in audience.languages(config, newsletter) else None
-        await run_in_threadpool(audience.set_preferences, workspace.pool, newsletter, address,
-                                language=language, paused=form.get("paused") == "1")  # fmt: skip
+        await run_in_threadpool(
+            audience.set_preferences,
+            workspace.pool,
+            newsletter,
+            address,
+            language=language,
+            paused=form.get("paused") == "1",
+        )
         return await run_in_threadpool(preferences_page, request, "Saved.")
 
     @asynccontextmanager
@@ -286,13 +360,31 @@ def make_public_app(workspace: Workspace) -> Starlette:
         Route("/{newsletter}/preferences", preferences, methods=["POST"]),
         Mount("/static", StaticFiles(directory=str(TEMPLATES / "static")), name="static"),
     ]
-    middleware = [Middleware(LimitedBody, limit=MAX_BODY),
-                  Middleware(BaseHTTPMiddleware, dispatch=guarded_by(lambda _: POLICY)),
-                  Middleware(BaseHTTPMiddleware, dispatch=throttle)]  # fmt: skip
-    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
-                    exception_handlers={404: missing})  # fmt: skip
+    middleware = [
+        Middleware(LimitedBody, limit=MAX_BODY),
+        Middleware(BaseHTTPMiddleware, dispatch=guarded_by(lambda _: POLICY)),
+        Middleware(BaseHTTPMiddleware, dispatch=throttle),
+    ]
+    app = Starlette(
+        routes=routes, middleware=middleware, lifespan=lifespan, exception_handlers={404: missing}
+    )
     app.state.joining = joining  # tests wait for its work
     return app
+
+
+def client_of(request: Request) -> str:
+    """The client's address (the proxy's X-Forwarded-For hop when uvicorn trusts it); for
+    IPv6 its /64, which one household or server holds whole."""
+    import ipaddress
+
+    host = request.client.host if request.client else "?"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return host
 
 
 def _visitor(form: dict[str, str], languages: list[str]) -> Subscriber | str:

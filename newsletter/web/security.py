@@ -71,17 +71,19 @@ guard = guarded(_studio_policy)  # the studio's
 
 
 async def checked_form(
-    request: Request, trusted_origins: Collection[str] = ()
+    request: Request, trusted_origins: Collection[str] = (), own_origin: str | None = None
 ) -> dict[str, str] | Response:
     """A POST's fields, if it comes from a form of this app in this browser (or from a page
     of a site in `trusted_origins`); else the refusal to send back. Every state-changing
-    route starts with it."""
+    route starts with it. `own_origin` is the app's address as browsers see it, when a proxy
+    in front changes the scheme or host the app sees."""
     request.state.form_checked = True
     form = {key: str(value) for key, value in (await request.form()).items()}
     origin = request.headers.get("origin")
     if origin and origin in trusted_origins:
         return form  # a browser sets Origin itself: no page of another site can claim it
-    if origin and origin != f"{request.url.scheme}://{request.url.netloc}":
+    seen = f"{request.url.scheme}://{request.url.netloc}"
+    if origin and origin not in (seen, own_origin):
         return PlainTextResponse("refused: this request comes from another site", 403)
     cookie = request.cookies.get(CSRF_COOKIE, "")
     if not cookie or not hmac.compare_digest(cookie.encode(), form.get(CSRF_FIELD, "").encode()):

@@ -71,6 +71,7 @@ class Attempts:
         self.limit, self.window = limit, window
         self._counted: dict[str, deque[float]] = defaultdict(deque)
         self._lock = threading.Lock()
+        self._swept = float("-inf")  # when clients long gone were last forgotten
 
     def wait(self, client: str, now: float | None = None) -> float:
         """Seconds before `client` may try again (0: now)."""
@@ -86,6 +87,14 @@ class Attempts:
         must wait, and nothing counted."""
         moment = now if now is not None else time.monotonic()
         with self._lock:  # one lock for both: two requests at once cannot both take the last
+            if moment - self._swept > self.window:  # clients gone for a window: forgotten
+                for gone in [
+                    c
+                    for c, times in self._counted.items()
+                    if not times or times[-1] <= moment - self.window
+                ]:
+                    del self._counted[gone]
+                self._swept = moment
             wait = self._wait(client, moment)
             if not wait:
                 self._counted[client].append(moment)

@@ -71,7 +71,7 @@ def test_bounces_and_complaints_suppress_at_once_and_soft_ones_after_some_in_a_r
     listing.write_text("email\n" + "\n".join(addresses) + "\n", "utf-8")
     assert run("subscribers", "import", str(listing)).exit_code == 0
     for issue in ("ilo-coop-enews/2020-10", "ilo-coop-enews/2020-11"):
-        assert run("send", issue, "--rate", "0").exit_code == 0
+        assert run("send", issue, "--rate", "0", "--yes").exit_code == 0
     config = load_config(toml)
     with Pool.open(config.database_url) as pool:
         sent = {
@@ -90,7 +90,7 @@ def test_bounces_and_complaints_suppress_at_once_and_soft_ones_after_some_in_a_r
     result = run("bounces", "read", str(box))
     assert result.exit_code == 0, result.stderr
     assert result.stdout.splitlines()[-1] == (
-        "6 suppressed, 1 soft bounces counted, 0 read before, 1 unmatched, 3 left alone"
+        "6 suppressed, 1 soft bounce counted, 0 read before, 1 unmatched, 3 left alone"
     )
     for address in [*hard.values(), complainant]:
         assert f"suppressed {address} (ilo-coop-enews/2020-11)" in result.stdout
@@ -140,7 +140,7 @@ def test_a_message_from_the_send_carries_the_id_the_bounce_is_matched_by(
     listing = sending_workspace / "list.csv"
     listing.write_text("email\nana@example.org\n", "utf-8")
     run("subscribers", "import", str(listing))
-    run("send", "ilo-coop-enews/2020-11", "--rate", "0")
+    run("send", "ilo-coop-enews/2020-11", "--rate", "0", "--yes")
     (received,) = mail_server.messages
     message_id = message_from_bytes(received.data, policy=policy.default)["Message-ID"]
     config = load_config(sending_workspace / "newsletter.toml")
@@ -159,7 +159,7 @@ def test_bounces_read_imap_reads_the_configured_mailbox(
     listing = sending_workspace / "list.csv"
     listing.write_text(f"email\n{address}\n", "utf-8")
     run("subscribers", "import", str(listing))
-    run("send", "ilo-coop-enews/2020-11", "--rate", "0")
+    run("send", "ilo-coop-enews/2020-11", "--rate", "0", "--yes")
     config = load_config(sending_workspace / "newsletter.toml")
     with Pool.open(config.database_url) as pool:
         (entry,) = pool.ledger("ilo-coop-enews/2020-11")

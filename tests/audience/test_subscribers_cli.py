@@ -129,8 +129,12 @@ def test_list_filters_and_prints_json_and_csv_and_export_imports_again(
     assert table.stdout.splitlines() == [
         "ana@example.org  active  ilo-coop-enews  Ana",
         "cleo@example.org  active  ilo-coop-enews  Cleo",
-        "3 on the list (active 3)",
+        "2 subscribers shown",
     ]
+    assert run("subscribers", "list").stdout.splitlines()[-1] == "3 on the list (active 3)"
+    misspelt = run("subscribers", "list", "--newsletter", "ilo-coop-enwes")
+    assert misspelt.exit_code == 1
+    assert "ilo-coop-enews" in misspelt.stderr
     listed = json.loads(run("subscribers", "list", "--search", "ANA", "--format", "json").stdout)
     assert [(r["email"], r["attributes"]) for r in listed] == [
         ("ana@example.org", {"city": "Genève"})
@@ -160,7 +164,7 @@ def test_show_tells_the_story_of_one_address_and_forget_leaves_only_a_hash(
 ) -> None:
     source = write(sending_workspace / "l.csv", "email,name\nana@example.org,Ana\n")
     run("subscribers", "import", str(source))
-    assert run("send", ISSUE, "--rate", "0").exit_code == 0
+    assert run("send", ISSUE, "--rate", "0", "--yes").exit_code == 0
     assert [m.recipient for m in mail_server.messages] == ["ana@example.org"]
     run("subscribers", "remove", "ana@example.org")
     story = run("subscribers", "show", "ana@example.org").stdout
@@ -209,7 +213,14 @@ def test_send_goes_to_the_active_subscribers_and_a_list_file_skips_who_left(
         pool.set_subscriber_status("ilo-coop-enews", bob, "unsubscribed", "unsubscribed", "t")
         cleo = next(s for s in pool.active_subscribers("ilo-coop-enews") if s.name == "Cleo")
         pool.set_subscriber_status("ilo-coop-enews", cleo, "paused", "paused", "t")
-    result = run("send", ISSUE, "--rate", "0")
+    declined = run("send", ISSUE, "--rate", "0", input="n\n")
+    assert (
+        "send ilo-coop-enews/2020-11 to the 1 active subscriber of ilo-coop-enews?"
+        in declined.stdout
+    )
+    assert declined.exit_code == 1
+    assert mail_server.messages == []
+    result = run("send", ISSUE, "--rate", "0", input="y\n")
     assert result.exit_code == 0, result.stderr
     assert [m.recipient for m in mail_server.messages] == ["ana@example.org"]
     # A send to the same people from a file: Bob left this newsletter, so he is skipped.

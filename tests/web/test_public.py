@@ -541,3 +541,45 @@ def test_a_form_post_larger_than_any_form_of_ours_is_refused_unread(site: Site) 
     site.settle()
     assert (site.status("a@example.org"), site.status("b@example.org")) == (None, None)
     assert site.status("c@example.org") == PENDING
+
+
+def test_behind_a_proxy_a_form_of_the_pages_own_public_address_is_taken(
+    public_workspace: Path, public_port: int
+) -> None:
+    """Served behind https on another name, the app sees http://127.0.0.1: the browser's
+    Origin is the [subscriptions] url's, which it takes (with the token); no other."""
+    toml = public_workspace / "newsletter.toml"
+    text = toml.read_text("utf-8")
+    toml.write_text(
+        re.sub(r'(?m)^url = ".*"$', 'url = "https://News.Example.org:443/join/"', text), "utf-8"
+    )
+    with (
+        Workspace(toml) as opened,
+        TestClient(make_public_app(opened), base_url=f"http://127.0.0.1:{public_port}") as client,
+    ):
+        site = Site(opened, client)
+        form = {"csrf": site.csrf(), "email": "proxied@example.org", "name": ""}
+        ours = client.post(
+            f"/{SLUG}/subscribe", data=form, headers={"origin": "https://news.example.org"}
+        )
+        theirs = client.post(
+            f"/{SLUG}/subscribe",
+            data=form,
+            headers={"origin": "https://news.example.org.evil.example"},
+        )
+        site.settle()
+        assert (ours.status_code, theirs.status_code) == (200, 403)
+        assert site.status("proxied@example.org") == PENDING
+
+
+def test_an_ipv6_client_is_counted_by_its_64_addresses_at_once() -> None:
+    from starlette.requests import Request
+
+    from newsletter.web.public import client_of
+
+    def seen(host: str) -> str:
+        return client_of(Request({"type": "http", "client": (host, 1234), "headers": []}))
+
+    assert seen("2001:db8:1:2::1") == seen("2001:db8:1:2:ffff::9") == "2001:db8:1:2::/64"
+    assert seen("2001:db8:1:3::1") != seen("2001:db8:1:2::1")
+    assert seen("192.0.2.7") == "192.0.2.7"

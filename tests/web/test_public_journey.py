@@ -90,7 +90,7 @@ def test_a_reader_subscribes_gets_the_issue_and_leaves_in_one_click(
             page.screenshot(path=str(artifacts / "public-subscribed.png"))
             assert status() == ACTIVE
 
-            sent = invoke("send", f"{SLUG}/2020-11")
+            sent = invoke("send", f"{SLUG}/2020-11", "--yes")
             assert sent.exit_code == 0, sent.output
             [issue] = messages_to(mail_server, VISITOR, "ILO COOP eNews - November issue")
             links = re.findall(r"<([^>]+)>", str(issue["List-Unsubscribe"]))
@@ -103,7 +103,7 @@ def test_a_reader_subscribes_gets_the_issue_and_leaves_in_one_click(
             left = httpx.post(url, data={"List-Unsubscribe": "One-Click"})
             assert left.status_code == 200
             assert status() == UNSUBSCRIBED
-            again = invoke("send", f"{SLUG}/2020-10")
+            again = invoke("send", f"{SLUG}/2020-10", "--yes")
             assert again.exit_code == 0, again.output
             assert messages_to(mail_server, "stays@example.org", "ILO COOP eNews - October issue")
             assert messages_to(mail_server, VISITOR, "ILO COOP eNews - October issue") == []

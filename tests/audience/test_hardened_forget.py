@@ -1,4 +1,4 @@
-"""Review: `subscribers forget` of an address written another way than the list holds it."""
+"""Found in review: `subscribers forget` of an address written otherwise than the list has it."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Review: `subscribers list --search` on SQLite and PostgreSQL alike."""
+"""Found in review: `subscribers list --search` on SQLite and PostgreSQL alike."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Review: what a send's dry run says, against what the send then does."""
+"""Found in review: what a send's dry run says, against what the send then does."""
 
 from __future__ import annotations
 

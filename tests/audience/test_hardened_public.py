@@ -1,4 +1,4 @@
-"""Review: the public pages' acts against the list's statuses, tokens and forget."""
+"""Found in review: the public pages' acts against the list's statuses, tokens and forget."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def site(public_workspace: Path, public_port: int) -> Iterator[Site]:  # noqa: F
             yield Site(opened, client)
 
 
-def test_an_old_unsubscribe_link_after_forget_brings_the_address_back_in_plain(
+def test_an_old_unsubscribe_link_after_forget_writes_the_address_down_nowhere(
     site: Site,
 ) -> None:
     site.add("ana@example.org", "active", "Ana")
@@ -56,7 +56,8 @@ def test_an_unsubscribe_does_not_turn_a_complaint_into_an_unsubscribe(site: Site
 
 
 def test_a_complainant_who_clicked_unsubscribe_gets_no_confirmation_from_a_strangers_post(
-    site: Site, mail_server  # noqa: F811
+    site: Site,
+    mail_server,  # noqa: F811
 ) -> None:
     site.add("ana@example.org", COMPLAINED)
     token = make_token("ana@example.org", SLUG, KEY)

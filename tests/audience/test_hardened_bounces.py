@@ -1,4 +1,4 @@
-"""Review: bounces matched by a VERP token read as a LIKE pattern."""
+"""Found in review: bounces matched by a VERP token read as a LIKE pattern."""
 
 from __future__ import annotations
 
@@ -37,13 +37,13 @@ def forged_dsn(to: str) -> bytes:
 
 
 @pytest.mark.usefixtures("mail_server")
-def test_a_forged_bounce_with_underscores_in_its_verp_token_suppresses_a_real_subscriber(
+def test_a_forged_bounce_with_underscores_in_its_verp_token_suppresses_no_one(
     run: Run, sending_workspace: Path
 ) -> None:
     listing = sending_workspace / "list.csv"
     listing.write_text("email\nana@example.org\nbob@example.org\n", "utf-8")
     assert run("subscribers", "import", str(listing)).exit_code == 0
-    assert run("send", "ilo-coop-enews/2020-11", "--rate", "0").exit_code == 0
+    assert run("send", "ilo-coop-enews/2020-11", "--rate", "0", "--yes").exit_code == 0
     config = load_config(sending_workspace / "newsletter.toml")
     with Pool.open(config.database_url) as pool:
         ids = [e.message_id for e in pool.ledger("ilo-coop-enews/2020-11")]
@@ -74,7 +74,7 @@ def test_a_mailbox_read_twice_counts_nothing_twice_when_an_address_bounced_two_i
     listing.write_text(f"email\n{address}\n", "utf-8")
     assert run("subscribers", "import", str(listing)).exit_code == 0
     for issue in ("ilo-coop-enews/2020-10", "ilo-coop-enews/2020-11"):
-        assert run("send", issue, "--rate", "0").exit_code == 0
+        assert run("send", issue, "--rate", "0", "--yes").exit_code == 0
     config = load_config(sending_workspace / "newsletter.toml")
     with Pool.open(config.database_url) as pool:
         ids = [pool.ledger(f"ilo-coop-enews/{s}")[0].message_id for s in ("2020-10", "2020-11")]
@@ -104,7 +104,7 @@ def test_a_bounce_for_another_address_than_the_one_sent_to_does_not_suppress_it(
     listing = sending_workspace / "list.csv"
     listing.write_text("email\nteam@example.org\n", "utf-8")
     assert run("subscribers", "import", str(listing)).exit_code == 0
-    assert run("send", "ilo-coop-enews/2020-11", "--rate", "0").exit_code == 0
+    assert run("send", "ilo-coop-enews/2020-11", "--rate", "0", "--yes").exit_code == 0
     config = load_config(sending_workspace / "newsletter.toml")
     with Pool.open(config.database_url) as pool:
         (entry,) = pool.ledger("ilo-coop-enews/2020-11")
