@@ -55,6 +55,9 @@ class SourceConfig:
     allow_private: bool = False  # fetch from loopback, private and link-local addresses too
     selectors: Mapping[str, str] = field(default_factory=dict)  # HTML pages: field -> CSS
     columns: Mapping[str, str] = field(default_factory=dict)  # CSV/JSON: field -> column
+    # What marks an item's address as one language's ("lang--en", "lang--fr"): items whose
+    # addresses differ only by them are one story in several languages.
+    language_marks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -446,7 +449,8 @@ class _ConfigReader:
             key,
             table,
             {"format", "path", "url", "title", "listing_url", "language", "topics",
-             "default_type", "date_format", "selectors", "columns", "undated", "allow_private"},
+             "default_type", "date_format", "selectors", "columns", "undated", "allow_private",
+             "language_marks"},
         )  # fmt: skip
         allow_private = self.flag_value((*key, "allow_private"), table.get("allow_private", False))
         undated = self.text((*key, "undated"), table.get("undated", "skip"))
@@ -478,7 +482,20 @@ class _ConfigReader:
             allow_private=allow_private,
             selectors=self.read_selectors(key, table, source_format),
             columns=self.mapping((*key, "columns"), table.get("columns", {}), COLUMN_FIELDS),
+            language_marks=self.language_marks(
+                (*key, "language_marks"), table.get("language_marks", [])
+            ),
         )
+
+    def language_marks(self, key: KeyPath, value: Any) -> tuple[str, ...]:
+        marks = self.texts(key, value)
+        if len(marks) == 1 or any(len(mark) < 3 for mark in marks):
+            raise self.fail(
+                key,
+                "expected two or more marks of three characters or more, "
+                'such as ["lang--en", "lang--fr"]',
+            )
+        return marks
 
     def read_selectors(self, key: KeyPath, table: dict[str, Any], kind: str) -> dict[str, str]:
         selectors = self.mapping((*key, "selectors"), table.get("selectors", {}), SELECTOR_FIELDS)

@@ -52,6 +52,7 @@ COMMANDS = {
     "ingest": ("ingest",), "sources": ("ingest",), "dupes": ("ingest",),
     "items": ("pool",), "topics": ("pool",), "types": ("pool",),
     "tag": ("pool",), "untag": ("pool",), "retag": ("pool",),
+    "link": ("pool",), "unlink": ("pool",),
     "draft": ("drafts", "curate"), "validate": ("drafts",), "issues": ("drafts",),
     "render": ("render",), "check": ("render",), "preview": ("render",),
     "export": ("send",), "send": ("send",), "suppress": ("send",),

@@ -13,6 +13,7 @@ from newsletter.cli import cli, pass_workspace
 from newsletter.cli.common import (
     SHORT_UID,
     _console,
+    _escape,
     format_option,
     item_record,
     period_options,
@@ -22,7 +23,10 @@ from newsletter.cli.common import (
 from newsletter.workspace import Workspace
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from newsletter.model import Item
+    from newsletter.pool.versions import Version
 
 
 @cli.command()
@@ -159,6 +163,36 @@ def tag(workspace: Workspace, uid: str, topic_slugs: tuple[str, ...]) -> None:
 def untag(workspace: Workspace, uid: str, topic_slugs: tuple[str, ...]) -> None:
     """Take topics off an item; keyword rules and sources will not add them back."""
     _print_topics(workspace.pool.untag(uid, workspace.config.check_topics(topic_slugs)))
+
+
+@cli.command()
+@click.argument("first", metavar="UID")
+@click.argument("second", metavar="UID")
+@pass_workspace
+def link(workspace: Workspace, first: str, second: str) -> None:
+    """Link two items as one story in two languages (a French edition takes the French one)."""
+    _print_story(workspace.pool.link_versions(first, second))
+
+
+@cli.command()
+@click.argument("uid")
+@pass_workspace
+def unlink(workspace: Workspace, uid: str) -> None:
+    """Take an item out of the story it tells with items in other languages."""
+    left = workspace.pool.unlink_version(uid)
+    if left:
+        click.echo("the story's other versions:")
+        _print_story(left)
+    else:
+        click.echo(f"{uid}: a story of its own now")
+
+
+def _print_story(story: Sequence[Version]) -> None:
+    out = _console()
+    for version in story:
+        out.print(
+            f"{version.language or '--'}  {version.uid}  {_escape(version.title)}", highlight=False
+        )
 
 
 @cli.command()

@@ -252,6 +252,9 @@ def ingest_sources(
         results.append(result)
         if on_result:
             on_result(result)
+    marks = sorted({mark for source in sources for mark in source.language_marks})
+    if marks:  # one story's versions in several languages, linked by their addresses
+        pool.link_by_marks(marks)
     pool.optimise()
     failed = sum(result.error is not None for result in results)
     if failed:

@@ -33,6 +33,7 @@ from newsletter.pool import (
     store,
     subscribers,
     users,
+    versions,
 )
 from newsletter.pool.bounces import BounceOutcome
 from newsletter.pool.ledger import LedgerEntry, SendRun
@@ -236,6 +237,26 @@ class Pool:
         self.check_topics(query.topics)
         with self.engine.connect() as connection:
             return queries.select_items(connection, query)
+
+    def link_versions(self, first: str, second: str) -> list[versions.Version]:
+        """Make two items versions of one story in two languages (versions.link)."""
+        with database.for_writing(self.engine).begin() as connection:
+            database.lock_for_writing(connection)
+            return versions.link(connection, first, second)
+
+    def unlink_version(self, uid: str) -> list[versions.Version]:
+        with database.for_writing(self.engine).begin() as connection:
+            database.lock_for_writing(connection)
+            return versions.unlink(connection, uid)
+
+    def link_by_marks(self, marks: Sequence[str]) -> int:
+        with database.for_writing(self.engine).begin() as connection:
+            database.lock_for_writing(connection)
+            return versions.link_by_marks(connection, marks)
+
+    def story_of(self, uid: str) -> list[versions.Version]:
+        with self.engine.connect() as connection:
+            return versions.story_of(connection, queries.find_item_id(connection, uid)[0])
 
     def item(self, uid: str) -> Item:
         with self.engine.connect() as connection:

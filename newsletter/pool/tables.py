@@ -311,3 +311,16 @@ class SubscriberEventRow(Base):
     # What made it, once: a bounce's own Message-ID, so that reading a mailbox again counts
     # nothing twice.
     reference: Mapped[str] = mapped_column(String(250), default="")
+
+
+class ItemVersionRow(Base):
+    """Items that tell one story in several languages: each is a version of the story named
+    by its first item's id."""
+
+    __tablename__ = "item_versions"
+    __table_args__ = (Index("ix_item_versions_story", "story"),)
+
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), primary_key=True
+    )
+    story: Mapped[int] = mapped_column()
