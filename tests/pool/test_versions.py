@@ -87,7 +87,9 @@ def test_an_editor_links_and_unlinks_and_a_story_has_one_version_per_language(
         workspace, "a-fr", "fr", [(5, "Les jeunes et les coopératives"), (6, "Une autre histoire")]
     )
     write_source(workspace, "a-es", "es", [(7, "Los jóvenes y las cooperativas")])
-    assert run("ingest", "a-en.csv", "a-fr.csv", "a-es.csv").exit_code == 0  # no marks shared: no story
+    assert (
+        run("ingest", "a-en.csv", "a-fr.csv", "a-es.csv").exit_code == 0
+    )  # no marks shared: no story
     english, french, other = (
         uid_of(workspace, t)
         for t in ("Youth and coops", "Les jeunes et les coopératives", "Une autre histoire")

@@ -1,4 +1,4 @@
-"""Bounces and complaints, read from a mailbox: which addresses failed, how, and after which send.
+"""What a bounce or complaint says: which addresses failed, how, and after which send.
 
 `classify` reads one message: an RFC 3464 delivery report, a bounce in one of the older forms
 MTAs still write (flufl.bounce, Mailman's detectors, reads those), or an RFC 5965 feedback
@@ -13,14 +13,9 @@ from __future__ import annotations
 
 import email
 import email.policy
-import imaplib
-import ipaddress
 import logging
-import mailbox
 import re
-import ssl
 import unicodedata
-from base64 import b64encode
 from collections.abc import Iterable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass
@@ -29,11 +24,9 @@ from email.header import Header, decode_header, make_header
 from email.message import Message
 from email.parser import HeaderParser
 from email.utils import getaddresses, parseaddr
-from pathlib import Path
 
 from flufl.bounce import all_failures
 
-from newsletter.errors import NewsletterError
 from newsletter.verp import verp_token
 
 # A report comes before the message it quotes: a cut keeps the report and the quoted headers.
@@ -95,7 +88,7 @@ class Unrecognised:
     reason: str
 
 
-class _Unparsable(MessageDefect):
+class UnparsableMessage(MessageDefect):
     """What `_parse` gives a message the email package could not parse at all."""
 
 
@@ -123,7 +116,7 @@ def classify(
 def _classify(message: Message, source: str, return_path: str | None) -> Bounce | Unrecognised:
     subject = _subject(message)
     if not message.keys():
-        unparsable = [str(d) for d in message.defects if isinstance(d, _Unparsable)]
+        unparsable = [str(d) for d in message.defects if isinstance(d, UnparsableMessage)]
         return Unrecognised(source, subject, unparsable[0] if unparsable else "no mail headers")
     verp = _verp(message, return_path) if return_path else None
     parts = _parts(message)
@@ -196,7 +189,7 @@ def _recipients(part: Message) -> Iterator[_Recipient]:
             original or _typed_address(final),
             action,
             status,
-            _one_line(diagnostic, _DIAGNOSTIC_LENGTH),
+            one_line(diagnostic, _DIAGNOSTIC_LENGTH),
         )
 
 
@@ -261,7 +254,7 @@ def _complaint(
     # Feedback-Type is required; a report without one is read as the complaint it most likely is.
     feedback_type = _header(fields, "Feedback-Type").strip().lower() or "abuse"
     if feedback_type not in _COMPLAINTS:
-        reason = f"a feedback report of type {_one_line(feedback_type, 40)!r}, not a complaint"
+        reason = f"a feedback report of type {one_line(feedback_type, 40)!r}, not a complaint"
         return Unrecognised(source, subject, reason)
     addresses = _addresses(fields.get_all("Original-Rcpt-To") or [])
     if not addresses and original is not None:
@@ -295,7 +288,7 @@ def _bounce(
     if not found and not message_id and not verp:
         return Unrecognised(source, subject, "names neither a recipient nor the message it answers")
     return Bounce(
-        kind, found, message_id, verp, status, _one_line(diagnostic, _DIAGNOSTIC_LENGTH), source
+        kind, found, message_id, verp, status, one_line(diagnostic, _DIAGNOSTIC_LENGTH), source
     )
 
 
@@ -485,183 +478,15 @@ def _bytes_text(data: bytes | str, charset: str | None) -> str:
 
 def _subject(message: Message) -> str:
     try:
-        return _one_line(_header(message, "Subject"), _SUBJECT_LENGTH)
+        return one_line(_header(message, "Subject"), _SUBJECT_LENGTH)
     except Exception:  # the subject of a message that cannot be read is only a label
         return ""
 
 
-def _one_line(text: str, limit: int) -> str:
+def one_line(text: str, limit: int) -> str:
     """`text` on one line, without control characters, at most `limit` characters."""
     kept = "".join(
         " " if unicodedata.category(c) in _REMOVED_CATEGORIES else c for c in text[: limit * 4]
     )
     line = " ".join(kept.split())
     return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
-# Reading mailboxes.
-
-
-def read_mailbox(path: Path) -> Iterator[tuple[str, Message]]:
-    """Each message of a Maildir (a folder with cur/ and new/) or an mbox file, with where it
-    was read; nothing in the mailbox is changed."""
-    if path.is_dir():
-        if not ((path / "cur").is_dir() and (path / "new").is_dir()):
-            raise NewsletterError("a folder, but not a Maildir (no cur/ and new/ in it)", path)
-        return _read_maildir(path)
-    try:
-        with path.open("rb") as file:
-            start = file.read(5)
-    except FileNotFoundError:
-        raise NewsletterError("no such mailbox", path) from None
-    except OSError as error:
-        raise NewsletterError(f"cannot read the mailbox: {error.strerror}", path) from None
-    if start and start != b"From ":
-        raise NewsletterError("not an mbox file (it does not start with a 'From ' line)", path)
-    return _read_mbox(path)
-
-
-def _read_maildir(path: Path) -> Iterator[tuple[str, Message]]:
-    for folder in ("cur", "new"):  # tmp/ holds deliveries still being written
-        try:
-            entries = sorted((path / folder).iterdir())
-        except OSError as error:
-            raise NewsletterError(f"cannot read the Maildir: {error.strerror}", path) from None
-        for entry in entries:
-            if entry.name.startswith("."):
-                continue
-            try:
-                with entry.open("rb") as file:
-                    data = file.read(MAX_MESSAGE_BYTES)
-            except (FileNotFoundError, IsADirectoryError):
-                continue  # moved from new/ to cur/ by a mail client meanwhile
-            except OSError as error:
-                raise NewsletterError(f"cannot read: {error.strerror}", entry) from None
-            yield str(entry), _parse(data)
-
-
-def _read_mbox(path: Path) -> Iterator[tuple[str, Message]]:
-    try:
-        box = mailbox.mbox(path, create=False)
-        try:
-            for number, key in enumerate(box.iterkeys(), 1):
-                with box.get_file(key) as file:
-                    data = file.read(MAX_MESSAGE_BYTES)
-                yield f"{path}#{number}", _parse(data)
-        finally:
-            box.close()
-    except OSError as error:
-        raise NewsletterError(f"cannot read the mailbox: {error.strerror}", path) from None
-
-
-def _parse(data: bytes) -> Message:
-    try:
-        return email.message_from_bytes(data, policy=email.policy.compat32)
-    except Exception as error:  # it records defects rather than raise, but for deep nesting
-        broken = Message()
-        broken.defects.append(_Unparsable(f"cannot be parsed ({type(error).__name__})"))
-        return broken
-
-
-# Reading an IMAP folder.
-
-
-def read_imap(
-    host: str,
-    port: int,
-    user: str,
-    password: str,
-    folder: str = "INBOX",
-    *,
-    security: str = "ssl",
-    timeout: float = 30,
-) -> Iterator[tuple[str, Message]]:
-    """Each message of an IMAP folder, read without marking it read (EXAMINE, BODY.PEEK);
-    connects when the first message is asked for. `security` is "ssl", "starttls", or "none"
-    (plain, for a server on this machine only)."""
-    if security not in ("ssl", "starttls", "none"):
-        raise NewsletterError(f"IMAP security is 'ssl', 'starttls' or 'none', not {security!r}")
-    if security == "none" and not _loopback(host):
-        raise NewsletterError(
-            f"an IMAP connection without TLS is only for this machine, not {host}: "
-            "use security 'ssl' or 'starttls'"
-        )
-    return _read_imap(host, port, user, password, folder, security, timeout)
-
-
-def _read_imap(
-    host: str, port: int, user: str, password: str, folder: str, security: str, timeout: float
-) -> Iterator[tuple[str, Message]]:
-    try:
-        client = _imap_connect(host, port, security, timeout)
-    except (OSError, imaplib.IMAP4.error) as error:
-        raise NewsletterError(
-            f"cannot connect to the IMAP server {host}:{port}: {_reason(error)}"
-        ) from None
-    try:
-        try:
-            client.login(user, password)
-        except imaplib.IMAP4.error as error:
-            raise NewsletterError(
-                f"the IMAP server {host} refused the login of {user}: {_reason(error)}"
-            ) from None
-        status, selected = client.select(_imap_folder(folder), readonly=True)
-        if status != "OK":
-            raise NewsletterError(f"no IMAP folder {folder!r} on {host}: {_reason(selected)}")
-        status, searched = client.uid("SEARCH", "ALL")
-        found = searched[0] if status == "OK" and searched else None
-        uids = found.split() if isinstance(found, bytes) else []
-        for uid in (number.decode("ascii", "replace") for number in uids):
-            status, fetched = client.uid("FETCH", uid, f"(BODY.PEEK[]<0.{MAX_MESSAGE_BYTES}>)")
-            raw = next((item[1] for item in fetched if isinstance(item, tuple)), None)
-            if status == "OK" and isinstance(raw, bytes):  # else expunged meanwhile
-                yield f"imap://{user}@{host}/{folder}#{uid}", _parse(raw)
-    except (OSError, imaplib.IMAP4.error) as error:
-        raise NewsletterError(f"IMAP error from {host}: {_reason(error)}") from None
-    finally:
-        with suppress(OSError, imaplib.IMAP4.error):
-            client.logout()
-
-
-def _imap_connect(host: str, port: int, security: str, timeout: float) -> imaplib.IMAP4:
-    context = ssl.create_default_context()
-    if security == "ssl":
-        return imaplib.IMAP4_SSL(host, port, ssl_context=context, timeout=timeout)
-    client = imaplib.IMAP4(host, port, timeout=timeout)
-    if security == "starttls":
-        try:
-            client.starttls(ssl_context=context)
-        except BaseException:
-            client.shutdown()  # not logged in: nothing to log out of
-            raise
-    return client
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _imap_folder(name: str) -> str:
-    """A folder name as IMAP writes it: quoted, in modified UTF-7 (RFC 3501, 5.1.3)."""
-
-    def encoded(run: re.Match[str]) -> str:
-        utf16 = b64encode(run.group(0).encode("utf-16-be")).decode("ascii")
-        return "&" + utf16.rstrip("=").replace("/", ",") + "-"
-
-    written = re.sub(r"[^\x20-\x7e]+", encoded, name.replace("&", "&-"))
-    return '"' + written.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _reason(error: object) -> str:
-    """One line from an imaplib or socket error (imaplib's messages are bytes in a list)."""
-    if isinstance(error, OSError) and error.strerror:
-        return error.strerror
-    arguments = error.args if isinstance(error, BaseException) else error
-    words = arguments if isinstance(arguments, list | tuple) else [arguments]
-    text = " ".join(w.decode("utf-8", "replace") if isinstance(w, bytes) else str(w) for w in words)
-    return _one_line(text, 200) or type(error).__name__
