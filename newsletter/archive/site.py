@@ -451,9 +451,10 @@ class SitePlan:
     ) -> IssuePage:
         issue = frozen.issue
         language, pattern = settings_key(self.config, issue.newsletter)
+        labels = self.theme.labels_for(language)
 
         def item(entry: IssueItem) -> ArchiveItem:
-            view = item_view(entry, language, pattern)
+            view = item_view(entry, labels, pattern)
             topics = frozen.topics.get(entry.uid, issue.topics)
             return ArchiveItem(
                 **{field.name: getattr(view, field.name) for field in fields(ItemView)},
@@ -567,12 +568,14 @@ class SitePlan:
         parts: list[tuple[str, str, str]],
         limit: int | None = None,
     ) -> None:
+        labels = self.theme.labels_for(self.language)  # the page's language, whoever wrote the rows
+
         def make() -> dict[str, Any]:
             items = [
                 FoundItem(
                     title=row[2],
                     url=row[1],
-                    type=row[3],
+                    type=labels.type_label(row[3]),
                     date=row[0],
                     date_label=row[4],
                     issue_title=issue_title,
