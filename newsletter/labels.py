@@ -183,3 +183,8 @@ def _table_line(text: str, language: str) -> int | None:
 def labels_for(folders: tuple[Path, ...], language: str) -> Labels:
     """A theme's labels in one language, read once per process (as its templates are)."""
     return LabelTables.read(folders).labels(language)
+
+
+def public_labels(language: str) -> Labels:
+    """The public pages' words (templates/public/labels.toml) in one language."""
+    return labels_for((PUBLIC_PAGES,), language)
