@@ -60,7 +60,8 @@ def test_french_spacing_in_the_theme_words(tmp_path: Path) -> None:
     config, issue = localised(tmp_path, "fr")
     email = render_issue(issue, config)
     assert "Se désabonner\u00a0:\n" in email.text
-    assert "Se désabonner:" not in email.text and "Se désabonner :" not in email.text
+    assert "Se désabonner:" not in email.text
+    assert "Se désabonner :" not in email.text
     assert 'Lire la suite<span class="vh">\u00a0: ' in email.html
     # An item's own punctuation is the author's: left as written.
     assert "develops & promotes" in email.text
