@@ -32,12 +32,11 @@ from newsletter.issue import (
 )
 from newsletter.issue.preheader import made_preheader, titles_preheader
 from newsletter.issue.writing import edited, write_new_issue
+from newsletter.labels import DEFAULT_THEME, labels_for
 from newsletter.model import Item, ItemQuery
 from newsletter.pool import Pool
 from newsletter.pool.reads import PoolReads
 from newsletter.tomltext import parse_toml, read_toml_text
-
-OTHER_SECTION = "More"  # gathers items that no configured section takes
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,12 +115,12 @@ def select_for_issue(
 
 def section_for(item: IssueItem | Item, topics: Sequence[str], newsletter: NewsletterConfig) -> str:
     """The title of the section an item belongs in, by its type label or its topics."""
-    return section_of_type(item.type, topics, newsletter) or OTHER_SECTION
+    return section_of_type(item.type, topics, newsletter) or other_section(newsletter)
 
 
 def section_of_type(label: str, topics: Sequence[str], newsletter: NewsletterConfig) -> str | None:
     """The configured section that takes this type label (or these topics), else the
-    configured catch-all; None when neither: the item goes to OTHER_SECTION."""
+    configured catch-all; None when neither: the item goes to other_section()."""
     for section in newsletter.sections:
         if section.takes_type(label) or set(section.topics) & set(topics):
             return section.title
@@ -138,7 +137,7 @@ class TypeSection:
     type: str
     items: int
     section: str
-    configured: bool  # False: no configured section takes it, it falls into OTHER_SECTION
+    configured: bool  # False: no configured section takes it, it falls into other_section()
 
 
 def type_sections(pool: PoolReads, newsletter: NewsletterConfig) -> list[TypeSection]:
@@ -146,12 +145,20 @@ def type_sections(pool: PoolReads, newsletter: NewsletterConfig) -> list[TypeSec
     found = []
     for label, count in pool.type_counts():
         section = section_of_type(label, (), newsletter)
-        found.append(TypeSection(label, count, section or OTHER_SECTION, section is not None))
+        taken = section or other_section(newsletter)
+        found.append(TypeSection(label, count, taken, section is not None))
     return found
 
 
+def other_section(newsletter: NewsletterConfig) -> str:
+    """The title of the section that gathers items no configured section takes: the theme's
+    word for it in the newsletter's language ("More", "Autres")."""
+    own = (newsletter.templates,) if newsletter.templates else ()
+    return labels_for((*own, DEFAULT_THEME), newsletter.language).other_section
+
+
 def _section_order(newsletter: NewsletterConfig) -> list[str]:
-    return [section.title for section in newsletter.sections] + [OTHER_SECTION]
+    return [section.title for section in newsletter.sections] + [other_section(newsletter)]
 
 
 def snapshot(item: Item, config: Config, picture: bool = False) -> IssueItem:

@@ -25,6 +25,7 @@ from newsletter.archive.publish import MEDIA, FrozenIssue
 from newsletter.config import BrandConfig, Config
 from newsletter.issue import IssueItem
 from newsletter.issue.preheader import preheader_text
+from newsletter.labels import Labels, labels_for
 from newsletter.markup import summary_text
 from newsletter.model import MERGE_TAGS, merge_tag
 from newsletter.render import ItemView, format_day, inline_paragraphs, item_date_label, item_view
@@ -178,6 +179,11 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+def _labels_text(folder: Path) -> str:
+    path = folder / "labels.toml"
+    return path.read_text(encoding="utf-8") if path.is_file() else ""
+
+
 def _read_bytes(path: str) -> bytes:
     with open(path, "rb") as file:
         return file.read()
@@ -253,6 +259,9 @@ class SitePlan:
         )
         self.language = config.archive.language
         self.templates = theme.digest()
+        # Newsletters' own themes name type labels on the topic pages too.
+        own = sorted({n.templates for n in config.newsletters.values() if n.templates})
+        self.own_labels = _digest(*(_labels_text(folder) for folder in own))
         self.skipped: list[str] = []
         self.issues = self._usable(issues)
         self.pages: list[Page] = []
@@ -292,6 +301,13 @@ class SitePlan:
             date_label=format_day(date.fromisoformat(data["published"]), language, pattern),
             items=data["items"],
         )
+
+    def item_labels(self, slug: str, language: str) -> Labels:
+        """The labels items are shown with: the newsletter's own theme names its sources'
+        type labels, as in its emails."""
+        newsletter = self.config.newsletters.get(slug)
+        own = (newsletter.templates,) if newsletter and newsletter.templates else ()
+        return labels_for((*own, *self.theme.folders), language)
 
     def subscribe_url(self, newsletter: str) -> str:
         """Where the newsletter's subscribe form posts ("": no form)."""
@@ -405,6 +421,7 @@ class SitePlan:
             after,
             self.name_of(newsletter),
             settings_key(self.config, newsletter),
+            repr(self.item_labels(newsletter, language)),
             [self.topic_name(t) for t in topics],
             self.subscribe_url(newsletter),
         )
@@ -451,9 +468,10 @@ class SitePlan:
     ) -> IssuePage:
         issue = frozen.issue
         language, pattern = settings_key(self.config, issue.newsletter)
+        labels = self.item_labels(issue.newsletter, language)
 
         def item(entry: IssueItem) -> ArchiveItem:
-            view = item_view(entry, language, pattern)
+            view = item_view(entry, labels, pattern)
             topics = frozen.topics.get(entry.uid, issue.topics)
             return ArchiveItem(
                 **{field.name: getattr(view, field.name) for field in fields(ItemView)},
@@ -568,11 +586,13 @@ class SitePlan:
         limit: int | None = None,
     ) -> None:
         def make() -> dict[str, Any]:
+            # Type labels in the page's language, as each row's newsletter names them.
+            labels = {u: self.item_labels(u.split("/")[0], self.language) for _, u, _ in parts}
             items = [
                 FoundItem(
                     title=row[2],
                     url=row[1],
-                    type=row[3],
+                    type=labels[url].type_label(row[3]),
                     date=row[0],
                     date_label=row[4],
                     issue_title=issue_title,
@@ -599,7 +619,7 @@ class SitePlan:
             "archive/topic.html.j2",
             self.language,
             title,
-            (topic, years, year, shown_data),
+            (topic, years, year, shown_data, self.own_labels),
             make,
         )
 

@@ -27,7 +27,7 @@ from newsletter.model import RenderedEmail, merge_tag
 from newsletter.render.inline import inline_css
 from newsletter.render.mjml import compile_mjml
 from newsletter.render.pictures import LEAD_WIDTH, THUMBNAIL_WIDTH, prepare
-from newsletter.render.theme import Theme, load_theme, theme_folders
+from newsletter.render.theme import Labels, Theme, load_theme, theme_folders
 
 # Invisible characters after the preheader (combining grapheme joiner, zero-width non-joiner,
 # no-break space), so that inboxes show nothing of the body after it.
@@ -55,13 +55,14 @@ class ItemView:
     image_height: int | None = None  # known for workspace pictures, which are measured
 
 
-def item_view(item: IssueItem, language: str, date_pattern: str | None) -> ItemView:
-    """What the templates show of an item: its words made safe, its date in the language."""
+def item_view(item: IssueItem, labels: Labels, date_pattern: str | None) -> ItemView:
+    """What the templates show of an item: its words made safe, its type and date in the
+    labels' language."""
     return ItemView(
         uid=item.uid,
-        type=item.type,
+        type=labels.type_label(item.type),
         date=item.date.isoformat(),
-        date_label=item_date_label(item, language, date_pattern),
+        date_label=item_date_label(item, labels.language, date_pattern),
         title=item.title,
         summary=inline_paragraphs(item.summary),
         link=link_of(item),  # http(s) only: anything else is dropped
@@ -210,9 +211,11 @@ def _pictured(view: ItemView, item: IssueItem, width: int, host: PictureHost) ->
     return replace(view, image=image, image_width=shown, image_height=height)
 
 
-def issue_view(issue: Issue, newsletter: NewsletterConfig, host: PictureHost) -> IssueView:
+def issue_view(
+    issue: Issue, newsletter: NewsletterConfig, host: PictureHost, labels: Labels
+) -> IssueView:
     def view(item: IssueItem, width: int = THUMBNAIL_WIDTH) -> ItemView:
-        made = item_view(item, issue.language, newsletter.date_format)
+        made = item_view(item, labels, newsletter.date_format)
         return _pictured(made, item, width, host)
 
     return IssueView(
@@ -253,7 +256,8 @@ def template_context(
         raise NewsletterError(f"unknown newsletter {issue.newsletter!r}", issue.path)
     host = host or PictureHost(config)
     try:
-        view = issue_view(issue, newsletter, host)
+        labels = theme.labels_for(issue.language)
+        view = issue_view(issue, newsletter, host, labels)
         brand, logo_height = _hosted_logo(newsletter.brand, host)
     except NewsletterError as error:
         raise NewsletterError(error.message, error.path or issue.path, error.line) from None
@@ -264,7 +268,7 @@ def template_context(
         "logo_height": logo_height,
         "picture_width": {"lead": LEAD_WIDTH, "thumbnail": THUMBNAIL_WIDTH},
         "links": links_for(issue, config, newsletter),
-        "labels": theme.labels_for(issue.language),
+        "labels": labels,
         "preheader_padding": PREHEADER_PADDING,
     }
     return context, newsletter

@@ -14,9 +14,11 @@ from newsletter.errors import Finding, NewsletterError
 from newsletter.files import is_workspace_path, shown_path
 from newsletter.issue import Issue, check_issue
 from newsletter.issue.preheader import preheader_text, stale_names
+from newsletter.labels import PUBLIC_PAGES, LabelTables
 from newsletter.model import MERGE_TAGS, RenderedEmail, merge_tag
 from newsletter.render import link_of, render_issue
 from newsletter.render.pictures import LEAD_WIDTH, THUMBNAIL_WIDTH, prepare
+from newsletter.render.theme import load_theme, theme_folders
 
 CLIP_BYTES = 102 * 1024  # Gmail cuts the HTML off after this many bytes
 WARN_BYTES = 90 * 1024
@@ -53,6 +55,9 @@ def check_issue_email(
     ]
     if issue is None:
         return EmailReport(checks, 0)
+    labels = label_findings(issue, config)
+    if labels:
+        return EmailReport(checks + labels, 0)  # the render would refuse: no English instead
     pictures = picture_findings(issue, config)
     checks += [
         Finding(_located(shown, f.line, f.message), severity=f.severity, code=f.code)
@@ -64,6 +69,20 @@ def check_issue_email(
     sent = len((as_sent(issue, email) if as_sent else email).html.encode())
     found = check_email(issue, email, sent_bytes=sent)
     return EmailReport(checks + found, len(email.html.encode()), sent)
+
+
+def label_findings(issue: Issue, config: Config) -> list[Finding]:
+    """Each label the theme (or the public pages, which readers reach from the email) has in
+    English and not in the issue's language, at the line of that language's table."""
+    newsletter = config.newsletters.get(issue.newsletter)
+    theme = load_theme(theme_folders(newsletter.templates if newsletter else None))
+    missing = [*theme.labels.missing(issue.language),
+               *LabelTables.read((PUBLIC_PAGES,)).missing(issue.language)]  # fmt: skip
+    return [
+        Finding(_located(shown_path(m.path), m.line, f"{m.message} ({issue.language!r})"),
+                severity="error", code="label")
+        for m in missing
+    ]  # fmt: skip
 
 
 def picture_findings(issue: Issue, config: Config) -> list[Finding]:

@@ -13,50 +13,17 @@ from typing import Any
 import jinja2
 
 from newsletter.errors import NewsletterError
-from newsletter.tomltext import parse_toml, read_toml_text
+from newsletter.labels import DEFAULT_THEME, Labels, LabelTables
+
+__all__ = ["DEFAULT_THEME", "Labels", "Theme", "load_theme", "theme_folders"]
 
 
-def _default_theme() -> Path:
-    """The default theme: inside the package when installed from a wheel (which ships the
-    top-level templates/ as newsletter/templates/), else the checkout's templates/ folder."""
-    installed = Path(__file__).resolve().parents[1] / "templates" / "default"
-    if installed.is_dir():
-        return installed
-    return Path(__file__).resolve().parents[2] / "templates" / "default"
-
-
-DEFAULT_THEME = _default_theme()
 _JINJA_CONSTRUCT = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}")
 
 
 def _autoescape(name: str | None) -> bool:
     # Markup templates escape every value; the text part and CSS partials take them as they are.
     return name is not None and name.endswith((".mjml.j2", ".html.j2", ".xml.j2"))
-
-
-class Labels:
-    """The words a theme prints, as `labels.read_more` in templates.
-
-    Not a dict: `labels.items` would be the dict's method, printed as such, where a label
-    called "items" was meant; here an unknown label is an error naming it.
-    """
-
-    __slots__ = ("_words",)
-
-    def __init__(self, words: dict[str, str]):
-        self._words = words
-
-    def __getattr__(self, name: str) -> str:
-        try:
-            return self._words[name]
-        except KeyError:
-            raise AttributeError(f"no label {name!r} in the theme's labels.toml") from None
-
-    def __getitem__(self, name: str) -> str:
-        return self.__getattr__(name)
-
-    def __repr__(self) -> str:
-        return f"Labels({sorted(self._words.items())!r})"
 
 
 class Theme:
@@ -77,26 +44,15 @@ class Theme:
             keep_trailing_newline=True,
         )
         self.environment.filters["wordwrap"] = wordwrap
-        self.labels = self._labels()
-
-    def _labels(self) -> dict[str, dict[str, str]]:
-        labels: dict[str, dict[str, str]] = {}
-        for folder in reversed(self.folders):  # a theme's own words win over the default's
-            path = folder / "labels.toml"
-            if not path.is_file():
-                continue
-            try:
-                data = parse_toml(read_toml_text(path), path)
-            except UnicodeDecodeError as error:
-                raise NewsletterError(f"cannot read: {error}", path) from None
-            for language, words in data.items():
-                labels.setdefault(language, {}).update(words)
-        return labels
+        self.labels = LabelTables.read(self.folders)
+        self._languages: dict[str, Labels] = {}  # an archive asks once per page
 
     def labels_for(self, language: str) -> Labels:
-        base = language.split("-")[0].split("_")[0]
-        return Labels({**self.labels.get("en", {}), **self.labels.get(base, {}),
-                       **self.labels.get(language, {})})  # fmt: skip
+        """The theme's words in `language`: all of them, or a NewsletterError naming the
+        first one missing (never English in their place)."""
+        if language not in self._languages:
+            self._languages[language] = self.labels.labels(language)
+        return self._languages[language]
 
     def render(self, name: str, context: dict[str, Any]) -> str:
         """Render one template; any error becomes a NewsletterError at the template's line."""

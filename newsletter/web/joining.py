@@ -15,6 +15,7 @@ import jinja2
 from newsletter.audience import ask_to_join, confirmation_token, page_url
 from newsletter.config import NewsletterConfig
 from newsletter.errors import NewsletterError
+from newsletter.labels import public_labels
 from newsletter.model import Subscriber
 from newsletter.workspace import Workspace
 
@@ -99,13 +100,14 @@ def confirmation_message(
     hours: float,
     pages: jinja2.Environment,
 ) -> bytes:
-    """The confirmation email, its text and HTML parts from templates/public/ (the HTML part
-    autoescaped: a name is shown, never run)."""
+    """The confirmation email in the newsletter's language, its text and HTML parts from
+    templates/public/ (the HTML part autoescaped: a name is shown, never run)."""
     from newsletter.export.notices import notice_message
 
-    subject = f"Confirm your subscription to {newsletter.name}"
+    labels = public_labels(newsletter.language)
+    subject = labels.confirm_subject.format(name=newsletter.name)
     context = {"newsletter": newsletter, "name": who.name, "link": link, "subject": subject,
-               "hours": f"{hours:g}"}  # fmt: skip
+               "hours": f"{hours:g}", "labels": labels}  # fmt: skip
     text = pages.get_template("confirm-email.txt.j2").render(context)
     html = pages.get_template("confirm-email.html.j2").render(context)
     return notice_message(newsletter, who, subject, text, html)

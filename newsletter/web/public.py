@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.nodes
+from markupsafe import Markup
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
@@ -34,8 +36,8 @@ from newsletter import audience
 from newsletter.config import SIGNING_KEY_ENV, Config, NewsletterConfig, web_origin
 from newsletter.errors import NewsletterError
 from newsletter.headers import HeaderKind, header_problem
+from newsletter.labels import PUBLIC_PAGES, Labels, public_labels
 from newsletter.model import Subscriber
-from newsletter.render.theme import DEFAULT_THEME
 from newsletter.web.joining import Joining, JoinRequest, join_and_confirm
 from newsletter.web.security import (
     CSRF_FIELD,
@@ -49,7 +51,7 @@ from newsletter.web.security import guarded as guarded_by
 from newsletter.web.sessions import Attempts
 from newsletter.workspace import Workspace
 
-TEMPLATES = DEFAULT_THEME.parent / "public"
+TEMPLATES = PUBLIC_PAGES
 POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
@@ -57,12 +59,6 @@ POLICY = (
 MAX_BODY = 16 * 1024  # bytes of a form post: the largest of ours is well under 1 KB
 HONEYPOT = "website"  # a field people never see; robots fill it
 HOUR = 3600.0
-SENT = (
-    "Check your inbox: unless this address is on the list already, a message with a link to "
-    "confirm is on its way to it.",
-    "Nothing is sent to it until the link is followed.",
-)
-INVALID = ("This link is not valid or has expired.",)
 
 
 def required_key(config: Config) -> bytes:
@@ -85,13 +81,29 @@ def required_key(config: Config) -> bytes:
 
 
 def page_templates() -> jinja2.Environment:
-    return jinja2.Environment(
+    environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
         autoescape=jinja2.select_autoescape(("html.j2",), default_for_string=True),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    environment.filters["fill"] = fill
+    return environment
+
+
+@jinja2.pass_eval_context
+def fill(context: jinja2.nodes.EvalContext, label: str, **values: object) -> str:
+    """A label with its {placeholders} filled: in HTML the values escaped, the label's own
+    typography kept (a name is shown, never run)."""
+    if context.autoescape:
+        return Markup.escape(label).format(**values)
+    return label.format(**values)
+
+
+def words_of(config: Config, newsletter: NewsletterConfig | None) -> Labels:
+    """The pages' words in the newsletter's language (the archive's, for no newsletter)."""
+    return public_labels(newsletter.language if newsletter else config.archive.language)
 
 
 def app_from_environment() -> Starlette:
@@ -107,6 +119,8 @@ def make_public_app(workspace: Workspace) -> Starlette:
     key = required_key(config)
     max_age = config.subscriptions.confirm_hours * HOUR
     pages = page_templates()
+    for newsletter in (None, *config.newsletters.values()):
+        words_of(config, newsletter)  # a language without every word refuses to start
     joining = Joining(partial(join_and_confirm, workspace, key, pages))
     allowance = Attempts(config.subscriptions.requests_per_hour, HOUR)
     trusted = config.subscriptions.allowed_origins
@@ -114,6 +128,7 @@ def make_public_app(workspace: Workspace) -> Starlette:
 
     def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
         context.setdefault("newsletter", None)
+        context.setdefault("labels", words_of(config, context["newsletter"]))
         path = request.url.path.removeprefix(request.scope.get("root_path", ""))
         context.update(
             csrf=partial(csrf_token, request),
@@ -141,11 +156,13 @@ def make_public_app(workspace: Workspace) -> Starlette:
         )
 
     def missing(request: Request, _error: Exception | None = None) -> Response:
-        return message(request, "Not found", ("There is no such page here.",), 404)
+        said = words_of(config, None)
+        return message(request, said.not_found, (said.no_such_page,), 404)
 
     def invalid(request: Request, newsletter: NewsletterConfig) -> Response:
         """The one answer to any bad token: forged, altered, expired, another newsletter's."""
-        return message(request, "Link not valid", INVALID, 400, newsletter)
+        said = words_of(config, newsletter)
+        return message(request, said.invalid_title, (said.invalid,), 400, newsletter)
 
     def newsletter_of(request: Request) -> NewsletterConfig | None:
         return config.newsletters.get(request.path_params["newsletter"])
@@ -159,15 +176,12 @@ def make_public_app(workspace: Workspace) -> Starlette:
         if request.method == "POST" and not request.url.path.endswith("/unsubscribe"):
             wait = allowance.take(client_of(request))
             if wait:
-                answer = message(
-                    request,
-                    "Too many requests",
-                    (
-                        "This address has sent too many forms in the last hour. Please try again "
-                        f"in {int(wait // 60) + 1} minutes.",
-                    ),
-                    429,
-                )
+                # Not routed yet (no path_params): the newsletter from the path itself.
+                path = request.url.path.removeprefix(request.scope.get("root_path", ""))
+                newsletter = config.newsletters.get(path.strip("/").split("/")[0])
+                said = words_of(config, newsletter)
+                minutes = said.too_many.format(minutes=int(wait // 60) + 1)
+                answer = message(request, said.too_many_title, (minutes,), 429, newsletter)
                 answer.headers["Retry-After"] = str(int(wait) + 1)
                 return answer
         return await call_next(request)
@@ -184,7 +198,7 @@ def make_public_app(workspace: Workspace) -> Starlette:
             request,
             "subscribe.html.j2",
             status,
-            title=f"Subscribe to {newsletter.name}",
+            title=words_of(config, newsletter).subscribe_title.format(name=newsletter.name),
             newsletter=newsletter,
             values=shown,
             error=error,
@@ -203,10 +217,11 @@ def make_public_app(workspace: Workspace) -> Starlette:
         form = await checked_form(request, trusted, public_origin)
         if isinstance(form, Response):
             return form
-        sent = message(request, "Check your inbox", SENT, 200, newsletter)
+        said = words_of(config, newsletter)
+        sent = message(request, said.sent_title, (said.sent, said.sent_after), 200, newsletter)
         if form.get(HONEYPOT):
             return sent  # the same answer as anyone's, and nothing done
-        who = _visitor(form, audience.languages(config, newsletter))
+        who = _visitor(form, audience.languages(config, newsletter), said)
         if isinstance(who, str):
             return subscribe_form(request, newsletter, form, who, 400)
         origin = request.headers.get("origin", "")
@@ -225,7 +240,7 @@ def make_public_app(workspace: Workspace) -> Starlette:
         return page(
             request,
             "confirm.html.j2",
-            title="Confirm your subscription",
+            title=words_of(config, newsletter).confirm_title,
             newsletter=newsletter,
             token=token,
         )
@@ -249,13 +264,14 @@ def make_public_app(workspace: Workspace) -> Starlette:
         if address is None:
             return invalid(request, newsletter)
         own = audience.own_token(newsletter.slug, address, key)
+        said = words_of(config, newsletter)
         return message(
             request,
-            "You're subscribed",
-            (f"Thank you: the next issue of {newsletter.name} will reach you.",),
+            said.confirmed_title,
+            (said.confirmed.format(name=newsletter.name),),
             200,
             newsletter,
-            ("Your preferences", f"preferences?t={own}"),
+            (said.your_preferences, f"preferences?t={own}"),
         )
 
     def unsubscribe_page(request: Request) -> Response:
@@ -265,9 +281,8 @@ def make_public_app(workspace: Workspace) -> Starlette:
         token = token_of(request)
         if audience.subscriber_of(newsletter.slug, token, key) is None:
             return invalid(request, newsletter)
-        return page(
-            request, "unsubscribe.html.j2", title="Unsubscribe", newsletter=newsletter, token=token
-        )
+        title = words_of(config, newsletter).unsubscribe
+        return page(request, "unsubscribe.html.j2", title=title, newsletter=newsletter, token=token)
 
     async def unsubscribe(request: Request) -> Response:
         """RFC 8058's one click: a POST whose body says `List-Unsubscribe=One-Click`, from the
@@ -290,13 +305,14 @@ def make_public_app(workspace: Workspace) -> Starlette:
         )
         if not done:
             return invalid(request, newsletter)
+        said = words_of(config, newsletter)
         return message(
             request,
-            "You're unsubscribed",
-            (f"You will receive no more issues of {newsletter.name}.",),
+            said.unsubscribed_title,
+            (said.unsubscribed.format(name=newsletter.name),),
             200,
             newsletter,
-            ("Subscribe again", "subscribe"),
+            (said.subscribe_again, "subscribe"),
         )
 
     def preferences_page(request: Request, notice: str = "") -> Response:
@@ -311,7 +327,7 @@ def make_public_app(workspace: Workspace) -> Starlette:
         return page(
             request,
             "preferences.html.j2",
-            title="Your subscription",
+            title=words_of(config, newsletter).preferences_title,
             newsletter=newsletter,
             record=record,
             token=token,
@@ -339,7 +355,8 @@ def make_public_app(workspace: Workspace) -> Starlette:
             language=language,
             paused=form.get("paused") == "1",
         )
-        return await run_in_threadpool(preferences_page, request, "Saved.")
+        saved = words_of(config, newsletter).saved
+        return await run_in_threadpool(preferences_page, request, saved)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[dict[str, Any]]:
@@ -387,7 +404,7 @@ def client_of(request: Request) -> str:
     return host
 
 
-def _visitor(form: dict[str, str], languages: list[str]) -> Subscriber | str:
+def _visitor(form: dict[str, str], languages: list[str], said: Labels) -> Subscriber | str:
     """Who the form names, or what to correct (the same for any address of the right form)."""
     from email_validator import EmailNotValidError
 
@@ -396,9 +413,9 @@ def _visitor(form: dict[str, str], languages: list[str]) -> Subscriber | str:
     try:
         address, ascii_address = checked_address(form.get("email", "").strip())
     except EmailNotValidError:
-        return "Enter a valid email address, such as name@example.org."
+        return said.bad_address
     name = form.get("name", "").strip()
     if header_problem(name, HeaderKind.NAME):
-        return "Enter your name on one line, without special characters (or leave it empty)."
+        return said.bad_name
     chosen = form.get("language", "")
     return Subscriber(address, name, ascii_address, chosen if chosen in languages else "")

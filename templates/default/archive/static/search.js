@@ -28,7 +28,7 @@
       });
     });
     var label = found.length ? status.getAttribute("data-found") : status.getAttribute("data-none");
-    status.textContent = label + " \u201c" + query + "\u201d: " + found.length;
+    status.textContent = label + " " + status.getAttribute("data-open") + query + status.getAttribute("data-close") + status.getAttribute("data-colon") + " " + found.length;
     found.slice(0, 200).forEach(function (entry) {
       var item = document.createElement("li");
       var link = document.createElement("a");
@@ -47,5 +47,5 @@
   fetch(status.getAttribute("data-index"))
     .then(function (response) { return response.json(); })
     .then(show)
-    .catch(function () { status.textContent = "The search index could not be loaded."; });
+    .catch(function () { status.textContent = status.getAttribute("data-failed"); });
 })();
