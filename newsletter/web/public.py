@@ -89,7 +89,19 @@ def page_templates() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     environment.filters["fill"] = fill
+    environment.filters["language_name"] = language_name
     return environment
+
+
+def language_name(code: str) -> str:
+    """A language as it names itself ("français", "español"), for a choice among them."""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        name = Locale.parse(code.replace("-", "_")).get_display_name(code.replace("-", "_"))
+    except (ValueError, UnknownLocaleError):
+        return code
+    return name[:1].upper() + name[1:] if name else code
 
 
 @jinja2.pass_eval_context

@@ -438,7 +438,7 @@ def test_preferences_pause_resume_and_choose_the_language_edition(
         site.add("ada@example.org", ACTIVE, "Ada")
         token = audience.own_token(SLUG, "ada@example.org", KEY)
         page = client.get(f"/{SLUG}/preferences?t={token}")
-        assert '<option value="fr">fr</option>' in page.text
+        assert '<option value="fr" lang="fr">Français</option>' in page.text
         assert "Hello Ada." in page.text
         csrf = {"csrf": str(client.cookies.get("newsletter_csrf"))}
         paused = client.post(
