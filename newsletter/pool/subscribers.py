@@ -253,24 +253,7 @@ def set_status(
     if before is None:
         if not create or _forgotten(connection, subscriber.key):
             return None  # a forgotten address is never written down again in plain
-        connection.execute(
-            insert(subscribers).values(
-                newsletter=newsletter,
-                key=subscriber.key,
-                address=subscriber.address,
-                ascii_address=None,
-                name=subscriber.name,
-                language=subscriber.language,
-                status=status,
-                consent_at=None,
-                consent_method="",
-                consent_source="",
-                attributes="{}",
-                soft_bounces=0,
-                created=now,
-                updated=now,
-            )
-        )
+        _insert(connection, newsletter, subscriber, status, now)
     elif before != status:
         changes: dict[str, Any] = {"status": status, "updated": now}
         if status == ACTIVE:
@@ -318,25 +301,7 @@ def add_pending(
         )
     ).scalar_one_or_none()
     if before is None:
-        ascii_address = subscriber.ascii_address
-        connection.execute(
-            insert(subscribers).values(
-                newsletter=newsletter,
-                key=subscriber.key,
-                address=subscriber.address,
-                ascii_address=None if ascii_address == subscriber.address else ascii_address,
-                name=subscriber.name,
-                language=subscriber.language,
-                status=PENDING,
-                consent_at=None,
-                consent_method="",
-                consent_source="",
-                attributes="{}",
-                soft_bounces=0,
-                created=now,
-                updated=now,
-            )
-        )
+        _insert(connection, newsletter, subscriber, PENDING, now)
     elif before in (PENDING, UNSUBSCRIBED):
         update_subscriber(connection, newsletter, subscriber.key, status=PENDING)
     else:
@@ -461,3 +426,28 @@ def confirm(connection: Connection, newsletter: str, key: str, detail: str) -> b
 def _forgotten(connection: Connection, key: str) -> bool:
     query = select(suppressions.c.address).where(suppressions.c.address == hashed(key))
     return connection.execute(query).first() is not None
+
+
+def _insert(
+    connection: Connection, newsletter: str, subscriber: Subscriber, status: str, now: datetime
+) -> None:
+    """A new row for the subscriber, with no consent recorded yet."""
+    ascii_address = subscriber.ascii_address
+    connection.execute(
+        insert(subscribers).values(
+            newsletter=newsletter,
+            key=subscriber.key,
+            address=subscriber.address,
+            ascii_address=None if ascii_address == subscriber.address else ascii_address,
+            name=subscriber.name,
+            language=subscriber.language,
+            status=status,
+            consent_at=None,
+            consent_method="",
+            consent_source="",
+            attributes="{}",
+            soft_bounces=0,
+            created=now,
+            updated=now,
+        )
+    )
