@@ -11,8 +11,16 @@ from newsletter.workspace import Workspace
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="The address to serve on.")
 @click.option("--port", default=8040, show_default=True, type=int, help="The port.")
+@click.option(
+    "--proxy",
+    "proxies",
+    multiple=True,
+    metavar="ADDRESS",
+    help="A reverse proxy whose X-Forwarded-For and -Proto to trust (repeatable) "
+    "[default: 127.0.0.1].",
+)
 @pass_workspace
-def serve(workspace: Workspace, host: str, port: int) -> None:
+def serve(workspace: Workspace, host: str, port: int, proxies: tuple[str, ...]) -> None:
     """Serve each newsletter's public pages: subscribe (with a confirmation email), confirm,
     unsubscribe in one click, preferences.
 
@@ -26,5 +34,7 @@ def serve(workspace: Workspace, host: str, port: int) -> None:
 
     click.echo(f"public pages at http://{host}:{port}/ for {workspace.config.subscriptions.url}"
                " (Ctrl-C stops)")  # fmt: skip
-    # The proxy's X-Forwarded-For gives the client address the form posts are counted by.
-    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=True)
+    # The proxy's X-Forwarded-For gives the client address the form posts are counted by:
+    # a proxy not trusted would make every visitor one client, sharing one allowance.
+    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=True,
+                forwarded_allow_ips=list(proxies) or "127.0.0.1")  # fmt: skip

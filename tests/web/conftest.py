@@ -33,10 +33,12 @@ def mail_server(workspace: Path) -> Iterator[MailServer]:
     controller.start()
     toml = workspace / "newsletter.toml"
     text = toml.read_text()
-    for old, new in (('host = "smtp.example.org"', 'host = "127.0.0.1"'),
-                     ("port = 587", f"port = {server.port}"),
-                     ('security = "starttls"', 'security = "none"'),
-                     ('user = "coop-enews"\n', "")):  # fmt: skip
+    for old, new in (
+        ('host = "smtp.example.org"', 'host = "127.0.0.1"'),
+        ("port = 587", f"port = {server.port}"),
+        ('security = "starttls"', 'security = "none"'),
+        ('user = "coop-enews"\n', ""),
+    ):
         text = text.replace(old, new)
     toml.write_text(text)
     yield server
@@ -99,12 +101,21 @@ def public_workspace(
 
 
 @contextmanager
-def serving(folder: Path, port: int) -> Iterator[str]:
+def serving(folder: Path, port: int, *options: str) -> Iterator[str]:
     """`newsletter serve` as a process of its own, in `folder`, on 127.0.0.1:<port> (its log in
-    folder/serve.log); stopped when the block ends."""
+    folder/serve.log), with these options too; stopped when the block ends."""
     log = (folder / "serve.log").open("wb")
-    command = [sys.executable, "-m", "newsletter", "serve", "--host", "127.0.0.1", "--port",
-               str(port)]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "newsletter",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        *options,
+    ]
     process = subprocess.Popen(command, cwd=folder, env=os.environ.copy(), stdout=log, stderr=log)
     try:
         deadline = time.monotonic() + 30

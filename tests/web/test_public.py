@@ -583,3 +583,38 @@ def test_an_ipv6_client_is_counted_by_its_64_addresses_at_once() -> None:
     assert seen("2001:db8:1:2::1") == seen("2001:db8:1:2:ffff::9") == "2001:db8:1:2::/64"
     assert seen("2001:db8:1:3::1") != seen("2001:db8:1:2::1")
     assert seen("192.0.2.7") == "192.0.2.7"
+
+
+@pytest.mark.parametrize(
+    ("options", "second_client_counted_apart"), [((), True), (("--proxy", "10.9.9.9"), False)]
+)
+def test_a_trusted_proxy_s_forwarded_client_is_counted_and_an_untrusted_one_is_not(
+    public_workspace: Path,
+    public_port: int,
+    options: tuple[str, ...],
+    second_client_counted_apart: bool,
+) -> None:
+    import httpx
+
+    toml = public_workspace / "newsletter.toml"
+    toml.write_text(
+        re.sub(r"requests_per_hour = \d+", "requests_per_hour = 2", toml.read_text("utf-8")),
+        "utf-8",
+    )
+    with (
+        serving(public_workspace, public_port, *options) as address,
+        httpx.Client(base_url=address) as client,
+    ):
+        client.get(f"/{SLUG}/subscribe")
+        token = client.cookies["newsletter_csrf"]
+
+        def post(client_address: str, email: str) -> int:
+            form = {"csrf": token, "email": email, "name": ""}
+            answer = client.post(
+                f"/{SLUG}/subscribe", data=form, headers={"x-forwarded-for": client_address}
+            )
+            return answer.status_code
+
+        assert [post("203.0.113.5", f"a{n}@example.org") for n in range(3)] == [200, 200, 429]
+        other = post("203.0.113.6", "b@example.org")
+    assert other == (200 if second_client_counted_apart else 429)
