@@ -120,19 +120,21 @@ def print_records(records: Sequence[dict[str, Any]], output: str) -> None:
     import csv
 
     def cell(value: Any) -> Any:
-        if isinstance(value, list):
-            value = ";".join(value)
-        # A text a spreadsheet would run as a formula (=HYPERLINK(...)) is written as text
-        # with a leading "'", as OWASP advises against CSV injection; JSON is left as it is.
-        if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")):
-            return "'" + value
-        return value
+        return spreadsheet_safe(";".join(value) if isinstance(value, list) else value)
 
     writer = csv.writer(sys.stdout, lineterminator="\n")
     if records:
         writer.writerow(records[0].keys())
     for record in records:
         writer.writerow(cell(value) for value in record.values())
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A CSV cell: a text a spreadsheet would run as a formula (=HYPERLINK(...)) is written as
+    text with a leading "'", as OWASP advises against CSV injection (JSON is left as it is)."""
+    if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")):
+        return "'" + value
+    return value
 
 
 def item_record(item: Item) -> dict[str, Any]:

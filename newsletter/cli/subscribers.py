@@ -13,7 +13,14 @@ from typing import IO, TYPE_CHECKING, Any
 import click
 
 from newsletter.cli import UserError, cli, pass_workspace
-from newsletter.cli.common import _console, _escape, _shown_path, print_warnings
+from newsletter.cli.common import (
+    _console,
+    _escape,
+    _shown_path,
+    format_option,
+    print_warnings,
+    spreadsheet_safe,
+)
 from newsletter.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -40,6 +47,13 @@ def _newsletter(workspace: Workspace, slug: str | None) -> str:
     return newsletter_for(workspace.config, slug).slug
 
 
+status_option = click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    type=click.Choice(STATUSES),
+    help="Only these statuses (repeatable) [default: all].",
+)
 newsletter_option = click.option(
     "--newsletter", "newsletter_slug", help="The newsletter's list [default: the only one]."
 )
@@ -106,24 +120,11 @@ def subscribers_add(
 
 @subscribers.command("list")
 @newsletter_option
-@click.option(
-    "--status",
-    "statuses",
-    multiple=True,
-    type=click.Choice(STATUSES),
-    help="Only these statuses (repeatable).",
-)
+@status_option
 @click.option("--language", help="Only this language edition.")
 @click.option("--search", help="Only addresses or names containing this text.")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many.")
-@click.option(
-    "--format",
-    "output",
-    type=click.Choice(["table", "json", "csv"]),
-    default="table",
-    show_default=True,
-    help="How to print them.",
-)
+@format_option
 @pass_workspace
 def subscribers_list(
     workspace: Workspace,
@@ -169,13 +170,7 @@ def subscribers_list(
 
 @subscribers.command("export")
 @newsletter_option
-@click.option(
-    "--status",
-    "statuses",
-    multiple=True,
-    type=click.Choice(STATUSES),
-    help="Only these statuses (repeatable) [default: all].",
-)
+@status_option
 @click.option(
     "-o",
     "--output",
@@ -231,13 +226,9 @@ def _write_csv(
             values.append(json.dumps(record.attributes, ensure_ascii=False, sort_keys=True))
         else:
             values += [record.attributes.get(column, "") for column in extra]
-        writer.writerow(_cell(value) for value in values)
+        writer.writerow(spreadsheet_safe(value) for value in values)
         count += 1
     return count
-
-
-def _cell(value: str) -> str:
-    return "'" + value if value.startswith(("=", "+", "-", "@", "\t", "\r")) else value
 
 
 @subscribers.command("show")
