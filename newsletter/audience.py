@@ -99,16 +99,6 @@ def page_url(config: Config, newsletter: str, page: str, token: str = "") -> str
     return url + (f"?t={token}" if token else "")
 
 
-def languages(config: Config, newsletter: NewsletterConfig) -> list[str]:
-    """The languages a subscriber may choose: the newsletter's, then its editions'."""
-    found = [newsletter.language]
-    for slug in newsletter.editions:
-        edition = config.newsletters.get(slug)
-        if edition and edition.language not in found:
-            found.append(edition.language)
-    return found
-
-
 CONFIRMATIONS_A_DAY = 3  # to one address: the form cannot be made to flood a stranger
 
 

@@ -26,6 +26,7 @@ UNDATED = ("skip", "first-seen")  # what becomes of a listing's entry without a 
 SELECTOR_FIELDS = ("item", "title", "link", "date", "type", "summary", "image")
 COLUMN_FIELDS = ("title", "date", "type", "summary", "url", "image", "language")
 TITLE_FIELDS = ("name", "month", "year")
+UNTRANSLATED = ("keep", "leave-out")
 RESERVED_NEWSLETTER_NAMES = ("new", "add", "refresh")  # `newsletter draft` subcommands
 MAX_FILE_BYTES = 256 * 1024 * 1024  # [ingest] max_file_bytes, by default
 
@@ -274,7 +275,14 @@ class NewsletterConfig:
     date_format: str | None = None  # a CLDR pattern such as "d MMMM y"; default: the long date
     archive_url: str | None = None  # where published issues live: <archive_url><slug>/
     unsubscribe_url: str | None = None  # the list's unsubscribe page
-    editions: tuple[str, ...] = ()  # the same newsletter in other languages (newsletter slugs)
+    # Its language editions: every language it is written in, the first its main one (whose
+    # issue files are `<slug>.toml`; the others' `<slug>.<language>.toml`).
+    languages: tuple[str, ...] = ("en",)
+    untranslated: str = "keep"  # a story not in an edition's language: "keep" it, or "leave-out"
+    intro: str = ""  # the boilerplate a new draft's introduction starts with
+    # What each edition says differently (language -> field -> value, every language's complete,
+    # so that edition() can go from any edition to any other).
+    edition_fields: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     # Regular expressions for the titles of this newsletter's own past issues, which sources
     # list among their items and drafts leave out (empty: the defaults in draft.py).
     earlier_issues: tuple[str, ...] = ()
@@ -286,6 +294,17 @@ class NewsletterConfig:
     def issue_url(self, slug: str) -> str | None:
         """The web page of one issue, its "View in browser" address."""
         return f"{self.archive_url}{slug}/" if self.archive_url else None
+
+    def edition(self, language: str) -> NewsletterConfig:
+        """This newsletter as its edition in `language` shows it (its own title pattern, name,
+        sender, section names... where they differ); an error for a language it lacks."""
+        if language not in self.languages:
+            raise NewsletterError(
+                f"{self.slug} has no {language!r} edition (languages: {', '.join(self.languages)})"
+            )
+        if language == self.language:
+            return self
+        return replace(self, language=language, **self.edition_fields.get(language, {}))
 
 
 @dataclass(frozen=True, slots=True)
@@ -378,11 +397,6 @@ class _ConfigReader:
         newsletters = self.read_tables(
             "newsletters", data, lambda k, t: self.read_newsletter(k, t, topics, brand)
         )
-        for newsletter in newsletters.values():
-            for index, edition in enumerate(newsletter.editions):
-                if edition not in newsletters or edition == newsletter.slug:
-                    key = ("newsletters", newsletter.slug, "editions", index)
-                    raise self.fail(key, f"{edition!r} is not another configured newsletter")
         archive = self.read_archive(
             self.table(("archive",), data.get("archive", {})), brand, shared_brand
         )
@@ -641,8 +655,9 @@ class _ConfigReader:
             key,
             table,
             {"name", "topics", "title_pattern", "language", "sections", "brand", "templates",
-             "date_format", "archive_url", "unsubscribe_url", "editions", "sender",
-             "earlier_issues", "layout", "approval"},
+             "date_format", "archive_url", "unsubscribe_url", "sender", "earlier_issues",
+             "layout", "approval", "languages", "untranslated", "intro",
+             *self.edition_keys(key, table)},
         )  # fmt: skip
         if "name" not in table:
             raise self.fail(key, "missing 'name'")
@@ -651,8 +666,12 @@ class _ConfigReader:
         )
         self.check_title_pattern((*key, "title_pattern"), pattern)
         sections = self.array((*key, "sections"), table.get("sections", []))
-        language = self.language((*key, "language"), table.get("language", "en")) or "en"
-        return NewsletterConfig(
+        languages = self.edition_languages(key, table)
+        language = languages[0]
+        untranslated = table.get("untranslated", "keep")
+        if untranslated not in UNTRANSLATED:
+            raise self.fail((*key, "untranslated"), 'expected "keep" or "leave-out"')
+        main = NewsletterConfig(
             slug=str(key[-1]),
             name=self.header(
                 (*key, "name"), self.text((*key, "name"), table["name"]), HeaderKind.NAME
@@ -675,12 +694,108 @@ class _ConfigReader:
             unsubscribe_url=self.header_url(
                 (*key, "unsubscribe_url"), table.get("unsubscribe_url")
             ),
-            editions=self.texts((*key, "editions"), table.get("editions", [])),
+            languages=languages,
+            untranslated=untranslated,
+            intro=self.lines_text((*key, "intro"), table.get("intro", "")),
             earlier_issues=self.patterns((*key, "earlier_issues"), table.get("earlier_issues", [])),
             sender=self.read_sender((*key, "sender"), table.get("sender")),
             **self.read_layout((*key, "layout"), table.get("layout", {})),
             approval=self.flag_value((*key, "approval"), table.get("approval", False)),
         )
+        fields = {
+            language: self.edition_overrides((*key, language), table, main, language, brand)
+            for language in languages
+        }
+        return replace(main, edition_fields=fields)
+
+    def edition_keys(self, key: KeyPath, table: dict[str, Any]) -> list[str]:
+        """The tables of the newsletter's other editions, `[newsletters.<slug>.fr]`."""
+        if isinstance(table.get("editions"), list):
+            raise self.fail((*key, "editions"), "one newsletter in several languages lists them "
+                                                "in `languages = [\"en\", \"fr\"]`")  # fmt: skip
+        languages = table.get("languages", [])
+        return [code for code in languages if isinstance(code, str)][1:]
+
+    def edition_languages(self, key: KeyPath, table: dict[str, Any]) -> tuple[str, ...]:
+        if "languages" not in table:
+            language = self.language((*key, "language"), table.get("language", "en")) or "en"
+            return (self.header((*key, "language"), language, HeaderKind.LANGUAGE),)
+        codes = self.array((*key, "languages"), table["languages"])
+        languages = tuple(
+            self.header((*key, "languages", i), self.language((*key, "languages", i), code) or "",
+                        HeaderKind.LANGUAGE)
+            for i, code in enumerate(codes)
+        )  # fmt: skip
+        if not languages or len(set(languages)) != len(languages):
+            raise self.fail((*key, "languages"), "expected each language once, the main first")
+        if "language" in table and table["language"] != languages[0]:
+            raise self.fail((*key, "language"), "the main language is the first of `languages`")
+        return languages
+
+    def edition_overrides(
+        self,
+        key: KeyPath,
+        table: dict[str, Any],
+        main: NewsletterConfig,
+        language: str,
+        brand: dict[str, Any],
+    ) -> dict[str, Any]:
+        """What the edition in `language` shows (`[newsletters.<slug>.<language>]` over the
+        newsletter's own): its name, title pattern, date format, intro, sender and sections."""
+        own = self.table(key, table.get(language, {})) if language != main.language else {}
+        self.check_keys(
+            key,
+            own,
+            {"name", "title_pattern", "date_format", "intro", "sender", "sections", "brand"},
+        )
+        pattern = self.text((*key, "title_pattern"), own.get("title_pattern", main.title_pattern))
+        self.check_title_pattern((*key, "title_pattern"), pattern)
+        sender = main.sender
+        if "sender" in own:
+            base = table.get("sender") or {}
+            sender = self.read_sender((*key, "sender"), {**base, **self.table(
+                (*key, "sender"), own["sender"])})  # fmt: skip
+        renamed = self.table((*key, "sections"), own.get("sections", {}))
+        titles = [section.title for section in main.sections]
+        for title in renamed:
+            if title not in titles:
+                known = ", ".join(titles) or "none configured"
+                raise self.fail((*key, "sections", title),
+                                f"no section {title!r} to rename (sections: {known})")  # fmt: skip
+        name = self.text((*key, "name"), own.get("name", main.name))
+        date_format = own.get("date_format", main.date_format)
+        return {
+            "name": self.header((*key, "name"), name, HeaderKind.NAME),
+            "title_pattern": pattern,
+            "date_format": self.optional_text((*key, "date_format"), date_format),
+            "intro": self.lines_text((*key, "intro"), own.get("intro", main.intro)),
+            "sender": sender,
+            "brand": self.read_brand(
+                key,
+                brand,
+                {
+                    **self.table((*key, "brand"), table.get("brand", {})),
+                    **self.table((*key, "brand"), own.get("brand", {})),
+                },
+            )
+            if "brand" in own
+            else main.brand,
+            "sections": tuple(
+                replace(
+                    section,
+                    title=self.text(
+                        (*key, "sections", section.title), renamed.get(section.title, section.title)
+                    ),
+                )
+                for section in main.sections
+            ),
+        }
+
+    def lines_text(self, key: KeyPath, value: Any) -> str:
+        """Text of several lines (an intro): a string, empty or not."""
+        if not isinstance(value, str):
+            raise self.fail(key, "expected a string")
+        return value.strip()
 
     def read_layout(self, key: KeyPath, value: Any) -> dict[str, Any]:
         """`[layout] thumbnails = true`: the items' pictures beside them, not the lead's alone;

@@ -18,6 +18,7 @@ from typing import Any
 import tomlkit
 
 from newsletter.config import Config, NewsletterConfig
+from newsletter.editions import edition_choices, sibling_items, untouched
 from newsletter.errors import Finding, NewsletterError
 from newsletter.headers import HeaderKind, header_problem
 from newsletter.issue import (
@@ -27,7 +28,9 @@ from newsletter.issue import (
     Section,
     check_issue,
     editing,
+    edition_slug,
     issue_path,
+    newsletter_of,
     read_issue,
 )
 from newsletter.issue.preheader import made_preheader, titles_preheader
@@ -102,7 +105,11 @@ def select_for_issue(
     found = pool.select_items(
         ItemQuery(start=start, end=end, topics=tuple(topics), provenance=True)
     )
-    earlier = earlier_issue_patterns(newsletter)
+    earlier = [  # as any edition titles them
+        pattern
+        for language in newsletter.languages
+        for pattern in earlier_issue_patterns(newsletter.edition(language))
+    ]
 
     def is_earlier(item: Item) -> bool:
         title = " ".join(item.title.split())
@@ -161,9 +168,10 @@ def _section_order(newsletter: NewsletterConfig) -> list[str]:
     return [section.title for section in newsletter.sections] + [other_section(newsletter)]
 
 
-def snapshot(item: Item, config: Config, picture: bool = False) -> IssueItem:
+def snapshot(item: Item, config: Config, picture: bool = False, language: str = "") -> IssueItem:
     """What the issue shows of a pool item (its listing page stands in for a missing URL);
-    with `picture`, its pool picture and credit (the alt text is the editor's to write)."""
+    with `picture`, its pool picture and credit (the alt text is the editor's to write);
+    `language`, the item's where it is not the issue's."""
     listing_url = None
     if not item.url:
         listing_url = next(
@@ -184,6 +192,7 @@ def snapshot(item: Item, config: Config, picture: bool = False) -> IssueItem:
         listing_url=listing_url,
         image=item.image if picture else None,
         image_credit=(item.image_credit or "") if picture and item.image else "",
+        language=language,
     )
 
 
@@ -212,9 +221,13 @@ def create_draft(
     slug: str | None = None,
     allow_empty: bool = False,
     force: bool = False,
+    language: str | None = None,
 ) -> DraftReport:
-    """Write a new issue file from the pool's items for the period and topics."""
-    newsletter = _newsletter(config, newsletter_slug)
+    """Write a new issue file from the pool's items for the period and topics: the edition in
+    `language` (default: the newsletter's main one), each story in its version in that
+    language when the pool has one."""
+    main = _newsletter(config, newsletter_slug)
+    newsletter = main.edition(language or main.language)
     if end < start:
         raise NewsletterError(f"the period ends ({end}) before it starts ({start})")
     topics = config.check_topics(topics) or newsletter.topics
@@ -223,7 +236,80 @@ def create_draft(
     problem = header_problem(title, HeaderKind.TEXT) if title is not None else None
     if problem:  # the title is the emails' subject
         raise NewsletterError(f"title: {problem}")
-    slug = slug or default_slug(start, end)
+    slug = edition_slug(main, slug or default_slug(start, end), newsletter.language)
+    path = _new_issue_path(config, newsletter, slug, force)
+    found, earlier = select_for_issue(pool, newsletter, start, end, topics)
+    choices = edition_choices(pool, newsletter, found, newsletter.language)
+    if not choices and not allow_empty:
+        about = " or ".join(topics) if topics else "matching"
+        raise NewsletterError(
+            f"no {about} items between {start} and {end}; nothing written (--allow-empty "
+            "writes an empty draft)"
+        )
+    first = choose_lead(found)  # one story leads every edition, when each has it
+    lead = next((c for c in choices if first and first.uid in c.story), None) or next(
+        (c for c in choices if c.item.summary), choices[0] if choices else None
+    )
+    grouped: dict[str, list[IssueItem]] = {}
+    for choice in choices:
+        if choice is not lead:
+            section = section_for(choice.selected, choice.selected.topics, newsletter)
+            grouped.setdefault(section, []).append(
+                snapshot(choice.item, config, newsletter.thumbnails, choice.marked)
+            )
+    sections = tuple(
+        Section(title, tuple(grouped[title]))
+        for title in _section_order(newsletter)
+        if title in grouped
+    )
+    issue = Issue(
+        path=path,
+        newsletter=newsletter.slug,
+        title=title or issue_title(newsletter, start),
+        status="draft",
+        language=newsletter.language,
+        start=start,
+        end=end,
+        topics=topics,
+        intro=newsletter.intro,
+        lead=snapshot(lead.item, config, True, lead.marked) if lead else None,
+        sections=sections,
+        offered=tuple(choice.item.uid for choice in choices),
+    )
+    write_new_issue(path, issue, f"{newsletter.slug}/{slug}")
+    return DraftReport(path, issue, tuple(item.title for item in earlier))
+
+
+def create_editions(
+    pool: Pool,
+    config: Config,
+    newsletter_slug: str,
+    start: date,
+    end: date,
+    *,
+    languages: Sequence[str] = (),
+    slug: str | None = None,
+    **options: Any,
+) -> list[DraftReport]:
+    """Every language edition of a new issue (or those of `languages`), main one first. Each
+    file is checked before any is written: one that exists stops them all (unless `force`)."""
+    newsletter = _newsletter(config, newsletter_slug)
+    languages = tuple(languages) or newsletter.languages
+    for language in languages:
+        edition = newsletter.edition(language)
+        name = edition_slug(newsletter, slug or default_slug(start, end), language)
+        _new_issue_path(config, edition, name, bool(options.get("force")))
+    if len(languages) > 1 and options.get("title"):
+        raise NewsletterError("--title names one edition's issue: give --language too")
+    return [
+        create_draft(pool, config, newsletter_slug, start, end, slug=slug, language=language,
+                     **options)
+        for language in languages
+    ]  # fmt: skip
+
+
+def _new_issue_path(config: Config, newsletter: NewsletterConfig, slug: str, force: bool) -> Path:
+    """Where a new issue goes; an error if a file is there (a published one, even forced)."""
     if not SLUG.match(slug):
         raise NewsletterError(f"slug {slug!r}: use lower-case letters, digits, '.', '-' and '_'")
     path = issue_path(config, newsletter.slug, slug)
@@ -235,41 +321,7 @@ def create_draft(
         )
     if path.exists() and _status_of(path) != "draft":
         raise NewsletterError(f"{path} is a published issue: --force does not overwrite it")
-    found, earlier = select_for_issue(pool, newsletter, start, end, topics)
-    if not found and not allow_empty:
-        about = " or ".join(topics) if topics else "matching"
-        raise NewsletterError(
-            f"no {about} items between {start} and {end}; nothing written (--allow-empty "
-            "writes an empty draft)"
-        )
-    lead = choose_lead(found)
-    grouped: dict[str, list[IssueItem]] = {}
-    for item in found:
-        if item is not lead:
-            grouped.setdefault(section_for(item, item.topics, newsletter), []).append(
-                snapshot(item, config, picture=newsletter.thumbnails)
-            )
-    sections = tuple(
-        Section(title, tuple(grouped[title]))
-        for title in _section_order(newsletter)
-        if title in grouped
-    )
-    lead_item = snapshot(lead, config, picture=True) if lead else None
-    issue = Issue(
-        path=path,
-        newsletter=newsletter.slug,
-        title=title or issue_title(newsletter, start),
-        status="draft",
-        language=newsletter.language,
-        start=start,
-        end=end,
-        topics=topics,
-        lead=lead_item,
-        sections=sections,
-        offered=tuple(item.uid for item in found),
-    )
-    write_new_issue(path, issue, reference)
-    return DraftReport(path, issue, tuple(item.title for item in earlier))
+    return path
 
 
 def _status_of(path: Path) -> str:
@@ -309,6 +361,11 @@ def validate_issue(pool: Pool, config: Config, path: Path) -> Validation:
     return Validation(issue, findings, uids_checked=not empty_pool)
 
 
+def _edition(config: Config, issue: Issue) -> NewsletterConfig:
+    """The newsletter as the issue's language edition names things (its sections)."""
+    return newsletter_of(config, issue) or _newsletter(config, issue.newsletter)
+
+
 def _newsletter(config: Config, slug: str) -> NewsletterConfig:
     if slug not in config.newsletters:
         known = ", ".join(sorted(config.newsletters)) or "none configured"
@@ -325,7 +382,7 @@ def refresh_draft(
     the file is rewritten.
     """
     with edited(path, config, made_on=made_on) as (issue, document):
-        newsletter = _newsletter(config, issue.newsletter)
+        newsletter = _edition(config, issue)
         present = {item.uid for item in issue.items}
         newly_excluded = [
             uid for uid in issue.offered if uid not in present and uid not in issue.excluded
@@ -335,15 +392,18 @@ def refresh_draft(
         skip = present | set(issue.offered) | set(issue.excluded)
         skip |= set(pool.current_uids(skip).values())  # an item merged since: the one it joined
         found, _ = select_for_issue(pool, newsletter, issue.start, issue.end, issue.topics)
+        selected = {item.uid for item in found}
+        found += [item for item in sibling_items(pool, config, issue) if item.uid not in selected]
+        choices = untouched(edition_choices(pool, newsletter, found, issue.language), skip)
         added = []
-        for item in reversed([item for item in found if item.uid not in skip]):  # oldest first
-            new = snapshot(item, config, picture=newsletter.thumbnails)
+        for choice in sorted(choices, key=lambda choice: choice.item.date):  # oldest first
+            new = snapshot(choice.item, config, newsletter.thumbnails, choice.marked)
             new = IssueItem(**{**_fields(new), "new": True})
-            section_title = section_for(item, item.topics, newsletter)
+            section_title = section_for(choice.selected, choice.selected.topics, newsletter)
             editing.put(
                 document, editing.item_table(new), section_title, _section_order(newsletter)
             )
-            editing.add_uid(document, "offered", item.uid)
+            editing.add_uid(document, "offered", choice.item.uid)
             added.append((section_title, new))
     return RefreshReport(path, tuple(reversed(added)), tuple(newly_excluded))
 
@@ -364,12 +424,13 @@ def add_to_draft(
     """Add one pool item by uid (prefix) to the draft (an item taken out comes back this
     way); returns (section title, item)."""
     with edited(path, config, made_on=made_on) as (issue, document):
-        newsletter = _newsletter(config, issue.newsletter)
+        newsletter = _edition(config, issue)
         found = pool.item(uid)
         present = {item.uid for item in issue.items}
         if found.uid in present | set(pool.current_uids(present).values()):
             raise NewsletterError(f"{found.uid} ({found.title!r}) is already in the issue", path)
-        item = snapshot(found, config, picture=newsletter.thumbnails)
+        own = found.language or newsletter.languages[0]
+        item = snapshot(found, config, newsletter.thumbnails, "" if own == issue.language else own)
         section_title = section or section_for(found, found.topics, newsletter)
         editing.put(document, editing.item_table(item), section_title, _section_order(newsletter))
         editing.drop_uid(document, "excluded", found.uid)
@@ -388,7 +449,7 @@ def set_lead(
     does (the alt text is the editor's to write). Returns the new lead and that section (None
     when there was no lead). `made_on`: see issue.writing.edited."""
     with edited(path, config, made_on=made_on) as (issue, document):
-        newsletter = _newsletter(config, issue.newsletter)
+        newsletter = _edition(config, issue)
         place, table = editing.find(document, uid)
         if place.section is None:
             raise NewsletterError(f"{table['uid']} is the lead already", path)
@@ -429,7 +490,7 @@ def move_item(
     """Move an item to a position (1 = first) of a section (default: its own); the lead moves
     into a section this way too. Returns the item, its section and its position."""
     with edited(path, config, made_on=made_on) as (issue, document):
-        newsletter = _newsletter(config, issue.newsletter)
+        newsletter = _edition(config, issue)
         place, table = editing.take(document, uid)
         item = _item_of(issue, str(table["uid"]))
         target = section or place.section or section_for(item, (), newsletter)
@@ -516,7 +577,7 @@ def add_manual_item(
     """Add an item that is in no source (an event, a call for papers, an announcement) to a
     draft: its uid is made from its words, so the same item is not added twice."""
     with edited(path, config, made_on=made_on) as (issue, document):
-        newsletter = _newsletter(config, issue.newsletter)
+        newsletter = _edition(config, issue)
         said = "\x1f".join([type, title, day.isoformat(), place])
         uid = hashlib.sha256(said.encode()).hexdigest()[:16]
         if uid in {item.uid for item in issue.items}:

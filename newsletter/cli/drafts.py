@@ -36,8 +36,12 @@ def draft() -> None:
 @click.argument("newsletter_slug", metavar="NEWSLETTER")
 @period_options
 @click.option("--topic", "topics", multiple=True, help="Instead of the newsletter's topics.")
-@click.option("--title", help="Instead of the newsletter's title pattern.")
+@click.option("--title", help="Instead of the newsletter's title pattern (with --language).")
 @click.option("--slug", help="The file's name [default: 2020-11 for a month].")
+@click.option(
+    "--language", "languages", multiple=True,
+    help="Only this language's edition [default: every language of the newsletter].",
+)  # fmt: skip
 @click.option("--allow-empty", is_flag=True, help="Write the draft even if nothing matches.")
 @click.option("--force", is_flag=True, help="Overwrite an existing draft (your edits are lost).")
 @pass_workspace
@@ -50,38 +54,45 @@ def draft_new(
     topics: tuple[str, ...],
     title: str | None,
     slug: str | None,
+    languages: tuple[str, ...],
     allow_empty: bool,
     force: bool,
 ) -> None:
-    """Write a new issue draft from the pool's items of a month (or --from/--to)."""
-    from newsletter.draft import create_draft
+    """Write a new issue draft from the pool's items of a month (or --from/--to), one file per
+    language edition: 2020-11.toml in the main language, 2020-11.fr.toml in French..."""
+    from newsletter.draft import create_editions
 
     first, last = resolve_period(start, end, month)
     if first is None or last is None:
         raise click.UsageError("give --month, or both --from and --to")
-    report = create_draft(
+    reports = create_editions(
         workspace.pool,
         workspace.config,
         newsletter_slug,
         first,
         last,
+        languages=languages,
         topics=topics,
         title=title,
         slug=slug,
         allow_empty=allow_empty,
         force=force,
     )
-    issue = report.issue
     console = _console()
-    console.print(f"wrote {_escape(_shown_path(report.path))}: [bold]{_escape(issue.title)}[/]")
-    parts = [f"{section.title} {len(section.items)}" for section in issue.sections]
-    lead = repr(issue.lead.title) if issue.lead else "none"
-    console.print(
-        _escape(
-            f"{len(issue.items)} items; lead: {lead}" + (f"; {', '.join(parts)}" if parts else "")
+    for report in reports:
+        issue = report.issue
+        console.print(f"wrote {_escape(_shown_path(report.path))}: [bold]{_escape(issue.title)}[/]")
+        parts = [f"{section.title} {len(section.items)}" for section in issue.sections]
+        lead = repr(issue.lead.title) if issue.lead else "none"
+        kept = sum(1 for item in issue.items if item.language)
+        console.print(
+            _escape(
+                f"{len(issue.items)} items; lead: {lead}"
+                + (f"; {', '.join(parts)}" if parts else "")
+                + (f"; {kept} not in {issue.language}, marked with their language" if kept else "")
+            )
         )
-    )
-    for earlier in report.earlier_issues:
+    for earlier in reports[0].earlier_issues if reports else ():
         console.print(
             f"[dim]left out {_escape(repr(earlier))}: an earlier issue of this newsletter[/]"
         )

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from newsletter.config import Config, is_language
+from newsletter.config import Config, NewsletterConfig, is_language
 from newsletter.errors import Finding, NewsletterError
 from newsletter.files import is_workspace_path
 from newsletter.headers import HeaderKind, header_problem
@@ -25,7 +25,7 @@ ISSUES_FOLDER = "issues"
 STATUSES = ("draft", "published")
 ITEM_KEYS = (
     "uid", "type", "title", "date", "summary", "url", "listing_url", "image", "image_alt",
-    "image_credit", "new", "end", "place", "manual",
+    "image_credit", "new", "end", "place", "manual", "language",
 )  # fmt: skip
 TOP_KEYS = (
     "newsletter", "title", "status", "number", "published", "language", "period", "topics",
@@ -62,6 +62,9 @@ class IssueItem:
     image: str | None = None  # http(s), or a workspace path: the lead's full width, or a thumbnail
     image_alt: str | None = None  # what it shows, for those who cannot see it; "": decorative
     image_credit: str = ""  # "© ILO/M. Crozet"
+    # The item's language where it is not the issue's: a story the pool has in no version in
+    # the edition's language, kept as it was written (the email marks it, with hreflang).
+    language: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +217,14 @@ class _Checker:
             return value
         return self.link(key, value)
 
+    def language(self, key: KeyPath, value: Any) -> str:
+        code = self.text(key, value, required=False, header=HeaderKind.LANGUAGE)
+        if code and not is_language(code):
+            self.error(key, f"{_dotted(key)}: {code!r} is not a language tag Babel knows, such "
+                            "as 'en', 'fr' or 'pt-BR'")  # fmt: skip
+            return ""
+        return code
+
     def flag(self, key: KeyPath, value: Any) -> bool:
         if value is not None and not isinstance(value, bool):
             self.error(key, f"{_dotted(key)} must be true or false, not {value!r}")
@@ -247,6 +258,7 @@ class _Checker:
             image_credit=self.text(
                 (*key, "image_credit"), value.get("image_credit"), required=False
             ),
+            language=self.language((*key, "language"), value.get("language")),
         )
         if day and item.end and item.end < day:
             self.error((*key, "end"), f"the item ends ({item.end}) before it starts ({day})")
@@ -305,12 +317,13 @@ def check_issue(
     status = data.get("status", "draft")
     if status not in STATUSES:
         checker.error(("status",), f"status must be one of {', '.join(STATUSES)}, not {status!r}")
-    language = _newsletter_language(config, newsletter)
+    named = edition_language(config, newsletter, path.stem)
+    language = named or _newsletter_language(config, newsletter)
     if "language" in data:
-        language = checker.text(("language",), data["language"], header=HeaderKind.LANGUAGE)
-        if language and not is_language(language):
-            checker.error(("language",), f"language: {language!r} is not a language tag Babel "
-                                         "knows, such as 'en', 'fr' or 'pt-BR'")  # fmt: skip
+        language = checker.language(("language",), data["language"])
+        if named and language and language != named:
+            checker.error(("language",), f"language: the file is the {named!r} edition (its "
+                                         f"name ends in .{named}), not {language!r}")  # fmt: skip
 
     period = data.get("period")
     start = end = None
@@ -390,6 +403,52 @@ def _slug_problem(path: Path) -> str:
         f"addresses, so use lower-case letters, digits, '.', '-' and '_' (rename it, e.g. to "
         f"{suggested}.toml)"
     )
+
+
+def edition_language(config: Config, newsletter: str, slug: str) -> str | None:
+    """The language an issue's slug names (`2020-11.fr`: "fr"), if it is one of the
+    newsletter's other editions'; None for the main edition's slugs."""
+    found = config.newsletters.get(newsletter)
+    stem, dot, language = slug.rpartition(".")
+    if found and dot and stem and language in found.languages[1:]:
+        return language
+    return None
+
+
+def main_slug(config: Config, newsletter: str, slug: str) -> str:
+    """The slug every edition of an issue shares: `2020-11` for `2020-11.fr`."""
+    if edition_language(config, newsletter, slug):
+        return slug.rpartition(".")[0]
+    return slug
+
+
+def edition_slug(newsletter: NewsletterConfig, slug: str, language: str) -> str:
+    """The slug of an issue's edition in `language`: the main slug in the main language."""
+    return slug if language == newsletter.languages[0] else f"{slug}.{language}"
+
+
+def edition_paths(config: Config, issue: Issue) -> dict[str, Path]:
+    """Every edition of the issue that has a file, by language, the issue's own among them."""
+    newsletter = config.newsletters.get(issue.newsletter)
+    if newsletter is None:
+        return {issue.language: issue.path}
+    slug = main_slug(config, issue.newsletter, issue.slug)
+    found = {}
+    for language in newsletter.languages:
+        path = issue.path.with_name(f"{edition_slug(newsletter, slug, language)}.toml")
+        if path.is_file():
+            found[language] = path
+    found[issue.language] = issue.path
+    return found
+
+
+def newsletter_of(config: Config, issue: Issue) -> NewsletterConfig | None:
+    """The newsletter as the issue's edition shows it (its language's name, sender, sections),
+    None when the config has no such newsletter."""
+    newsletter = config.newsletters.get(issue.newsletter)
+    if newsletter is None or issue.language not in newsletter.languages:
+        return newsletter  # an issue in a language of its own: the newsletter as it is
+    return newsletter.edition(issue.language)
 
 
 def _newsletter_language(config: Config, slug: str) -> str:

@@ -38,7 +38,7 @@ def item_table(item: IssueItem) -> Table:
         ("image", item.image), ("image_alt", item.image_alt),
         ("image_credit", item.image_credit or None), ("new", True if item.new else None),
         ("end", item.end), ("place", item.place or None),
-        ("manual", True if item.manual else None),
+        ("manual", True if item.manual else None), ("language", item.language or None),
     ]  # fmt: skip
     for name, value in fields:
         if value is None:

@@ -59,6 +59,8 @@ def _item_lines(item: IssueItem) -> list[str]:
         fields.append(("image_credit", item.image_credit))
     if item.new:
         fields.append(("new", True))
+    if item.language:
+        fields.append(("language", item.language))
     return [f"{name} = {_value(value)}" for name, value in fields]
 
 
@@ -85,6 +87,7 @@ def new_issue_text(issue: Issue, reference: str) -> str:
         "",
         "# A few words to open the issue; leave a blank line between paragraphs.",
         'intro = """',
+        *([issue.intro] if issue.intro else []),
         '"""',
     ]
     if issue.lead:

@@ -258,6 +258,11 @@ class Pool:
         with self.engine.connect() as connection:
             return versions.story_of(connection, queries.find_item_id(connection, uid)[0])
 
+    def stories_of(self, uids: Sequence[str]) -> dict[str, list[versions.Version]]:
+        """Each item's versions in every language (versions.stories_of); unknown uids left out."""
+        with self.engine.connect() as connection:
+            return versions.stories_of(connection, uids)
+
     def item(self, uid: str) -> Item:
         with self.engine.connect() as connection:
             return queries.get_item(connection, uid)

@@ -20,7 +20,7 @@ from markupsafe import Markup
 from newsletter.config import BrandConfig, Config, NewsletterConfig
 from newsletter.errors import NewsletterError
 from newsletter.files import is_workspace_path
-from newsletter.issue import Issue, IssueItem
+from newsletter.issue import Issue, IssueItem, edition_paths, newsletter_of
 from newsletter.issue.preheader import preheader_text
 from newsletter.markup import clean_inline, text_from_html
 from newsletter.model import RenderedEmail, merge_tag
@@ -53,6 +53,8 @@ class ItemView:
     image_credit: str = ""
     image_width: int = 0  # CSS pixels, in the email (0: the theme's own)
     image_height: int | None = None  # known for workspace pictures, which are measured
+    language: str = ""  # the item's own, where it is not the issue's (a story not translated)
+    language_name: str = ""  # that language as it names itself: "English", "Français"
 
 
 def item_view(item: IssueItem, labels: Labels, date_pattern: str | None) -> ItemView:
@@ -70,7 +72,17 @@ def item_view(item: IssueItem, labels: Labels, date_pattern: str | None) -> Item
         image=item.image if item.image and _LINK.match(item.image) else None,
         image_alt=item.image_alt or "",
         image_credit=item.image_credit,
+        language=item.language if item.language != labels.language else "",
+        language_name=language_name(item.language) if item.language != labels.language else "",
     )
+
+
+def language_name(language: str) -> str:
+    """A language as it names itself, capitalised: "English", "Français", "Español"."""
+    if not language:
+        return ""
+    name = str(_locale(language).get_display_name(_locale(language)))
+    return name[:1].upper() + name[1:]
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,13 +246,13 @@ def issue_view(
 
 
 def links_for(issue: Issue, config: Config, newsletter: NewsletterConfig) -> Links:
+    """The email's own links: its web page, the unsubscribe merge tag, and the issue's other
+    language editions (those with a file), each at its web page."""
     editions = []
-    for slug in newsletter.editions:
-        other = config.newsletters[slug]
-        url = other.issue_url(issue.slug)
-        if url:
-            name = _locale(other.language).get_display_name(_locale(other.language))
-            editions.append(EditionLink(other.language, name[:1].upper() + name[1:], url))
+    for language, path in edition_paths(config, issue).items():
+        url = newsletter.issue_url(path.stem)
+        if url and language != issue.language:
+            editions.append(EditionLink(language, language_name(language), url))
     return Links(
         web_version=newsletter.issue_url(issue.slug),
         unsubscribe=merge_tag("unsubscribe_url"),
@@ -251,7 +263,7 @@ def links_for(issue: Issue, config: Config, newsletter: NewsletterConfig) -> Lin
 def template_context(
     issue: Issue, config: Config, theme: Theme, host: PictureHost | None = None
 ) -> tuple[dict[str, Any], NewsletterConfig]:
-    newsletter = config.newsletters.get(issue.newsletter)
+    newsletter = newsletter_of(config, issue)
     if newsletter is None:
         raise NewsletterError(f"unknown newsletter {issue.newsletter!r}", issue.path)
     host = host or PictureHost(config)

@@ -215,7 +215,7 @@ def make_public_app(workspace: Workspace) -> Starlette:
             values=shown,
             error=error,
             honeypot=HONEYPOT,
-            languages=audience.languages(config, newsletter),
+            languages=list(newsletter.languages),
         )
 
     def subscribe_page(request: Request) -> Response:
@@ -233,7 +233,7 @@ def make_public_app(workspace: Workspace) -> Starlette:
         sent = message(request, said.sent_title, (said.sent, said.sent_after), 200, newsletter)
         if form.get(HONEYPOT):
             return sent  # the same answer as anyone's, and nothing done
-        who = _visitor(form, audience.languages(config, newsletter), said)
+        who = _visitor(form, list(newsletter.languages), said)
         if isinstance(who, str):
             return subscribe_form(request, newsletter, form, who, 400)
         origin = request.headers.get("origin", "")
@@ -344,7 +344,7 @@ def make_public_app(workspace: Workspace) -> Starlette:
             record=record,
             token=token,
             notice=notice,
-            languages=audience.languages(config, newsletter),
+            languages=list(newsletter.languages),
         )
 
     async def preferences(request: Request) -> Response:
@@ -358,7 +358,7 @@ def make_public_app(workspace: Workspace) -> Starlette:
         if address is None:
             return invalid(request, newsletter)
         chosen = form.get("language")
-        language = chosen if chosen in audience.languages(config, newsletter) else None
+        language = chosen if chosen in list(newsletter.languages) else None
         await run_in_threadpool(
             audience.set_preferences,
             workspace.pool,

@@ -213,20 +213,22 @@ def test_brand_settings_come_from_the_config(sample_config: Config, tmp_path: Pa
 def test_other_language_editions_are_linked(tmp_path: Path) -> None:
     toml = tmp_path / "newsletter.toml"
     text = (ROOT / "newsletter.toml").read_text()
-    text = text.replace(
-        'date_format = "d MMMM y"', 'date_format = "d MMMM y"\neditions = ["enews-fr"]'
-    )
-    text += (
-        '\n[newsletters.enews-fr]\nname = "ILO COOP eNews"\ntopics = ["cooperatives"]\n'
-        'language = "fr"\narchive_url = "https://newsletters.example.org/ilo-coop-enews-fr/"\n'
-    )
+    text = text.replace('language = "en"\ndate_format', 'languages = ["en", "fr"]\ndate_format')
     toml.write_text(text, "utf-8")
     shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    shutil.copytree(ROOT / "issues", tmp_path / "issues")
+    french = tmp_path / "issues" / "ilo-coop-enews" / "2020-10.fr.toml"
+    english = french.with_name("2020-10.toml").read_text("utf-8")
+    french.write_text(english.replace('language = "en"', 'language = "fr"'), "utf-8")
     config = load_config(toml, environ={})
-    email = render_issue(sample(config, "2020-10"), config)
+    email = render_issue(read_issue(french.with_name("2020-10.toml"), config), config)
     (link,) = parsed(email.html).xpath("//a[@lang='fr']")
     assert link.text_content() == "Français"
-    assert link.get("href") == "https://newsletters.example.org/ilo-coop-enews-fr/2020-10/"
+    assert link.get("href") == "https://newsletters.example.org/ilo-coop-enews/2020-10.fr/"
+    back = render_issue(read_issue(french, config), config)
+    (link,) = parsed(back.html).xpath("//a[@lang='en']")
+    assert link.text_content() == "English"
+    assert link.get("href") == "https://newsletters.example.org/ilo-coop-enews/2020-10/"
 
 
 def test_french_dates_and_labels(sample_config: Config) -> None:

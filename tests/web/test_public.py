@@ -423,15 +423,10 @@ def test_preferences_pause_resume_and_choose_the_language_edition(
     toml = public_workspace / "newsletter.toml"
     text = toml.read_text("utf-8").replace(
         'title_pattern = "{name} - {month} issue"\nlanguage = "en"\n',
-        'title_pattern = "{name} - {month} issue"\nlanguage = "en"\n'
-        'editions = ["ilo-coop-enews-fr"]\n',
+        'title_pattern = "{name} - {month} issue"\nlanguages = ["en", "fr"]\n',
         1,
     )
-    toml.write_text(
-        text + '\n[newsletters.ilo-coop-enews-fr]\nname = "ILO COOP eNews (FR)"\n'
-        'topics = ["cooperatives"]\nlanguage = "fr"\n',
-        "utf-8",
-    )
+    toml.write_text(text, "utf-8")
     address = f"http://127.0.0.1:{public_port}"
     with Workspace(toml) as opened, TestClient(make_public_app(opened), base_url=address) as client:
         site = Site(opened, client)
