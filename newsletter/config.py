@@ -713,8 +713,14 @@ class _ConfigReader:
         if isinstance(table.get("editions"), list):
             raise self.fail((*key, "editions"), "one newsletter in several languages lists them "
                                                 "in `languages = [\"en\", \"fr\"]`")  # fmt: skip
-        languages = table.get("languages", [])
-        return [code for code in languages if isinstance(code, str)][1:]
+        languages = self.edition_languages(key, table)
+        for name, value in table.items():
+            if isinstance(value, dict) and is_language(name) and name not in languages[1:]:
+                said = "the main language" if name == languages[0] else "not in `languages`"
+                known = ", ".join(languages)
+                raise self.fail((*key, name), f"a table of the {name!r} edition, but {name!r} "
+                                              f"is {said} (languages: {known})")  # fmt: skip
+        return list(languages[1:])
 
     def edition_languages(self, key: KeyPath, table: dict[str, Any]) -> tuple[str, ...]:
         if "languages" not in table:

@@ -242,7 +242,7 @@ def create_draft(
     choices = edition_choices(pool, newsletter, found, newsletter.language)
     if not choices and not allow_empty:
         about = " or ".join(topics) if topics else "matching"
-        raise NewsletterError(
+        raise NothingToDraft(
             f"no {about} items between {start} and {end}; nothing written (--allow-empty "
             "writes an empty draft)"
         )
@@ -280,6 +280,17 @@ def create_draft(
     return DraftReport(path, issue, tuple(item.title for item in earlier))
 
 
+class NothingToDraft(NewsletterError):
+    """No item for the issue (in its edition's language, when untranslated stories are left
+    out)."""
+
+
+@dataclass(frozen=True, slots=True)
+class EditionsReport:
+    drafts: tuple[DraftReport, ...]
+    empty: tuple[str, ...]  # languages with nothing to show, whose edition was not written
+
+
 def create_editions(
     pool: Pool,
     config: Config,
@@ -290,9 +301,10 @@ def create_editions(
     languages: Sequence[str] = (),
     slug: str | None = None,
     **options: Any,
-) -> list[DraftReport]:
+) -> EditionsReport:
     """Every language edition of a new issue (or those of `languages`), main one first. Each
-    file is checked before any is written: one that exists stops them all (unless `force`)."""
+    file is checked before any is written: one that exists stops them all (unless `force`).
+    An edition with nothing to show is not written, unless none has anything (an error)."""
     newsletter = _newsletter(config, newsletter_slug)
     languages = tuple(languages) or newsletter.languages
     for language in languages:
@@ -301,11 +313,17 @@ def create_editions(
         _new_issue_path(config, edition, name, bool(options.get("force")))
     if len(languages) > 1 and options.get("title"):
         raise NewsletterError("--title names one edition's issue: give --language too")
-    return [
-        create_draft(pool, config, newsletter_slug, start, end, slug=slug, language=language,
-                     **options)
-        for language in languages
-    ]  # fmt: skip
+    drafts: list[DraftReport] = []
+    empty: list[str] = []
+    for language in languages:
+        try:
+            drafts.append(create_draft(pool, config, newsletter_slug, start, end, slug=slug,
+                                       language=language, **options))  # fmt: skip
+        except NothingToDraft:
+            if len(empty) == len(languages) - 1:
+                raise
+            empty.append(language)
+    return EditionsReport(tuple(drafts), tuple(empty))
 
 
 def _new_issue_path(config: Config, newsletter: NewsletterConfig, slug: str, force: bool) -> Path:

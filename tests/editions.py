@@ -1,5 +1,5 @@
 """A workspace whose newsletter has three language editions (en, fr, es), from the English
-and French listing fixtures of tests/data/editions: ingested, the stories both listings tell
+and French listing fixtures of examples/editions: ingested, the stories both listings tell
 linked, and the November issue drafted in every language."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from pathlib import Path
 
 from newsletter.model import ItemQuery
 from newsletter.workspace import Workspace
-from tests.conftest import DATA, invoke
+from tests.conftest import ROOT, invoke
 
-EDITIONS = DATA / "editions"
+EDITIONS = ROOT / "examples" / "editions"
 SLUG = "ilo-coop-enews"
 # The stories both listings tell, by their English and French titles' beginnings.
 LINKED = {
@@ -28,8 +28,7 @@ def editions_workspace(folder: Path, database_url: str | None = None, draft: boo
     folder), ingested and linked, and with `draft` the 2020-11 issue in every language: the
     path of its newsletter.toml."""
     folder.mkdir(parents=True, exist_ok=True)
-    for path in EDITIONS.iterdir():
-        shutil.copy(path, folder / path.name)
+    shutil.copytree(EDITIONS, folder, dirs_exist_ok=True)
     config = folder / "newsletter.toml"
     if database_url:
         text = config.read_text("utf-8").replace(

@@ -65,7 +65,7 @@ def draft_new(
     first, last = resolve_period(start, end, month)
     if first is None or last is None:
         raise click.UsageError("give --month, or both --from and --to")
-    reports = create_editions(
+    made = create_editions(
         workspace.pool,
         workspace.config,
         newsletter_slug,
@@ -79,7 +79,7 @@ def draft_new(
         force=force,
     )
     console = _console()
-    for report in reports:
+    for report in made.drafts:
         issue = report.issue
         console.print(f"wrote {_escape(_shown_path(report.path))}: [bold]{_escape(issue.title)}[/]")
         parts = [f"{section.title} {len(section.items)}" for section in issue.sections]
@@ -92,7 +92,12 @@ def draft_new(
                 + (f"; {kept} not in {issue.language}, marked with their language" if kept else "")
             )
         )
-    for earlier in reports[0].earlier_issues if reports else ():
+    for language in made.empty:
+        console.print(
+            f"no items in {language}: its edition was not written (--language {language} "
+            "--allow-empty writes it)"
+        )
+    for earlier in made.drafts[0].earlier_issues if made.drafts else ():
         console.print(
             f"[dim]left out {_escape(repr(earlier))}: an earlier issue of this newsletter[/]"
         )

@@ -30,7 +30,15 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from newsletter.errors import NewsletterError
-from newsletter.issue import SLUG, Issue, IssueItem, issue_files, issue_path, read_issue
+from newsletter.issue import (
+    SLUG,
+    Issue,
+    IssueItem,
+    issue_files,
+    issue_path,
+    newsletter_of,
+    read_issue,
+)
 from newsletter.issue.writing import ChangedMeanwhile, file_digest
 from newsletter.model import ItemQuery, RenderedEmail
 from newsletter.passwords import password_matches
@@ -186,7 +194,9 @@ def make_app(workspace: Workspace, *, sign_in: bool = False) -> Starlette:
 
         report = check_issue_as_sent(path, workspace.config)
         made_on = file_digest(path)
-        newsletter = workspace.config.newsletters[issue.newsletter]
+        newsletter = (
+            newsletter_of(workspace.config, issue) or workspace.config.newsletters[issue.newsletter]
+        )
         return page(
             request,
             "issue.html.j2",
