@@ -36,7 +36,7 @@ bench: $(STAMP)
 
 # Rewrite tests/data/golden/ from the sample issues: only after a deliberate change of the theme.
 golden: $(STAMP)
-	NEWSLETTER_UPDATE_GOLDEN=1 $(VENV)/bin/pytest -q tests/render/test_render.py -k golden
+	NEWSLETTER_UPDATE_GOLDEN=1 $(VENV)/bin/pytest -q tests/render/test_render.py tests/test_editions.py -k golden
 	git status --short tests/data/golden
 
 clean:

@@ -40,10 +40,22 @@ step newsletter publish ilo-coop-enews/2020-11
 step newsletter issues
 step newsletter archive -o site
 
+# One newsletter in English, French and Spanish (examples/editions): the stories both listings
+# tell are linked, then one draft writes every edition, each in its language where it can.
+cd examples/editions
+step newsletter ingest --all
+step newsletter link 73f6d1040a 8421b17424
+step newsletter link 0b26f7f450 9bcbb36a90
+step newsletter link 0b3c3d726b 9ab6057380
+step newsletter draft ilo-coop-enews --month 2020-11
+step newsletter render ilo-coop-enews/2020-11.fr
+cd ../..
+
 cat <<MSG
 
 Everything above is in $DEMO/. To look at it:
   open $DEMO/build/ilo-coop-enews/2020-11/email.html in a browser (the email), or
+  $DEMO/examples/editions/build/ilo-coop-enews/2020-11.fr/email.html (its French edition), or
   cd $DEMO && ../../.venv/bin/newsletter preview ilo-coop-enews/2020-11
   cd $DEMO && ../../.venv/bin/newsletter archive serve site    (http://127.0.0.1:8000/)
   cd $DEMO && ../../.venv/bin/newsletter studio                (http://127.0.0.1:8030/, the editors' studio)
