@@ -99,6 +99,26 @@ def test_removing_excludes_the_item(issue_file: Path, config: Config) -> None:
     assert comments(issue_file.read_text()) == comments(before)
 
 
+def test_taking_out_a_sections_last_item_takes_the_section_out_too(
+    issue_file: Path, config: Config
+) -> None:
+    """An empty section is an error in an issue file: removing or moving the last item of one
+    must not leave the file unreadable."""
+    issue = read_issue(issue_file, config)
+    sections = {s.title: [i.uid for i in s.items] for s in issue.sections}
+    alone = next(title for title, uids in sections.items() if len(uids) == 1)
+    remove_item(config, issue_file, sections[alone][0])
+    after = read_issue(issue_file, config)
+    assert alone not in [s.title for s in after.sections]
+    assert len(after.sections) == len(issue.sections) - 1
+    last = after.sections[-1]
+    for item in last.items:
+        move_item(config, issue_file, item.uid, after.sections[0].title)
+    moved = read_issue(issue_file, config)
+    assert last.title not in [s.title for s in moved.sections]
+    assert len(moved.items) == len(after.items)
+
+
 def test_crlf_line_ends_and_a_bom_are_kept(issue_file: Path, config: Config) -> None:
     issue_file.write_bytes(b"\xef\xbb\xbf" + SAMPLE.read_bytes().replace(b"\n", b"\r\n"))
     edit_item(config, issue_file, "5ced06", "title", "Short")

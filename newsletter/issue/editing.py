@@ -100,6 +100,9 @@ def take(document: Document, uid: str) -> tuple[Place, Table]:
         assert section is not None
         items: AoT = section["items"]
         del items[place.index]
+        if not items:  # an empty section is an error in an issue file: it goes with its last item
+            sections = _sections(document)
+            del sections[next(i for i, s in enumerate(sections) if s is section)]
     return place, copy
 
 
