@@ -34,6 +34,7 @@ from newsletter.issue import (
     SLUG,
     Issue,
     IssueItem,
+    edition_paths,
     issue_files,
     issue_path,
     newsletter_of,
@@ -191,6 +192,7 @@ def make_app(workspace: Workspace, *, sign_in: bool = False) -> Starlette:
         except LookupError as missing:
             return page(request, "missing.html.j2", 404, title="Not found", message=str(missing))
         from newsletter.export import FORMATS, check_issue_as_sent
+        from newsletter.render import language_name
 
         report = check_issue_as_sent(path, workspace.config)
         made_on = file_digest(path)
@@ -209,6 +211,11 @@ def make_app(workspace: Workspace, *, sign_in: bool = False) -> Starlette:
             approved_by=workspace.pool.approved_by(issue.newsletter, issue.slug, made_on),
             needs_approval=newsletter.approval,
             archive_page=newsletter.issue_url(issue.slug),
+            editions=[
+                (language, language_name(language), path.stem)
+                for language, path in edition_paths(workspace.config, issue).items()
+                if language != issue.language
+            ],
             report=report,
             concerns=[concerned_item(issue, finding.message) for finding in report.checks],
             found=candidates(workspace, issue, request.query_params.get("find", "").strip()),
@@ -529,15 +536,16 @@ def plan_view(
 
 
 def create_issue(workspace: Workspace, form: dict[str, str]) -> Issue:
-    from newsletter.draft import create_draft
+    """A new issue in every language edition of its newsletter; the main one, to edit first."""
+    from newsletter.draft import create_editions
 
     period = _period(form.get("month", ""), form.get("from", ""), form.get("to", ""))
     if period is None:
         raise NewsletterError("month: choose a month, such as 2020-11, or the first and last days")
     topics = [t for t in form.get("topics", "").split(",") if t]
-    report = create_draft(workspace.pool, workspace.config, form.get("newsletter", ""), *period,
-                          topics=topics)  # fmt: skip
-    return report.issue
+    made = create_editions(workspace.pool, workspace.config, form.get("newsletter", ""), *period,
+                           topics=topics)  # fmt: skip
+    return made.drafts[0].issue
 
 
 def _day(value: str, name: str) -> date:
