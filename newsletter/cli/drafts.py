@@ -185,6 +185,7 @@ def list_issues(workspace: Workspace, newsletter_slug: str | None, output: str) 
     records: list[dict[str, Any]] = [
         {
             "issue": issue.name,
+            "language": issue.language,
             "status": issue.status,
             "start": issue.start.isoformat() if issue.start else "",
             "end": issue.end.isoformat() if issue.end else "",
@@ -201,16 +202,29 @@ def list_issues(workspace: Workspace, newsletter_slug: str | None, output: str) 
     from rich.text import Text
 
     table = Table(box=None, header_style="bold", pad_edge=False)
-    for column in ("issue", "status", "period", "items", "title"):
-        table.add_column(column, justify="right" if column == "items" else "left")
+    editions = len({record["language"] for record in records}) > 1  # else the column says nothing
+    for column in ("issue", *(("lang",) if editions else ()), "status", "period", "items", "title"):
+        table.add_column(column, justify="right" if column == "items" else "left",
+                         no_wrap=column in ("issue", "period"))  # fmt: skip
     for record in records:
         table.add_row(
             Text(record["issue"]),
+            *((Text(record["language"]),) if editions else ()),
             Text(record["status"], style="red" if record["status"] == "invalid" else ""),
-            f"{record['start']} to {record['end']}" if record["start"] else "",
+            _period_shown(record["start"], record["end"]),
             str(record["items"]),
             Text(record["title"]),
         )
     console = _console()
     console.print(table)
     console.print(f"[dim]{len(records)} issue{'' if len(records) == 1 else 's'}[/]")
+
+
+def _period_shown(start: str, end: str) -> str:
+    """`2020-11` for a calendar month (as `--month` takes it), else `<start> to <end>`."""
+    from newsletter.draft import default_slug
+
+    if not start:
+        return ""
+    month = default_slug(date.fromisoformat(start), date.fromisoformat(end))
+    return month if "--" not in month else f"{start} to {end}"

@@ -535,8 +535,16 @@ def find_issue(config: Config, name: str) -> Path:
 
 
 def issue_files(config: Config) -> list[Path]:
-    """Every issue file, by newsletter then slug."""
-    return sorted(issues_folder(config).glob("*/*.toml"))
+    """Every issue file, by newsletter then slug, each issue's editions after its main one in
+    the order of the newsletter's languages."""
+
+    def order(path: Path) -> tuple[str, str, int]:
+        newsletter, slug = path.parent.name, path.stem
+        language = edition_language(config, newsletter, slug)
+        rank = config.newsletters[newsletter].languages.index(language) if language else 0
+        return newsletter, main_slug(config, newsletter, slug), rank
+
+    return sorted(issues_folder(config).glob("*/*.toml"), key=order)
 
 
 def load_issue(config: Config, name: str) -> tuple[Path, Issue]:

@@ -22,6 +22,7 @@ class IssueSummary:
     items: int
     title: str
     path: Path
+    language: str = ""
 
 
 def list_issues(config: Config, newsletter: str | None = None) -> list[IssueSummary]:
@@ -45,7 +46,14 @@ def _summary(path: Path, config: Config) -> IssueSummary:
     if issue is None:
         return IssueSummary(name, "invalid", None, None, 0, problem, path)
     return IssueSummary(
-        name, issue.status, issue.start, issue.end, len(issue.items), issue.title, path
+        name,
+        issue.status,
+        issue.start,
+        issue.end,
+        len(issue.items),
+        issue.title,
+        path,
+        issue.language,
     )
 
 
