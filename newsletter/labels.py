@@ -85,6 +85,9 @@ class Labels:
         source's own word, shown as it is."""
         return self._types.get(_fold(label), label)
 
+    def knows_type(self, label: str) -> bool:
+        return _fold(label) in self._types
+
     def __repr__(self) -> str:
         return f"Labels({self.language!r}, {sorted(self._words.items())!r}, {self._types!r})"
 

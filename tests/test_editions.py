@@ -277,3 +277,19 @@ def test_an_edition_file_says_its_language(editions: Path) -> None:
     (finding,) = findings
     assert "the file is the 'fr' edition (its name ends in .fr), not 'es'" in finding.message
     assert finding.line == 11
+
+
+def test_check_names_a_kept_storys_type_label_the_edition_cannot_name(editions: Path) -> None:
+    labels = editions.parent / "theme" / "labels.toml"
+    text = labels.read_text("utf-8")
+    labels.write_text(text.replace('"ILO COOP 100 Interview" = "Entretien ILO COOP 100"\n', ""),
+                      "utf-8")  # fmt: skip
+    done = invoke("--config", str(editions), "check", f"{SLUG}/2020-11.fr")
+    assert done.exit_code == 1
+    issue_file = editions.parent / "issues" / SLUG / "2020-11.fr.toml"
+    line = issue_file.read_text("utf-8").splitlines().index('type = "ILO COOP 100 Interview"') + 1
+    assert (
+        f"2020-11.fr.toml:{line}: type label 'ILO COOP 100 Interview' of a story kept in 'en' has "
+        "no 'fr' name: add it to [fr.types] in the theme's labels.toml"
+    ) in " ".join(done.output.split())
+    assert invoke("--config", str(editions), "check", f"{SLUG}/2020-11.es").exit_code == 0

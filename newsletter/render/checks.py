@@ -58,7 +58,7 @@ def check_issue_email(
     labels = label_findings(issue, config)
     if labels:
         return EmailReport(checks + labels, 0)  # the render would refuse: no English instead
-    pictures = picture_findings(issue, config)
+    pictures = [*type_findings(issue, config), *picture_findings(issue, config)]
     checks += [
         Finding(_located(shown, f.line, f.message), severity=f.severity, code=f.code)
         for f in pictures
@@ -83,6 +83,31 @@ def label_findings(issue: Issue, config: Config) -> list[Finding]:
                 severity="error", code="label")
         for m in missing
     ]  # fmt: skip
+
+
+def type_findings(issue: Issue, config: Config) -> list[Finding]:
+    """A story kept in another language than the issue's shows its source's type label: one
+    the theme cannot name in the issue's language would be that language's word in this
+    email ("Interview" in French), an error at the item's line."""
+    newsletter = config.newsletters.get(issue.newsletter)
+    labels = load_theme(theme_folders(newsletter.templates if newsletter else None)).labels_for(
+        issue.language
+    )
+    text = issue.path.read_text(encoding="utf-8") if issue.path.is_file() else ""
+    found, named = [], set()
+    for item in issue.items:
+        if not item.language or item.language == issue.language or item.type in named:
+            continue
+        if not labels.knows_type(item.type):
+            named.add(item.type)
+            message = (
+                f"type label {item.type!r} of a story kept in {item.language!r} has no "
+                f"{issue.language!r} name: add it to [{issue.language}.types] in the theme's "
+                "labels.toml"
+            )
+            line = _line_of(text, item.type)
+            found.append(Finding(message, line=line, severity="error", code="label"))
+    return found
 
 
 def picture_findings(issue: Issue, config: Config) -> list[Finding]:
