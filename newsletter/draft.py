@@ -28,6 +28,7 @@ from newsletter.issue import (
     Section,
     check_issue,
     editing,
+    edition_paths,
     edition_slug,
     issue_path,
     newsletter_of,
@@ -56,6 +57,7 @@ class RefreshReport:
     path: Path
     added: tuple[tuple[str, IssueItem], ...]  # (section title, item)
     newly_excluded: tuple[str, ...]  # uids the editor removed since the last refresh
+    editions: tuple[Path, ...] = ()  # the files of the issue's language editions, its own too
 
 
 # Titles
@@ -423,7 +425,8 @@ def refresh_draft(
             )
             editing.add_uid(document, "offered", choice.item.uid)
             added.append((section_title, new))
-    return RefreshReport(path, tuple(reversed(added)), tuple(newly_excluded))
+    editions = tuple(edition_paths(config, read_issue(path, config)).values())
+    return RefreshReport(path, tuple(reversed(added)), tuple(newly_excluded), editions)
 
 
 def _fields(item: IssueItem) -> dict[str, Any]:

@@ -161,7 +161,15 @@ def test_refresh_offers_a_story_added_to_one_edition_to_the_others(editions: Pat
     assert titles.count(NEW_EN) == 1
     assert NEW_FR not in titles
     assert len(titles) == len(english.items) + 1
-    assert (folder / "2020-11.es.toml").read_text("utf-8").count(NEW_EN) == 0  # not refreshed
+    # Spanish, refreshed last, takes it as it was written (no Spanish version), and says which
+    # editions to refresh for what it added.
+    spanish = invoke("--config", str(editions), "draft", "refresh", f"{SLUG}/2020-11.es")
+    assert f"refresh {SLUG}/2020-11 and {SLUG}/2020-11.fr to offer them" in " ".join(
+        spanish.output.split()
+    )
+    added_es = [i for i in edition(editions, "es").items if i.new]
+    assert [(i.title, i.language) for i in added_es] == [(NEW_EN, "en")]
+    assert (folder / "2020-11.es.toml").read_text("utf-8").count(NEW_FR) == 0
 
 
 NEW_EN = "Cooperatives in the recovery from the COVID-19 crisis"

@@ -126,6 +126,10 @@ def draft_refresh(workspace: Workspace, issue_name: str) -> None:
         console.print("nothing new since the draft was written")
     else:
         console.print(f"updated {_escape(_shown_path(report.path))} (new items say new = true)")
+    others = [p for p in report.editions if p != report.path]
+    if report.added and others:
+        names = " and ".join(f"{p.parent.name}/{p.stem}" for p in others)
+        console.print(f"refresh {_escape(names)} to offer them these stories in their language")
 
 
 @draft.command("add")
