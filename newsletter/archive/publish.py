@@ -182,10 +182,11 @@ def publish_issue(
 
 
 def _check_slug(config: Config, path: Path, issue: Issue) -> None:
-    """An issue named after one of its newsletter's languages would be the archive's page of
-    that language's issues (`<newsletter>/fr/`): refused."""
+    """An issue named after the language of one of its newsletter's editions would be the
+    archive's page of that language's issues (`<newsletter>/fr/`): refused. (The main
+    language's issues are listed at `<newsletter>/`: "en" is a name like another.)"""
     newsletter = config.newsletters.get(issue.newsletter)
-    if newsletter and issue.slug in newsletter.languages:
+    if newsletter and issue.slug in newsletter.languages[1:]:
         raise NewsletterError(
             f"{issue.newsletter}/{issue.slug}: an issue cannot be named after one of the "
             f"newsletter's languages ({issue.newsletter}/{issue.slug}/ is the archive's list of "

@@ -328,7 +328,7 @@ class SitePlan:
             languages = newsletter.languages if newsletter else ()
             if (
                 not (safe_name(data["newsletter"]) and safe_name(data["slug"]))
-                or data["slug"] in languages
+                or data["slug"] in languages[1:]
                 # an edition in a language the newsletter no longer has: no page to be on
                 or (data.get("edition") and data["language"] not in languages[1:])
             ):
