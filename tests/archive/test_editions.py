@@ -279,3 +279,23 @@ def test_edition_pages_in_chromium_with_axe(browser: Any, site_url: str) -> None
     assert f"{SLUG}/2020-11.fr/index.html#item-" in page.url
     assert watched.errors == []
     watched.close()
+
+
+def test_the_studio_says_an_edition_takes_its_issue_number(
+    tmp_path: Path, database_url: str
+) -> None:
+    from starlette.testclient import TestClient
+
+    from newsletter.web.studio import make_app
+    from newsletter.workspace import Workspace
+
+    path = editions_workspace(tmp_path / "ws", database_url)
+    french = f"/issues/{SLUG}/2020-11.fr/publish"
+    with Workspace(path) as opened, TestClient(make_app(opened)) as client:
+        waiting = client.get(french).text
+        assert "It is the fr edition of 2020-11, which is not published" in waiting
+        assert "Publish it" not in waiting
+        assert publish(path, "2020-11").exit_code == 0
+        ready = client.get(french).text
+        assert "and takes its number: <strong>no. 1</strong>" in ready
+        assert "Publish it" in ready
