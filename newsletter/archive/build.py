@@ -42,7 +42,7 @@ from newsletter.render.theme import Theme, theme_folders
 
 MARKER = ".newsletter-archive"  # in every site this builds: a folder without it is not ours
 # The memory's format, and Python's (marshal's format is the interpreter's own).
-_CACHE_FORMAT = f"5 {sys.version_info[0]}.{sys.version_info[1]}"
+_CACHE_FORMAT = f"6 {sys.version_info[0]}.{sys.version_info[1]}"
 
 
 @dataclass
@@ -109,7 +109,11 @@ def published_data(config: Config, memory: _Memory) -> list[IssueData]:
     for folder in published_folders(config):
         files = (folder / "issue.toml", folder / RECORD)
         stamp = tuple(n for f in files for n in (f.stat().st_size, f.stat().st_mtime_ns))
-        key = (str(folder), stamp, settings_key(config, folder.parent.parent.name))
+        key = (
+            str(folder),
+            stamp,
+            settings_key(config, folder.parent.parent.name, folder.parent.name),
+        )
         data = known.get(key)
         if data is None:
             source = hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()

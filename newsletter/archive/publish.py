@@ -26,6 +26,16 @@ small files; on PostgreSQL an advisory lock of that newsletter only). Under the 
 A crash after the rename leaves an issue the next `publish` finds frozen with the very content
 it would publish: that run records the row and marks the file if they are missing, and says so.
 `_after_step` is where tests make each step crash.
+
+Language editions (`2020-11.fr`, the French edition of `2020-11`) are not issues of their own:
+an edition takes its issue's number, and its publication.json says whose edition it is
+(`edition_of`, `language`). An edition is published only once its main edition is: the number
+is given once, when the main edition goes out, so an edition published first would have to
+guess it (and a guess is wrong as soon as another issue is published in between, or the main
+one never is); it is refused with a one-line message naming what to publish first. An edition's
+publication has no row in the `publications` table, whose rows are the newsletter's numbered
+issues (its unique index gives each number to one first version): the frozen folder is its
+record, and nothing counts it as a number.
 """
 
 from __future__ import annotations
@@ -42,7 +52,14 @@ from pathlib import Path
 
 from newsletter.config import Config
 from newsletter.errors import Finding, NewsletterError
-from newsletter.issue import Issue, check_issue, issues_folder, read_issue
+from newsletter.issue import (
+    Issue,
+    check_issue,
+    edition_language,
+    issues_folder,
+    main_slug,
+    read_issue,
+)
 from newsletter.issue.writing import file_digest, mark_published, marked_published
 from newsletter.pool import Pool
 from newsletter.pool.publications import NewsletterPublications, Publication
@@ -75,6 +92,7 @@ class FrozenIssue:
     digest: str
     folder: Path
     topics: dict[str, tuple[str, ...]]  # item uid -> topics, when it was published
+    edition_of: str = ""  # a language edition's main slug ("2020-11" for "2020-11.fr")
 
     @property
     def key(self) -> str:
@@ -119,6 +137,7 @@ def read_frozen(folder: Path, config: Config) -> FrozenIssue:
         digest=str(record["digest"]),
         folder=folder,
         topics={uid: tuple(t) for uid, t in record.get("topics", {}).items()},
+        edition_of=str(record.get("edition_of", "")),
     )
 
 
@@ -139,6 +158,7 @@ def publish_issue(
     Without one, the number follows the newest issue's, and a date before it is refused."""
     issue = read_issue(path, config)
     text = _issue_text(path)
+    _check_slug(config, path, issue)
     _check_approval(pool, config, path, issue, force)
     with pool.publishing(issue.newsletter) as record:
         repaired, warnings = _repair(config, path, issue, record)
@@ -159,6 +179,20 @@ def publish_issue(
     if isinstance(outcome, NewsletterError):
         raise outcome  # refused, after the repairs are committed
     return PublishReport(frozen, unchanged, tuple(repaired), tuple(warnings))
+
+
+def _check_slug(config: Config, path: Path, issue: Issue) -> None:
+    """An issue named after the language of one of its newsletter's editions would be the
+    archive's page of that language's issues (`<newsletter>/fr/`): refused. (The main
+    language's issues are listed at `<newsletter>/`: "en" is a name like another.)"""
+    newsletter = config.newsletters.get(issue.newsletter)
+    if newsletter and issue.slug in newsletter.languages[1:]:
+        raise NewsletterError(
+            f"{issue.newsletter}/{issue.slug}: an issue cannot be named after one of the "
+            f"newsletter's languages ({issue.newsletter}/{issue.slug}/ is the archive's list of "
+            "that language's issues): rename the file",
+            path,
+        )
 
 
 def _check_approval(pool: Pool, config: Config, path: Path, issue: Issue, force: bool) -> None:
@@ -190,6 +224,7 @@ def _publish_locked(
     """The number, the frozen folder and its row, inside the transaction: (the version, True
     if it was there already with this content), or why a changed issue is not published."""
     history = record.history()
+    edition = edition_language(config, issue.newsletter, issue.slug)
     earlier = [read_frozen(folder, config) for folder in versions(path)]
     recorded = [p for p in history if p.slug == issue.slug]
     last = earlier[-1] if earlier else None
@@ -205,6 +240,12 @@ def _publish_locked(
             f"restore {frozen_folder(path)} from a backup",
             path,
         )
+    elif edition:
+        published, version = today or date.today(), 1
+        numbered = _edition_number(config, path, issue, history, published, wanted)
+        if isinstance(numbered, str):
+            return NewsletterError(numbered, path)
+        number = numbered
     else:
         on_disk = [p for _, p in _frozen_publications(config, path, issue.newsletter)]
         published, version = today or date.today(), 1
@@ -240,6 +281,11 @@ def _publish_locked(
             uid: list(topics.get(uid, final.topics)) for uid in sorted({i.uid for i in final.items})
         },
     }
+    if edition:
+        content |= {
+            "edition_of": main_slug(config, issue.newsletter, issue.slug),
+            "language": edition,
+        }
     folder = frozen_folder(path) / f"v{version}"
     _write_folder(
         folder,
@@ -253,9 +299,43 @@ def _publish_locked(
             **{name: file.read_bytes() for name, file in email.media},
         },
     )
-    record.record(publication)
+    if not edition:  # an edition is no numbered issue of its own: no row (see above)
+        record.record(publication)
     _after_step("recorded")
     return read_frozen(folder, config), False
+
+
+def _edition_number(
+    config: Config,
+    path: Path,
+    issue: Issue,
+    history: list[Publication],
+    published: date,
+    wanted: int | None,
+) -> int | str:
+    """A language edition's number: its main edition's, which must be published already (and
+    not after this date); or why not."""
+    main = main_slug(config, issue.newsletter, issue.slug)
+    key, main_key = f"{issue.newsletter}/{issue.slug}", f"{issue.newsletter}/{main}"
+    frozen = versions(path.with_name(f"{main}.toml"))
+    found = [(p.number, p.published) for p in history if p.slug == main and p.version == 1]
+    if frozen:
+        first = read_frozen(frozen[0], config)
+        found = [(first.number, first.published)]
+    if not found:
+        return (
+            f"{key} is an edition of {main_key}, which is not published: publish {main_key} "
+            "first (an edition takes its issue's number)"
+        )
+    number, main_published = found[0]
+    if wanted is not None and wanted != number:
+        return f"--number {wanted}: {key} is an edition of {main_key}, no. {number}"
+    if published < main_published:
+        return (
+            f"{key} dated {published} would come out before {main_key} ({main_published}), "
+            "whose edition it is: give a date from then on"
+        )
+    return number
 
 
 def _number_for(taken: list[Publication], published: date, wanted: int | None) -> int | str:
@@ -327,8 +407,8 @@ def _repair(
 def _frozen_publications(
     config: Config, path: Path, newsletter: str
 ) -> list[tuple[Path, Publication]]:
-    """Every frozen version of the newsletter's issues (its folder and record), wherever in
-    the issues folder (or beside this issue) they are."""
+    """Every frozen version of the newsletter's numbered issues (its folder and record),
+    wherever in the issues folder (or beside this issue) they are; language editions aside."""
     folders = issues_folder(config).glob("*")
     newsletter_folders = {folder.resolve() for folder in folders if folder.is_dir()}
     newsletter_folders.add(path.parent.resolve())
@@ -337,14 +417,18 @@ def _frozen_publications(
         for issue_folder in sorted(newsletter_folder.iterdir()):
             for folder in versions_in(issue_folder):
                 publication = _read_record(folder / RECORD)
-                if publication.newsletter == newsletter:
+                if publication and publication.newsletter == newsletter:
                     found.append((folder, publication))
     return found
 
 
-def _read_record(path: Path) -> Publication:
+def _read_record(path: Path) -> Publication | None:
+    """A numbered issue's publication record; None for a language edition's (no number of its
+    own, no row)."""
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
+        if record.get("edition_of"):
+            return None
         return Publication(
             newsletter=str(record["newsletter"]),
             slug=str(record["slug"]),

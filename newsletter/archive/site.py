@@ -4,6 +4,16 @@ Every page is planned with a digest of everything it is made from (its data, the
 the labels); the build renders only the pages whose digest changed since the last build. What
 each published issue contributes to the shared pages (topic lists, the search index) is kept
 as plain data, so an unchanged issue need not be read again to plan them.
+
+A newsletter in several languages has a page per published edition, `<newsletter>/<slug>/`
+(`ilo-coop-enews/2020-11.fr/`), in its language, with `hreflang` alternates (x-default: the
+main edition) and a switcher to the sibling editions published; the list of its issues and its
+feed per language (`<newsletter>/` for the main language, `<newsletter>/fr/` and
+`<newsletter>/fr/feed.xml` for the others: `publish` refuses an issue named after a language,
+and the plan leaves out one published before); a search per language (`search.html` over the
+main editions and those in the site's language, `search.fr.html` over everything published in
+French). The site's home lists each newsletter once, with links to its other languages; the
+topic pages, in the site's language, list the main editions' items.
 """
 
 from __future__ import annotations
@@ -23,12 +33,19 @@ from urllib.parse import urlsplit
 
 from newsletter.archive.publish import MEDIA, FrozenIssue
 from newsletter.config import BrandConfig, Config
-from newsletter.issue import IssueItem
+from newsletter.issue import IssueItem, edition_language
 from newsletter.issue.preheader import preheader_text
 from newsletter.labels import Labels, labels_for
 from newsletter.markup import summary_text
 from newsletter.model import MERGE_TAGS, merge_tag
-from newsletter.render import ItemView, format_day, inline_paragraphs, item_date_label, item_view
+from newsletter.render import (
+    ItemView,
+    format_day,
+    inline_paragraphs,
+    item_date_label,
+    item_view,
+    language_name,
+)
 from newsletter.render.pictures import prepare
 from newsletter.render.theme import Theme
 
@@ -68,6 +85,17 @@ class IssueLink:
 
 
 @dataclass(frozen=True, slots=True)
+class Alternate:
+    """A page's version in another language (or its own): for hreflang and the switcher."""
+
+    language: str
+    name: str  # the language as it names itself: "Français"
+    url: str  # relative to the site's root
+    absolute: str  # with the site's base_url; "" without one
+    current: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class TopicLink:
     slug: str
     name: str
@@ -100,6 +128,7 @@ class IssuePage:
     sections: tuple[ArchiveSection, ...]
     previous: IssueLink | None
     next: IssueLink | None
+    language: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +151,9 @@ class PageInfo:
     canonical: str = ""
     feed: str = ""
     feed_title: str = ""
+    search: str = "search.html"  # where the header's search form goes: the page's language's
+    alternates: tuple[Alternate, ...] = ()  # its versions in each language, its own among them
+    default: str = ""  # x-default: the main edition's address
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,10 +201,15 @@ def issue_url(newsletter: str, slug: str) -> str:
     return f"{newsletter}/{slug}/index.html"
 
 
-def settings_key(config: Config, newsletter: str) -> tuple[str, str | None]:
-    """What the dates of an issue's data are written with."""
+def settings_key(config: Config, newsletter: str, slug: str = "") -> tuple[str, str | None]:
+    """What the dates of an issue's data are written with: its edition's language (named by
+    `slug`, "2020-11.fr") and date format."""
     found = config.newsletters.get(newsletter)
-    return (found.language, found.date_format) if found else (config.archive.language, None)
+    if not found:
+        return (config.archive.language, None)
+    language = edition_language(config, newsletter, slug) if slug else None
+    edition = found.edition(language) if language else found
+    return (edition.language, edition.date_format)
 
 
 def _json(value: Any) -> str:
@@ -196,7 +233,7 @@ def issue_data(frozen: FrozenIssue, config: Config, source_digest: str) -> Issue
     that finds the issue unchanged joins the text into those pages without parsing it.
     """
     issue = frozen.issue
-    language, pattern = settings_key(config, issue.newsletter)
+    language, pattern = settings_key(config, issue.newsletter, issue.slug)
     url = issue_url(issue.newsletter, issue.slug)
     found: dict[str, dict[str, list[list[str]]]] = defaultdict(lambda: defaultdict(list))
     search = [[url, frozen.published.isoformat(), issue.title, preheader_text(issue)]]
@@ -212,6 +249,9 @@ def issue_data(frozen: FrozenIssue, config: Config, source_digest: str) -> Issue
         "digest": source_digest,
         "newsletter": issue.newsletter,
         "slug": issue.slug,
+        "language": language,
+        "main": frozen.edition_of or issue.slug,  # the slug every edition of it shares
+        "edition": bool(frozen.edition_of),
         "title": issue.title,
         "number": frozen.number,
         "published": frozen.published.isoformat(),
@@ -225,6 +265,11 @@ def issue_data(frozen: FrozenIssue, config: Config, source_digest: str) -> Issue
         "search": _json(search),
         "media": sorted(f"{MEDIA}/{path.name}" for path in (frozen.folder / MEDIA).glob("*.*")),
     }
+
+
+def _in_order(data: IssueData) -> tuple[str, int, str]:
+    """Publication order."""
+    return (data["published"], data["number"], data["slug"])
 
 
 class SitePlan:
@@ -263,36 +308,95 @@ class SitePlan:
         own = sorted({n.templates for n in config.newsletters.values() if n.templates})
         self.own_labels = _digest(*(_labels_text(folder) for folder in own))
         self.skipped: list[str] = []
+        # newsletter -> its language editions' issues by language
+        self.editions: dict[str, dict[str, list[IssueData]]] = {}
         self.issues = self._usable(issues)
+        # The languages with a search of their own: the editions' but the site's.
+        self.search_languages = sorted(
+            {language for found in self.editions.values() for language in found} - {self.language}
+        )
         self.pages: list[Page] = []
 
     def _usable(self, issues: Sequence[IssueData]) -> dict[str, list[IssueData]]:
-        """Published issues by newsletter, in publication order; unsafe names are left out."""
+        """Published main issues by newsletter, in publication order (the editions go to
+        `self.editions`); unsafe names, and names that are the newsletter's languages' pages,
+        are left out."""
         found: dict[str, list[IssueData]] = defaultdict(list)
+        editions: dict[str, dict[str, list[IssueData]]] = defaultdict(lambda: defaultdict(list))
         for data in issues:
-            if not (safe_name(data["newsletter"]) and safe_name(data["slug"])):
+            newsletter = self.config.newsletters.get(data["newsletter"])
+            languages = newsletter.languages if newsletter else ()
+            if (
+                not (safe_name(data["newsletter"]) and safe_name(data["slug"]))
+                or data["slug"] in languages[1:]
+                # an edition in a language the newsletter no longer has: no page to be on
+                or (data.get("edition") and data["language"] not in languages[1:])
+            ):
                 self.skipped.append(f"{data['newsletter']}/{data['slug']}")
                 continue
-            found[data["newsletter"]].append(data)
+            if data.get("edition"):
+                editions[data["newsletter"]][data["language"]].append(data)
+            else:
+                found[data["newsletter"]].append(data)
         for listed in found.values():
-            listed.sort(key=lambda d: (d["published"], d["number"], d["slug"]))
+            listed.sort(key=_in_order)
+        self.editions = {}  # in the order of the newsletter's languages
+        for slug, by in sorted(editions.items()):
+            languages = self.config.newsletters[slug].languages
+            self.editions[slug] = {
+                lang: sorted(by[lang], key=_in_order) for lang in languages if lang in by
+            }
         return dict(sorted(found.items()))
 
     # Names and labels
 
-    def name_of(self, slug: str) -> str:
+    def name_of(self, slug: str, language: str = "") -> str:
+        """The newsletter's name (as its edition in `language` gives it)."""
         newsletter = self.config.newsletters.get(slug)
+        if newsletter and language in newsletter.languages:
+            newsletter = newsletter.edition(language)
         return newsletter.name if newsletter else slug
 
     def language_of(self, slug: str) -> str:
         return settings_key(self.config, slug)[0]
+
+    def search_page(self, language: str) -> str:
+        """The search of a page in `language`."""
+        return f"search.{language}.html" if language in self.search_languages else "search.html"
+
+    def alternate(self, language: str, url: str, current: str) -> Alternate:
+        absolute = self.absolute(url) if self.site.base_url else ""
+        return Alternate(language, language_name(language), url, absolute, language == current)
+
+    def home_alternates(self, slug: str, current: str) -> tuple[Alternate, ...]:
+        """The lists of the newsletter's issues, one per language it has published in (none
+        when it has one)."""
+        languages = self.editions.get(slug, {})
+        if not languages:
+            return ()
+        main = self.alternate(self.language_of(slug), f"{slug}/index.html", current)
+        others = (self.alternate(lang, f"{slug}/{lang}/index.html", current) for lang in languages)
+        return (main, *others)
+
+    def issue_alternates(self, data: IssueData) -> tuple[Alternate, ...]:
+        """The issue's published editions, its own among them (none when it has no other)."""
+        newsletter, main = data["newsletter"], data["main"]
+        found = [d for d in self.issues.get(newsletter, ()) if d["slug"] == main]
+        for listed in self.editions.get(newsletter, {}).values():
+            found += [d for d in listed if d["main"] == main]
+        if len(found) < 2:
+            return ()
+        return tuple(
+            self.alternate(d["language"], issue_url(newsletter, d["slug"]), data["language"])
+            for d in found
+        )
 
     def topic_name(self, slug: str) -> str:
         topic = self.config.topics.get(slug)
         return topic.name if topic else slug
 
     def link(self, data: IssueData) -> IssueLink:
-        language, pattern = settings_key(self.config, data["newsletter"])
+        language, pattern = settings_key(self.config, data["newsletter"], data["slug"])
         return IssueLink(
             title=data["title"],
             url=issue_url(data["newsletter"], data["slug"]),
@@ -323,13 +427,17 @@ class SitePlan:
         self.media = set()
         self._home()
         for slug, issues in self.issues.items():
-            self._newsletter(slug, issues)
-            for index, data in enumerate(issues):
-                previous = issues[index - 1] if index > 0 else None
-                following = issues[index + 1] if index + 1 < len(issues) else None
-                self._issue(data, previous, following)
+            by_language = {self.language_of(slug): issues, **self.editions.get(slug, {})}
+            for language, listed in by_language.items():
+                self._newsletter(slug, listed, language)
+                for index, data in enumerate(listed):
+                    previous = listed[index - 1] if index > 0 else None
+                    following = listed[index + 1] if index + 1 < len(listed) else None
+                    self._issue(data, previous, following)
         self._topics()
         self._search()
+        for language in self.search_languages:
+            self._search(language)
         self._static()
         self._add("404.html", "archive/404.html.j2", self.language, "", (), dict)
         if self.site.base_url:
@@ -344,9 +452,10 @@ class SitePlan:
         title: str,
         data: Any,
         make: Callable[[], dict[str, Any]],
-        **info: str,
+        **info: Any,
     ) -> None:
         """A templated page: its digest from `data` (what it shows), its context made later."""
+        info.setdefault("search", self.search_page(language))
         page = PageInfo(title=title or self.site.title, language=language, **info)
         labels = self.theme.labels_for(language)
 
@@ -369,6 +478,7 @@ class SitePlan:
                 "name": self.name_of(slug),
                 "count": len(issues),
                 "latest": self.link(issues[-1]),
+                "editions": self.home_alternates(slug, self.language_of(slug))[1:],
             }
             for slug, issues in self.issues.items()
         ]
@@ -382,45 +492,55 @@ class SitePlan:
             canonical=self.absolute("index.html"),
         )
 
-    def _newsletter(self, slug: str, issues: list[IssueData]) -> None:
+    def _newsletter(self, slug: str, issues: list[IssueData], language: str) -> None:
+        """The list of a newsletter's issues in one language: the main one's at <slug>/,
+        another's at <slug>/<language>/."""
+        folder = slug if language == self.language_of(slug) else f"{slug}/{language}"
         by_year: dict[int, list[IssueLink]] = defaultdict(list)
         for data in reversed(issues):
             by_year[int(data["published"][:4])].append(self.link(data))
-        feed = f"{slug}/feed.xml" if self.site.base_url else ""
+        feed = f"{folder}/feed.xml" if self.site.base_url else ""
+        name = self.name_of(slug, language)
+        alternates = self.home_alternates(slug, language)
         context = {
-            "newsletter": {"slug": slug, "name": self.name_of(slug), "feed": feed},
+            "newsletter": {"slug": slug, "name": name, "feed": feed},
             "years": sorted(by_year.items(), reverse=True),
             "subscribe": self.subscribe_url(slug),
+            "alternates": alternates,
         }
-        path = f"{slug}/index.html"
+        path = f"{folder}/index.html"
         self._add(
             path,
             "archive/newsletter.html.j2",
-            self.language_of(slug),
-            self.name_of(slug),
+            language,
+            name,
             context,
             lambda: context,
             canonical=self.absolute(path),
             feed=feed,
-            feed_title=self.name_of(slug),
+            feed_title=name,
+            alternates=alternates,
+            default=alternates[0].absolute or alternates[0].url if alternates else "",
         )
         if feed:
-            self._feed(slug, issues)
+            self._feed(slug, issues, folder, language)
 
     def _issue(
         self, data: IssueData, previous: IssueData | None, following: IssueData | None
     ) -> None:
         slug, newsletter = data["slug"], data["newsletter"]
-        language = self.language_of(newsletter)
+        language = data["language"]
         before = self.link(previous) if previous else None
         after = self.link(following) if following else None
         topics = sorted(data["topics"])
+        alternates = self.issue_alternates(data)
+        default = next((a for a in alternates if a.language == self.language_of(newsletter)), None)
         shown = (
             data["digest"],
             before,
             after,
-            self.name_of(newsletter),
-            settings_key(self.config, newsletter),
+            self.name_of(newsletter, language),
+            settings_key(self.config, newsletter, slug),
             repr(self.item_labels(newsletter, language)),
             [self.topic_name(t) for t in topics],
             self.subscribe_url(newsletter),
@@ -428,7 +548,8 @@ class SitePlan:
 
         def make() -> dict[str, Any]:
             return {"issue": self._issue_page(self.load(data["folder"]), before, after),
-                    "subscribe": self.subscribe_url(newsletter)}  # fmt: skip
+                    "subscribe": self.subscribe_url(newsletter),
+                    "alternates": alternates}  # fmt: skip
 
         path = issue_url(newsletter, slug)
         self._add(
@@ -440,6 +561,8 @@ class SitePlan:
             make,
             description=data["preheader"],
             canonical=self.absolute(path),
+            alternates=alternates,
+            default=(default.absolute or default.url) if default else "",
         )
         email = data["folder"] + "/email.html"
         values = self.public_values(newsletter, slug)
@@ -467,7 +590,7 @@ class SitePlan:
         self, frozen: FrozenIssue, before: IssueLink | None, after: IssueLink | None
     ) -> IssuePage:
         issue = frozen.issue
-        language, pattern = settings_key(self.config, issue.newsletter)
+        language, pattern = settings_key(self.config, issue.newsletter, issue.slug)
         labels = self.item_labels(issue.newsletter, language)
 
         def item(entry: IssueItem) -> ArchiveItem:
@@ -480,7 +603,7 @@ class SitePlan:
 
         return IssuePage(
             newsletter_slug=issue.newsletter,
-            newsletter_name=self.name_of(issue.newsletter),
+            newsletter_name=self.name_of(issue.newsletter, language),
             title=issue.title,
             number=frozen.number,
             published=frozen.published.isoformat(),
@@ -492,9 +615,10 @@ class SitePlan:
             ),
             previous=before,
             next=after,
+            language=language,
         )
 
-    def _feed(self, slug: str, issues: list[IssueData]) -> None:
+    def _feed(self, slug: str, issues: list[IssueData], folder: str, language: str) -> None:
         base = self.absolute("")
         entries = [
             {
@@ -507,14 +631,14 @@ class SitePlan:
         ]
         context = {
             "newsletter": {
-                "name": self.name_of(slug),
-                "url": f"{base}{slug}/",
-                "language": self.language_of(slug),
+                "name": self.name_of(slug, language),
+                "url": f"{base}{folder}/",
+                "language": language,
             },
             "entries": entries,
             "updated": issues[-1]["published"],
         }
-        path = f"{slug}/feed.xml"
+        path = f"{folder}/feed.xml"
         self.pages.append(
             Page(
                 path, _digest(self.templates, path, context), "archive/feed.xml.j2", lambda: context
@@ -623,25 +747,34 @@ class SitePlan:
             make,
         )
 
-    def _search(self) -> None:
-        titles = [
-            f"{self.name_of(slug)}: {data['title']}"
-            for slug, issues in self.issues.items()
-            for data in issues
-        ]
-        entries = ",".join(data["search"] for issues in self.issues.values() for data in issues)
+    def _search(self, language: str = "") -> None:
+        """The search over the main editions and those in the site's language; with
+        `language`, over everything published in that language."""
+        found: list[IssueData] = []
+        for slug, issues in self.issues.items():
+            editions = self.editions.get(slug, {})
+            if language:
+                found += [d for d in issues if d["language"] == language]
+                found += editions.get(language, [])
+            else:
+                found += issues + editions.get(self.language, [])
+        titles = [f"{self.name_of(d['newsletter'], d['language'])}: {d['title']}" for d in found]
+        entries = ",".join(data["search"] for data in found)
         # {"issues": [...], "entries": [[issue 0's rows], [issue 1's rows], ...]}
         index = f'{{"issues":{_json(titles)},"entries":[{entries}]}}'.encode()
+        suffix = f".{language}" if language else ""
+        index_path = f"search-index{suffix}.json"
         self.pages.append(
-            Page("search-index.json", hashlib.sha256(index).hexdigest(), content=lambda: index)
+            Page(index_path, hashlib.sha256(index).hexdigest(), content=lambda: index)
         )
+        shown = language or self.language
         self._add(
-            "search.html",
+            f"search{suffix}.html",
             "archive/search.html.j2",
-            self.language,
-            self.theme.labels_for(self.language).search,
-            (),
-            dict,
+            shown,
+            self.theme.labels_for(shown).search,
+            index_path,
+            lambda: {"index": index_path},
         )
 
     def _media(self, name: str, file: str) -> None:

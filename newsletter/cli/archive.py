@@ -46,7 +46,8 @@ def publish(
     """Publish an issue: its number and date, and a frozen copy of what went out.
 
     A back issue keeps its real date with --date, and its number with --number (numbers
-    follow dates: an issue dated before another has a lower number).
+    follow dates: an issue dated before another has a lower number). A language edition
+    (2020-11.fr) takes its issue's number, and is published once its issue is.
     """
     from newsletter.archive.publish import publish_issue
     from newsletter.issue import find_issue

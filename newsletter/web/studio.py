@@ -34,9 +34,11 @@ from newsletter.issue import (
     SLUG,
     Issue,
     IssueItem,
+    edition_language,
     edition_paths,
     issue_files,
     issue_path,
+    main_slug,
     newsletter_of,
     read_issue,
 )
@@ -312,8 +314,13 @@ def make_app(workspace: Workspace, *, sign_in: bool = False) -> Starlette:
             return page(request, "missing.html.j2", 404, title="Not found", message=str(missing))
         earlier = workspace.pool.publications(issue.newsletter)
         newest = max(earlier, key=lambda p: (p.published, p.number), default=None)
+        # A language edition takes its issue's number, once that is published.
+        edition = edition_language(workspace.config, issue.newsletter, issue.slug)
+        main = main_slug(workspace.config, issue.newsletter, issue.slug) if edition else ""
+        main_number = next((p.number for p in earlier if p.slug == main), None)
         return page(request, "publish.html.j2", title=f"Publish {issue.title}", issue=issue,
                     newest=newest, today=date.today(), made_on=file_digest(path),
+                    edition=edition, main=main, main_number=main_number,
                     base=f"/issues/{issue.newsletter}/{issue.slug}")  # fmt: skip
 
     def duplicates(request: Request, notice: str = "") -> Response:

@@ -17,7 +17,7 @@
     var words = fold(query).split(/\s+/).filter(Boolean);
     results.textContent = "";
     if (!words.length) { status.textContent = ""; return; }
-    var base = status.getAttribute("data-index").replace(/search-index\.json$/, "");
+    var base = status.getAttribute("data-index").replace(/[^\/]*$/, "");
     var found = [];
     index.entries.forEach(function (rows, issue) {  // the rows of each issue, in turn
       rows.forEach(function (entry) {
