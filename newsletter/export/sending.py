@@ -1,12 +1,12 @@
 """Sending over SMTP: proofs, and resumable bulk sends recorded in the send ledger.
 
-A bulk send renders the issue once and personalises the encoded message per recipient. Every
-recipient's Message-ID is in the ledger before the first attempt; a run claims a few ledger
-rows at a time before handing them to SMTP (see pool/ledger.py), and commits each outcome as
-it comes, before that connection sends its next message (export/sendrun.py). So two runs at
-once share the list without sending anyone twice, and a run that dies is taken over: only the
-messages that may have been in flight, one per connection, can arrive twice, each with the
-same Message-ID.
+A bulk send renders the issue once (each language edition once: export/routing.py) and
+personalises the encoded message per recipient. Every recipient's Message-ID, and the edition
+they get, are in the ledger before the first attempt; a run claims a few ledger rows at a time
+before handing them to SMTP (see pool/ledger.py), and commits each outcome as it comes, before
+that connection sends its next message (export/sendrun.py). So two runs at once share the list
+without sending anyone twice, and a run that dies is taken over: only the messages that may
+have been in flight, one per connection, can arrive twice, each with the same Message-ID.
 
 Only the server's answer about one recipient marks that recipient. When the server itself
 fails (no connection, TLS, login, timeouts, 421, the sender refused), the run tries again a
