@@ -126,7 +126,8 @@ def bulk_send(
     edition a recipient gets is fixed when their row enters the ledger, with its Message-ID:
     a run that goes on after a crash sends the very message that may have gone already."""
     fallback = issue.fallback
-    sender = sender_of(fallback.newsletter)
+    from_of = {language: sender_of(e.newsletter) for language, e in issue.editions.items()}
+    sender = from_of[fallback.language]
     key_of = issue.key
     report = SendReport(issue.name, dry_run=dry_run, languages=issue.languages)
     by_key = {subscriber.key: subscriber for subscriber in subscribers}
@@ -161,7 +162,7 @@ def bulk_send(
         data = _message_for(templates[edition.language], entry, subscriber, edition.email,
                             edition.newsletter, key)  # fmt: skip
         try:
-            envelope = envelope_sender(sender_of(edition.newsletter), entry.message_id)
+            envelope = envelope_sender(from_of[edition.language], entry.message_id)
         except ValueError as error:
             data = PermanentFailure(None, f"no envelope sender can be made for it: {error}")
             envelope = ""
