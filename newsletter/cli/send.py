@@ -66,8 +66,8 @@ def export(workspace: Workspace, issue_name: str, export_format: str, path: Path
     "--list",
     "subscriber_list",
     type=click.Path(path_type=Path, dir_okay=False),
-    help="Send to every subscriber in this CSV (columns: email, name) instead of the "
-    "newsletter's list.",
+    help="Send to every subscriber in this CSV (columns: email, name, language) instead of "
+    "the newsletter's list.",
 )
 @click.option(
     "--rate",
@@ -108,8 +108,13 @@ def send(
     """Send an issue over SMTP: to the newsletter's active subscribers, to a list file
     (--list), or proofs (--to).
 
+    A newsletter in several languages sends each subscriber the edition of their language
+    (else its first language's); an edition named by its slug (2020-11.fr) goes to everyone
+    given, whatever their language.
+
     A list send is recorded in the send ledger: run it again after a crash or Ctrl-C and it
-    goes on where it stopped; nobody gets the issue twice. Two runs at once share the list.
+    goes on where it stopped; nobody gets the issue twice, nor two of its editions. Two runs
+    at once share the list.
     """
     from newsletter.export import prepared_email
     from newsletter.export.delivery import proof_addresses, transport_for
@@ -119,11 +124,11 @@ def send(
         raise click.UsageError("give --to ADDRESS (a proof) or --list FILE, not both")
     config = workspace.config
     _, issue = load_issue(config, issue_name)
-    email, newsletter = prepared_email(issue, config)
     transport = transport_for(config.smtp, dry_run)
     if proof_to:
         from newsletter.export.sending import proof_send
 
+        email, newsletter = prepared_email(issue, config)  # a proof of the edition named
         addresses = proof_addresses(proof_to)
         if dry_run:
             click.echo(f"would send a [PROOF] to {', '.join(addresses)}")
@@ -132,30 +137,36 @@ def send(
             click.echo(f"proof sent to {address}: {reply}")
         return
     from newsletter.export.delivery import send_to_list
+    from newsletter.export.routing import issue_send
     from newsletter.export.subscribers import read_subscribers
 
+    to_send, left_out = issue_send(issue, config)
+    slug = issue.newsletter
     if subscriber_list is None:
-        subscribers = workspace.pool.active_subscribers(newsletter.slug)
+        subscribers = workspace.pool.active_subscribers(slug)
         problems: list[Finding] = []
         if not subscribers:
             raise UserError(
-                f"{newsletter.slug} has no active subscribers: import a list with "
+                f"{slug} has no active subscribers: import a list with "
                 "`newsletter subscribers import FILE.csv`, or send to a file with --list"
             )
         if not (yes or dry_run):  # a forgotten --to must not become the whole list's issue
             many = f"{len(subscribers):,} active subscriber{'s' * (len(subscribers) != 1)}"
-            click.confirm(f"send {issue_name} to the {many} of {newsletter.slug}?", abort=True)
+            every = (
+                ""
+                if to_send.name == to_send.key
+                else f", the {issue.language} edition to every one of them"
+            )
+            click.confirm(f"send {issue_name} to the {many} of {slug}{every}?", abort=True)
     else:
         subscribers, problems = read_subscribers(subscriber_list)
     err = _console(stderr=True)
-    print_warnings(err, [str(problem) for problem in problems])
+    print_warnings(err, [*left_out, *(str(problem) for problem in problems)])
     with progress_bar(err, "messages", "sending") as on_progress:
         try:
             sent = send_to_list(
                 workspace.pool,
-                issue,
-                email,
-                newsletter,
+                to_send,
                 subscribers,
                 transport,
                 rate=config.smtp.rate if rate is None else rate,
@@ -178,8 +189,10 @@ def _print_list_send(sent: ListSend, skipped: int) -> None:
     verb = "would send" if report.dry_run else "sent"
     count = report.total if report.dry_run else report.sent
     retried = f", retried {report.retried}" if report.retried else ""
+    editions = report.edition_counts()
+    editions = f" ({editions})" if editions else ""
     click.echo(
-        f"{report.issue}: {verb} {count}, already sent {report.already_sent}, suppressed "
+        f"{report.issue}: {verb} {count}{editions}, already sent {report.already_sent}, suppressed "
         f"{report.suppressed}, failed {len(report.failed)}, deferred {len(report.deferred)}, "
         f"skipped from the list {skipped}{retried}"
     )

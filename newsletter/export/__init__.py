@@ -24,7 +24,7 @@ from newsletter.export.mime import (
     unsubscribe_url_for,
     with_utm,
 )
-from newsletter.issue import Issue
+from newsletter.issue import Issue, newsletter_of
 from newsletter.model import MERGE_TAGS, RenderedEmail, merge_tag
 
 if TYPE_CHECKING:
@@ -35,11 +35,19 @@ _FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # zip entries without a clock in them: same
 
 
 def prepared_email(issue: Issue, config: Config) -> tuple[RenderedEmail, NewsletterConfig]:
-    """The issue rendered, with the newsletter's tracking parameters on its links."""
+    """The issue rendered, with the newsletter's tracking parameters on its links; and the
+    newsletter as the issue's edition shows it (its sender, its brand)."""
     from newsletter.render import render_issue
 
-    newsletter = config.newsletters[issue.newsletter]
+    newsletter = _newsletter(issue, config)
     return with_utm(render_issue(issue, config), newsletter, issue.slug), newsletter
+
+
+def _newsletter(issue: Issue, config: Config) -> NewsletterConfig:
+    newsletter = newsletter_of(config, issue)
+    if newsletter is None:
+        raise NewsletterError(f"no newsletter {issue.newsletter!r} in the config")
+    return newsletter
 
 
 # The longest values a subscriber brings, to measure what is sent: a 60-character address (its
@@ -52,7 +60,7 @@ _LONGEST_NAME = "Maria Fernanda de los Ángeles García-Rodríguez"
 def as_sent(issue: Issue, email: RenderedEmail, config: Config) -> RenderedEmail:
     """The rendered email as export and send make it for a subscriber with the longest values:
     tracking parameters on its links, its merge tags filled (what `check` measures)."""
-    newsletter = config.newsletters[issue.newsletter]
+    newsletter = _newsletter(issue, config)
     tracked = with_utm(email, newsletter, issue.slug)
     unsubscribe = unsubscribe_url_for(newsletter, _LONGEST_ADDRESS, b"a key of any length")
     return fill_merge_tags(tracked, {

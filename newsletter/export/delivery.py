@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from newsletter.config import NewsletterConfig, SmtpConfig
+from newsletter.config import SmtpConfig
 from newsletter.errors import NewsletterError
+from newsletter.export.routing import IssueSend
 from newsletter.export.sending import (
     SendReport,
     SendStopped,
@@ -17,8 +18,6 @@ from newsletter.export.sending import (
     smtp_password,
 )
 from newsletter.export.subscribers import Subscriber
-from newsletter.issue import Issue
-from newsletter.model import RenderedEmail
 from newsletter.pool import Pool
 
 
@@ -61,9 +60,7 @@ class ListSend:
 
 def send_to_list(
     pool: Pool,
-    issue: Issue,
-    email: RenderedEmail,
-    newsletter: NewsletterConfig,
+    issue: IssueSend,
     subscribers: Sequence[Subscriber],
     transport: SmtpTransport,
     *,
@@ -74,11 +71,15 @@ def send_to_list(
     retry_delay: float = 1.0,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> ListSend:
-    """Send to the list (signing its unsubscribe links); a run that stops says why."""
-    key = None if dry_run else signing_key(newsletter)
+    """Send to the list, each subscriber their edition (signing their unsubscribe links); a
+    run that stops says why."""
+    key = None
+    if not dry_run:
+        for edition in issue.editions.values():
+            key = signing_key(edition.newsletter) or key
     try:
         report = bulk_send(
-            pool, issue, email, newsletter, subscribers, transport, rate=rate, key=key,
+            pool, issue, subscribers, transport, rate=rate, key=key,
             dry_run=dry_run, retry_failed=retry_failed, max_attempts=max_attempts,
             retry_delay=retry_delay, on_progress=on_progress,
         )  # fmt: skip

@@ -1,12 +1,12 @@
 """Sending over SMTP: proofs, and resumable bulk sends recorded in the send ledger.
 
-A bulk send renders the issue once and personalises the encoded message per recipient. Every
-recipient's Message-ID is in the ledger before the first attempt; a run claims a few ledger
-rows at a time before handing them to SMTP (see pool/ledger.py), and commits each outcome as
-it comes, before that connection sends its next message (export/sendrun.py). So two runs at
-once share the list without sending anyone twice, and a run that dies is taken over: only the
-messages that may have been in flight, one per connection, can arrive twice, each with the
-same Message-ID.
+A bulk send renders the issue once (each language edition once: export/routing.py) and
+personalises the encoded message per recipient. Every recipient's Message-ID, and the edition
+they get, are in the ledger before the first attempt; a run claims a few ledger rows at a time
+before handing them to SMTP (see pool/ledger.py), and commits each outcome as it comes, before
+that connection sends its next message (export/sendrun.py). So two runs at once share the list
+without sending anyone twice, and a run that dies is taken over: only the messages that may
+have been in flight, one per connection, can arrive twice, each with the same Message-ID.
 
 Only the server's answer about one recipient marks that recipient. When the server itself
 fails (no connection, TLS, login, timeouts, 421, the sender refused), the run tries again a
@@ -25,6 +25,7 @@ from newsletter.config import SIGNING_KEY_ENV, NewsletterConfig, SenderConfig
 from newsletter.errors import NewsletterError
 from newsletter.export.mime import message_id_for, sender_of, unsubscribe_url_for
 from newsletter.export.personalise import MessageTemplate
+from newsletter.export.routing import IssueSend
 from newsletter.export.sendrun import Outgoing, Sender, SendReport, SendStopped
 from newsletter.export.smtp import (
     DeliveryFailure,
@@ -34,7 +35,6 @@ from newsletter.export.smtp import (
     smtp_password,
 )
 from newsletter.export.subscribers import Subscriber
-from newsletter.issue import Issue
 from newsletter.model import RenderedEmail
 from newsletter.pool import Pool
 from newsletter.pool.ledger import FAILED, SENT, SUPPRESSED, TO_SEND, LedgerEntry, SendRun
@@ -55,10 +55,6 @@ def signing_key(newsletter: NewsletterConfig, *, required: bool = True) -> bytes
             f"set ${SIGNING_KEY_ENV}: it signs each subscriber's unsubscribe link"
         )
     return key.encode() if key else None
-
-
-def issue_key(issue: Issue) -> str:
-    return f"{issue.newsletter}/{issue.slug}"
 
 
 def proof_send(
@@ -110,9 +106,7 @@ def envelope_sender(sender: SenderConfig, message_id: str) -> str:
 
 def bulk_send(
     pool: Pool,
-    issue: Issue,
-    email: RenderedEmail,
-    newsletter: NewsletterConfig,
+    issue: IssueSend,
     subscribers: Sequence[Subscriber],
     transport: SmtpTransport,
     *,
@@ -125,18 +119,26 @@ def bulk_send(
     on_progress: Callable[[int, int], None] | None = None,
 ) -> SendReport:
     """Send to every subscriber not yet accepted for this issue (see the module's docstring),
-    over `[smtp] connections` connections at once; SendStopped, with the report so far, when
-    the run cannot go on."""
-    sender = sender_of(newsletter)
-    key_of = issue_key(issue)
-    report = SendReport(key_of, dry_run=dry_run)
+    each the edition of their language (export/routing.py), over `[smtp] connections`
+    connections at once; SendStopped, with the report so far, when the run cannot go on.
+
+    Every edition's sends are one issue in the ledger, so nobody gets two editions. Which
+    edition a recipient gets is fixed when their row enters the ledger, with its Message-ID:
+    a run that goes on after a crash sends the very message that may have gone already."""
+    fallback = issue.fallback
+    from_of = {language: sender_of(e.newsletter) for language, e in issue.editions.items()}
+    sender = from_of[fallback.language]
+    key_of = issue.key
+    report = SendReport(issue.name, dry_run=dry_run, languages=issue.languages)
     by_key = {subscriber.key: subscriber for subscriber in subscribers}
+    slug = key_of.split("/", 1)[1]
     planned = [
-        (s.key, s.name, message_id_for(sender.domain, f"{issue.slug}.{uuid.uuid4().hex}"))
+        (s.key, s.name, message_id_for(sender.domain, f"{slug}.{uuid.uuid4().hex}"),
+         issue.edition_for(s.language).language)
         for s in subscribers
-    ]
+    ]  # fmt: skip
     if dry_run:
-        return _dry_run(pool, key_of, planned, report, retry_failed)
+        return _dry_run(pool, issue, planned, report, retry_failed)
     report.retried = pool.plan_send(key_of, planned, retry_failed=retry_failed)
     states = pool.send_states(key_of)
     report.already_sent, report.suppressed = states[SENT], states[SUPPRESSED]
@@ -146,17 +148,26 @@ def bulk_send(
     # A lease well beyond what one message can take (three SMTP commands at the timeout).
     lease = timedelta(seconds=max(120.0, 10 * transport.settings.timeout))
     run = SendRun.here(key_of, lease)
-    template = MessageTemplate(email, newsletter, date=datetime.now(UTC))
+    now = datetime.now(UTC)
+    templates = {
+        language: MessageTemplate(edition.email, edition.newsletter, date=now)
+        for language, edition in issue.editions.items()
+    }
 
     def prepare(entry: LedgerEntry) -> Outgoing:
         subscriber = by_key[entry.recipient]
-        data = _message_for(template, entry, subscriber, email, newsletter, key)
+        # The row's edition, fixed when it was planned; the fallback when this run lacks it
+        # (its file gone since, or a run of one edition taking over another run's rows).
+        edition = issue.editions.get(entry.edition or fallback.language, fallback)
+        data = _message_for(templates[edition.language], entry, subscriber, edition.email,
+                            edition.newsletter, key)  # fmt: skip
         try:
-            envelope = envelope_sender(sender, entry.message_id)
+            envelope = envelope_sender(from_of[edition.language], entry.message_id)
         except ValueError as error:
             data = PermanentFailure(None, f"no envelope sender can be made for it: {error}")
             envelope = ""
-        return Outgoing(subscriber.smtp_address, subscriber.address, envelope, data)
+        return Outgoing(subscriber.smtp_address, subscriber.address, envelope, data,
+                        edition.language)  # fmt: skip
 
     extra = transport.settings.connections - 1
     connections = [transport, *(transport.copy() for _ in range(extra))]
@@ -229,16 +240,17 @@ def _message_for(
 
 def _dry_run(
     pool: Pool,
-    key_of: str,
-    planned: list[tuple[str, str, str]],
+    issue: IssueSend,
+    planned: list[tuple[str, str, str, str]],
     report: SendReport,
     retry_failed: bool,
 ) -> SendReport:
-    known = {entry.recipient: entry.state for entry in pool.ledger(key_of)}
-    newsletter = key_of.split("/", 1)[0]
-    barred = pool.suppressed_among([address for address, _, _ in planned], newsletter)
-    for address, _, _ in planned:
-        state = known.get(address)
+    known = {entry.recipient: entry for entry in pool.ledger(issue.key)}
+    newsletter = issue.key.split("/", 1)[0]
+    barred = pool.suppressed_among([address for address, *_ in planned], newsletter)
+    for address, _, _, edition in planned:
+        entry = known.get(address)
+        state = entry.state if entry else None
         if state == SENT:
             report.already_sent += 1
         elif address in barred or state == SUPPRESSED:
@@ -248,4 +260,7 @@ def _dry_run(
         else:
             report.retried += state == FAILED
             report.total += 1
+            if entry is not None:  # the edition its row was planned with, as prepare() does
+                edition = issue.editions.get(entry.edition or "", issue.fallback).language
+            report.by_edition[edition] += 1
     return report

@@ -13,6 +13,7 @@ import contextlib
 import queue
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import NoReturn
@@ -68,6 +69,16 @@ class SendReport:
     other_runs: list[tuple[str, int]] = field(default_factory=list)  # (host, pid)
     stopped: str | None = None  # why the run stopped before the end
     dry_run: bool = False
+    languages: tuple[str, ...] = ()  # the newsletter's editions, to count by in this order
+    by_edition: Counter[str] = field(default_factory=Counter)  # sent (would send), by language
+
+    def edition_counts(self) -> str:
+        """What this run sent (a dry run: would send) of each edition, "en 3, fr 2, es 1";
+        "" for a newsletter in one language."""
+        languages = [*self.languages, *sorted(set(self.by_edition) - set(self.languages))]
+        if len(languages) < 2:
+            return ""
+        return ", ".join(f"{language} {self.by_edition[language]}" for language in languages)
 
 
 class SendStopped(NewsletterError):
@@ -86,6 +97,7 @@ class Outgoing:
     shown: str  # as the report names them
     sender: str  # the envelope's
     data: bytes | PermanentFailure
+    edition: str | None = None  # the language edition it is
 
 
 class Sender:
@@ -219,7 +231,7 @@ class Sender:
     def send(self, entry: LedgerEntry, outgoing: Outgoing, transport: SmtpTransport,
              fetch: Callable[[], None], open_next: Callable[[], None]) -> None:  # fmt: skip
         if isinstance(outgoing.data, PermanentFailure):
-            self.record(entry, FAILED, entry.attempts, None, outgoing.data.reply)
+            self.record(entry, outgoing, FAILED, entry.attempts, None, outgoing.data.reply)
             with self.lock:
                 self.report.failed.append((outgoing.shown, outgoing.data.reply))
         else:
@@ -252,7 +264,8 @@ class Sender:
                 continue
             except PermanentFailure as failure:
                 open_next()
-                self.record(entry, FAILED, entry.attempts + attempt, failure.code, failure.reply)
+                self.record(entry, outgoing, FAILED, entry.attempts + attempt, failure.code,
+                            failure.reply)  # fmt: skip
                 self.refused(outgoing, failure, self.report.failed)
                 return
             except TemporaryFailure as failure:
@@ -261,13 +274,16 @@ class Sender:
                         return
                     continue
                 open_next()
-                self.record(entry, DEFERRED, entry.attempts + attempt, failure.code, failure.reply)
+                self.record(entry, outgoing, DEFERRED, entry.attempts + attempt, failure.code,
+                            failure.reply)  # fmt: skip
                 self.refused(outgoing, failure, self.report.deferred)
                 return
             open_next()
-            self.record(entry, SENT, entry.attempts + attempt, code, reply)
+            self.record(entry, outgoing, SENT, entry.attempts + attempt, code, reply)
             with self.lock:
                 self.report.sent += 1
+                if outgoing.edition:
+                    self.report.by_edition[outgoing.edition] += 1
                 self.alike = (None, 0)
             return
 
@@ -293,10 +309,11 @@ class Sender:
         self.stopping.set()
         raise SendStopped(reason, self.report)
 
-    def record(self, entry: LedgerEntry, state: str, attempts: int, code: int | None,
-               reply: str) -> None:  # fmt: skip
+    def record(self, entry: LedgerEntry, outgoing: Outgoing, state: str, attempts: int,
+               code: int | None, reply: str) -> None:  # fmt: skip
         with self.writing:
-            held = self.pool.record_send(entry.id, self.run.id, state, attempts, code, reply)
+            held = self.pool.record_send(entry.id, self.run.id, state, attempts, code, reply,
+                                         outgoing.edition)  # fmt: skip
         if not held:
             self.stop(f"lost the claim on {entry.recipient} to another run")
 

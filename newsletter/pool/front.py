@@ -322,21 +322,21 @@ class Pool:
     def plan_send(
         self,
         issue: str,
-        recipients: Sequence[tuple[str, str, str]],
+        recipients: Sequence[tuple[str, str, str, str]],
         *,
         retry_failed: bool = False,
     ) -> int:
-        """Enter the recipients (address, name, message id) not yet in the ledger; with
-        `retry_failed`, put their failed rows back to pending (returns how many)."""
+        """Enter the recipients (address, name, message id, edition) not yet in the ledger;
+        with `retry_failed`, put their failed rows back to pending (returns how many)."""
         with database.for_writing(self.engine).begin() as connection:
             database.lock_for_writing(connection)
-            addresses = [address for address, _, _ in recipients]
+            addresses = [address for address, *_ in recipients]
             barred = set(subscribers.barred_keys(connection, addresses))
             barred |= subscribers.left_keys(connection, issue.split("/", 1)[0], addresses)
             ledger.plan(connection, issue, recipients, barred)
             if not retry_failed:
                 return 0
-            return ledger.retry_failed(connection, issue, {r for r, _, _ in recipients})
+            return ledger.retry_failed(connection, issue, {r for r, *_ in recipients})
 
     def ledger(self, issue: str, states: Iterable[str] = ()) -> list[LedgerEntry]:
         with self.engine.connect() as connection:
@@ -369,12 +369,14 @@ class Pool:
 
     def record_send(
         self, entry_id: int, run_id: str, state: str, attempts: int, code: int | None,
-        reply: str | None,
+        reply: str | None, edition: str | None = None,
     ) -> bool:  # fmt: skip
         """Record one outcome at once (its own transaction), so a crash loses none; False if
         the run no longer held the row."""
         with database.for_writing(self.engine).begin() as connection:
-            return ledger.record(connection, entry_id, run_id, state, attempts, code, reply)
+            return ledger.record(
+                connection, entry_id, run_id, state, attempts, code, reply, edition
+            )
 
     def send_states(self, issue: str) -> Counter[str]:
         with self.engine.connect() as connection:

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import cast
 
-from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, String, Table, bindparam, delete, func, insert, select, update
 
 from newsletter.pool.tables import SendRow, SendRunRow, SuppressionRow
 
@@ -43,6 +43,7 @@ class LedgerEntry:
     smtp_reply: str | None = None
     id: int = 0
     claimed_by: str | None = None
+    edition: str | None = None  # the language edition it is for (None: the main one)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,12 +64,13 @@ class SendRun:
 def plan(
     connection: Connection,
     issue: str,
-    recipients: Sequence[tuple[str, str, str]],
+    recipients: Sequence[tuple[str, str, str, str]],
     barred: set[str],
 ) -> None:
-    """Enter (address, name, message id) rows not yet in the ledger; known rows keep theirs,
-    above all their Message-ID, which was fixed before their first attempt. The `barred`
-    addresses (suppressed, or gone from the newsletter's list) are entered as suppressed."""
+    """Enter (address, name, message id, edition) rows not yet in the ledger; known rows keep
+    theirs, above all their Message-ID and edition, which were fixed before their first
+    attempt. The `barred` addresses (suppressed, or gone from the newsletter's list) are
+    entered as suppressed."""
     now = datetime.now(UTC)
     known = set(
         connection.execute(select(sends.c.recipient).where(sends.c.issue == issue)).scalars()
@@ -79,11 +81,12 @@ def plan(
             "recipient": address,
             "name": name,
             "message_id": message_id,
+            "edition": edition,
             "state": SUPPRESSED if address in barred else PENDING,
             "attempts": 0,
             "updated": now,
         }
-        for address, name, message_id in recipients
+        for address, name, message_id, edition in recipients
         if address not in known
     ]
     if rows:  # under the write lock: no other run can have entered them meanwhile
@@ -110,6 +113,7 @@ def entries(connection: Connection, issue: str, states: Iterable[str] = ()) -> l
             sends.c.smtp_reply,
             sends.c.id,
             sends.c.claimed_by,
+            sends.c.edition,
         )
         .where(sends.c.issue == issue)
         .order_by(sends.c.id)
@@ -117,7 +121,7 @@ def entries(connection: Connection, issue: str, states: Iterable[str] = ()) -> l
     states = tuple(states)
     if states:
         query = query.where(sends.c.state.in_(states))
-    return [LedgerEntry(*row) for row in connection.execute(query)]
+    return [LedgerEntry(**row._asdict()) for row in connection.execute(query)]
 
 
 def record(
@@ -128,12 +132,14 @@ def record(
     attempts: int,
     code: int | None,
     reply: str | None,
+    edition: str | None = None,
 ) -> bool:
-    """Record one outcome of a row this run holds, and give the row up; False if the run no
-    longer holds it (it was judged dead and another run took it)."""
+    """Record one outcome of a row this run holds (and the edition it went out in, when
+    given), and give the row up; False if the run no longer holds it (it was judged dead and
+    another run took it)."""
     values = {"row": entry_id, "run": run_id, "new_state": state, "new_attempts": attempts,
               "code": code, "reply": reply[:2000] if reply else reply,
-              "now": datetime.now(UTC)}  # fmt: skip
+              "now": datetime.now(UTC), "new_edition": edition}  # fmt: skip
     return bool(connection.execute(_RECORD, values).rowcount)
 
 
@@ -149,6 +155,7 @@ _RECORD = (
         smtp_reply=bindparam("reply"),
         updated=bindparam("now"),
         claimed_by=None,
+        edition=func.coalesce(bindparam("new_edition", type_=String()), sends.c.edition),
     )
 )
 
@@ -202,12 +209,12 @@ def claim(
         select(
             sends.c.recipient, sends.c.name, sends.c.state, sends.c.attempts,
             sends.c.message_id, sends.c.smtp_code, sends.c.smtp_reply, sends.c.id,
-            sends.c.claimed_by,
+            sends.c.claimed_by, sends.c.edition,
         )
         .where(sends.c.id.in_(ids), sends.c.claimed_by == run.id)
         .order_by(sends.c.id)
     )  # fmt: skip
-    return [LedgerEntry(*row) for row in connection.execute(query)]
+    return [LedgerEntry(**row._asdict()) for row in connection.execute(query)]
 
 
 def _bury_dead_runs(connection: Connection, run: SendRun, now: datetime) -> None:

@@ -188,6 +188,8 @@ class SendRow(Base):
     smtp_reply: Mapped[str | None] = mapped_column(Text)
     updated: Mapped[datetime] = mapped_column(UTCDateTime)
     claimed_by: Mapped[str | None] = mapped_column(String(64))  # the send run sending it now
+    # The language edition this row is for, chosen with its Message-ID (None: the main one).
+    edition: Mapped[str | None] = mapped_column(String(35))
 
 
 class SendRunRow(Base):
