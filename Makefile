@@ -48,6 +48,7 @@ screenshots:
 	cp "build/test-artifacts/test_no_horizontal_scrolling_and_every_title_visible[320-2020-11]/2020-11-320.png" docs/screenshots/email-320.png
 	cp build/test-artifacts/test_dark_mode_keeps_text_readable/dark-375.png docs/screenshots/email-dark-375.png
 	cp "build/test-artifacts/test_an_edition_reads_in_its_language_and_axe_finds_nothing_serious[fr]/edition-fr-600.png" docs/screenshots/email-edition-fr-600.png
+	cp build/test-artifacts/test_edition_pages_in_chromium_with_axe/archive-edition-fr.png docs/screenshots/archive-edition-fr.png
 	cp build/test-artifacts/test_browse_both_issues_a_topic_and_search/issue-2020-11-375.png docs/screenshots/archive-issue-375.png
 	cp "build/test-artifacts/test_pictures_fit_load_and_stack_from_phone_to_desktop[800]/pictures-800.png" docs/screenshots/email-pictures-800.png
 	cp "build/test-artifacts/test_pictures_fit_load_and_stack_from_phone_to_desktop[320]/pictures-320.png" docs/screenshots/email-pictures-320.png

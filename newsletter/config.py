@@ -128,6 +128,11 @@ class TopicConfig:
     slug: str
     name: str
     keywords: tuple[str, ...] = ()
+    names: Mapping[str, str] = field(default_factory=dict)  # its name in other languages
+
+    def name_in(self, language: str) -> str:
+        """Its name as a page in `language` shows it: `names`' entry, else `name`."""
+        return self.names.get(language, self.name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -449,11 +454,15 @@ class _ConfigReader:
         return result
 
     def read_topic(self, key: KeyPath, table: dict[str, Any]) -> TopicConfig:
-        self.check_keys(key, table, {"name", "keywords"})
+        self.check_keys(key, table, {"name", "keywords", "names"})
+        names = self.table((*key, "names"), table.get("names", {}))
+        for language in names:
+            self.language((*key, "names", language), language)
         return TopicConfig(
             slug=str(key[-1]),
             name=self.text((*key, "name"), table.get("name", str(key[-1]))),
             keywords=self.texts((*key, "keywords"), table.get("keywords", [])),
+            names={code: self.text((*key, "names", code), name) for code, name in names.items()},
         )
 
     def read_source(

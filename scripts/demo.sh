@@ -49,6 +49,12 @@ step newsletter link 0b26f7f450 9bcbb36a90
 step newsletter link 0b3c3d726b 9ab6057380
 step newsletter draft ilo-coop-enews --month 2020-11
 step newsletter render ilo-coop-enews/2020-11.fr
+step newsletter subscribers import subscribers.csv
+step newsletter send ilo-coop-enews/2020-11 --dry-run   # each subscriber their language's edition
+step newsletter publish ilo-coop-enews/2020-11
+step newsletter publish ilo-coop-enews/2020-11.fr       # an edition: its issue's number
+step newsletter publish ilo-coop-enews/2020-11.es
+step newsletter archive -o site                         # a page, a list and a search per language
 cd ../..
 
 cat <<MSG
@@ -58,6 +64,7 @@ Everything above is in $DEMO/. To look at it:
   $DEMO/examples/editions/build/ilo-coop-enews/2020-11.fr/email.html (its French edition), or
   cd $DEMO && ../../.venv/bin/newsletter preview ilo-coop-enews/2020-11
   cd $DEMO && ../../.venv/bin/newsletter archive serve site    (http://127.0.0.1:8000/)
+  cd $DEMO/examples/editions && ../../../../.venv/bin/newsletter archive serve site   (the editions' archive)
   cd $DEMO && ../../.venv/bin/newsletter studio                (http://127.0.0.1:8030/, the editors' studio)
   cd $DEMO && NEWSLETTER_SIGNING_KEY=... ../../.venv/bin/newsletter serve   (the public subscribe pages; set [subscriptions] url)
 MSG

@@ -248,6 +248,8 @@ def test_edition_settings_and_their_errors(tmp_path: Path) -> None:
         ('sections = { News = "Actualités"', 'sections = { Nouvelles = "Actualités"',
          "no section 'Nouvelles' to rename", "sections = { Nouvelles"),
         ("numéro de {month}", "numéro de {mois}", "unknown placeholder {mois}", "{mois}"),
+        ("names = { fr =", "names = { french =", "expected a language code such as 'en' or 'fr', "
+         "got 'french'", "names = { french"),
         ("[newsletters.ilo-coop-enews.es]\n", "[newsletters.ilo-coop-enews.es]\nlogo = 1\n",
          "unknown key", "logo = 1"),
         ('["en", "fr", "es"]', '["en", "fr"]', "a table of the 'es' edition, but 'es' is not in "

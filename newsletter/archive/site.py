@@ -391,9 +391,9 @@ class SitePlan:
             for d in found
         )
 
-    def topic_name(self, slug: str) -> str:
+    def topic_name(self, slug: str, language: str | None = None) -> str:
         topic = self.config.topics.get(slug)
-        return topic.name if topic else slug
+        return topic.name_in(language or self.language) if topic else slug
 
     def link(self, data: IssueData) -> IssueLink:
         language, pattern = settings_key(self.config, data["newsletter"], data["slug"])
@@ -598,7 +598,9 @@ class SitePlan:
             topics = frozen.topics.get(entry.uid, issue.topics)
             return ArchiveItem(
                 **{field.name: getattr(view, field.name) for field in fields(ItemView)},
-                topics=tuple(TopicLink(t, self.topic_name(t)) for t in topics if safe_name(t)),
+                topics=tuple(
+                    TopicLink(t, self.topic_name(t, language)) for t in topics if safe_name(t)
+                ),
             )
 
         return IssuePage(

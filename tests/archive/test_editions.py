@@ -144,6 +144,14 @@ def test_one_page_per_edition_with_alternates_and_a_switcher(site: tuple[Config,
     spanish = (folder / SLUG / "2020-11.es" / "index.html").read_text(encoding="utf-8")
     assert "Noticias" in spanish
     assert "2 diciembre 2020" in spanish
+    # Topics by the names the config gives them in each language (`names`).
+    chips = {
+        code: {a.text_content() for a in lxml_html.document_fromstring(
+            (folder / SLUG / slug / "index.html").read_text(encoding="utf-8")
+        ).xpath("//ul[@class='topics']//a")}
+        for code, slug in EDITIONS.items()
+    }  # fmt: skip
+    assert chips == {"en": {"Cooperatives"}, "fr": {"Coopératives"}, "es": {"Cooperativas"}}
 
 
 def test_lists_feeds_and_search_per_language(site: tuple[Config, Path]) -> None:
@@ -234,7 +242,7 @@ def go(page: Any, url: str) -> None:
     assert response.ok, url
 
 
-def test_edition_pages_in_chromium_with_axe(browser: Any, site_url: str) -> None:
+def test_edition_pages_in_chromium_with_axe(browser: Any, site_url: str, artifacts: Path) -> None:
     assert AXE.is_file(), "axe-core is missing: `make test` installs it from the npm registry"
     watched = Watched(browser, width=1024, bypass_csp=True)  # lets axe's script in
     page = watched.page
@@ -262,6 +270,7 @@ def test_edition_pages_in_chromium_with_axe(browser: Any, site_url: str) -> None
                 assert page.evaluate("document.documentElement.lang") == lang
     # The switcher, clicked: from the French issue to the Spanish one.
     page.goto(site_url + f"{SLUG}/2020-11.fr/index.html")
+    page.screenshot(path=str(artifacts / "archive-edition-fr.png"))
     page.get_by_role("navigation", name="Langues").get_by_role("link", name="Español").click()
     assert page.url.endswith(f"{SLUG}/2020-11.es/index.html")
     assert (
