@@ -376,8 +376,9 @@ def story(connection: Connection, key: str) -> list[Event]:
         sends.c.smtp_code,
         sends.c.smtp_reply,
         sends.c.message_id,
+        sends.c.edition,
     ).where(sends.c.recipient == key)
-    for at, issue, state, code, reply, message_id in connection.execute(query):
+    for at, issue, state, code, reply, message_id, edition in connection.execute(query):
         outcome = f"{code} {reply}" if code else (reply or "")
         found.append(
             Event(
@@ -385,7 +386,7 @@ def story(connection: Connection, key: str) -> list[Event]:
                 issue.split("/", 1)[0],
                 state,  # sent, failed, deferred, suppressed, pending
                 f"{message_id} {outcome}".strip(),
-                issue,
+                f"{issue} ({edition})" if edition else issue,  # the language edition it was
             )
         )
     return sorted(found, key=lambda event: event.at)

@@ -128,6 +128,9 @@ def test_the_active_subscribers_each_get_their_edition_once(
     assert again.exit_code == 0, again.stderr
     assert f"{ISSUE}: sent 0 (en 0, fr 0, es 0), already sent 6," in again.stdout
     assert len(mail_server.messages) == 6
+    # A subscriber's record says which edition of the issue they were sent.
+    shown = invoke("subscribers", "show", "elodie@example.org")
+    assert f"{ISSUE} (fr)" in shown.stdout, shown.stdout
 
 
 def test_a_subscriber_whose_language_changed_gets_no_second_edition(
