@@ -238,6 +238,7 @@ def create_draft(
     problem = header_problem(title, HeaderKind.TEXT) if title is not None else None
     if problem:  # the title is the emails' subject
         raise NewsletterError(f"title: {problem}")
+    _check_main_slug(main, slug)
     slug = edition_slug(main, slug or default_slug(start, end), newsletter.language)
     path = _new_issue_path(config, newsletter, slug, force)
     found, earlier = select_for_issue(pool, newsletter, start, end, topics)
@@ -309,6 +310,7 @@ def create_editions(
     An edition with nothing to show is not written, unless none has anything (an error)."""
     newsletter = _newsletter(config, newsletter_slug)
     languages = tuple(languages) or newsletter.languages
+    _check_main_slug(newsletter, slug)
     for language in languages:
         edition = newsletter.edition(language)
         name = edition_slug(newsletter, slug or default_slug(start, end), language)
@@ -326,6 +328,19 @@ def create_editions(
                 raise
             empty.append(language)
     return EditionsReport(tuple(drafts), tuple(empty))
+
+
+def _check_main_slug(newsletter: NewsletterConfig, slug: str | None) -> None:
+    """A slug given for an issue must not end in one of the newsletter's edition marks
+    (`special.fr`): its file would be taken for the French edition of `special`."""
+    if not slug:
+        return
+    stem, dot, language = slug.rpartition(".")
+    if dot and stem and language in newsletter.languages[1:]:
+        raise NewsletterError(
+            f"slug {slug!r}: a name ending in .{language} is the {language} edition's "
+            f"(of {stem!r}); give the issue's own name, such as {stem!r}"
+        )
 
 
 def _new_issue_path(config: Config, newsletter: NewsletterConfig, slug: str, force: bool) -> Path:
