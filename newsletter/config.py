@@ -807,9 +807,13 @@ class _ConfigReader:
         }
 
     def lines_text(self, key: KeyPath, value: Any) -> str:
-        """Text of several lines (an intro): a string, empty or not."""
+        """Text of several lines (an intro): a string, empty or not, without control
+        characters but tabs and line ends (it is written into issue files as it is)."""
         if not isinstance(value, str):
             raise self.fail(key, "expected a string")
+        found = re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]", value)
+        if found:
+            raise self.fail(key, f"U+{ord(found.group()):04X} is a control character: remove it")
         return value.strip()
 
     def read_layout(self, key: KeyPath, value: Any) -> dict[str, Any]:

@@ -58,6 +58,7 @@ class RefreshReport:
     added: tuple[tuple[str, IssueItem], ...]  # (section title, item)
     newly_excluded: tuple[str, ...]  # uids the editor removed since the last refresh
     editions: tuple[Path, ...] = ()  # the files of the issue's language editions, its own too
+    unread: tuple[str, ...] = ()  # why another edition's file could not be read
 
 
 # Titles
@@ -428,7 +429,8 @@ def refresh_draft(
         skip |= set(pool.current_uids(skip).values())  # an item merged since: the one it joined
         found, _ = select_for_issue(pool, newsletter, issue.start, issue.end, issue.topics)
         selected = {item.uid for item in found}
-        found += [item for item in sibling_items(pool, config, issue) if item.uid not in selected]
+        siblings, unread = sibling_items(pool, config, issue)
+        found += [item for item in siblings if item.uid not in selected]
         choices = untouched(edition_choices(pool, newsletter, found, issue.language), skip)
         added = []
         for choice in sorted(choices, key=lambda choice: choice.item.date):  # oldest first
@@ -441,7 +443,9 @@ def refresh_draft(
             editing.add_uid(document, "offered", choice.item.uid)
             added.append((section_title, new))
     editions = tuple(edition_paths(config, read_issue(path, config)).values())
-    return RefreshReport(path, tuple(reversed(added)), tuple(newly_excluded), editions)
+    return RefreshReport(
+        path, tuple(reversed(added)), tuple(newly_excluded), editions, tuple(unread)
+    )
 
 
 def _fields(item: IssueItem) -> dict[str, Any]:

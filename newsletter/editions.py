@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from newsletter.config import Config, NewsletterConfig
+from newsletter.errors import NewsletterError
 from newsletter.issue import Issue, edition_paths, read_issue
 from newsletter.model import Item, ItemQuery
 from newsletter.pool import Pool
@@ -68,16 +69,23 @@ def edition_choices(
     return choices
 
 
-def sibling_items(pool: Pool, config: Config, issue: Issue) -> list[Item]:
+def sibling_items(pool: Pool, config: Config, issue: Issue) -> tuple[list[Item], list[str]]:
     """The pool items the issue's other language editions show (a story an editor added to one
-    edition is offered to the others), newest first."""
+    edition is offered to the others), newest first; and why an edition file that cannot be
+    read was passed over (its stories are offered once it is mended)."""
     uids: list[str] = []
+    unread: list[str] = []
     for language, path in edition_paths(config, issue).items():
-        if language != issue.language:
+        if language == issue.language:
+            continue
+        try:
             uids += [item.uid for item in read_issue(path, config).items if not item.manual]
+        except NewsletterError as error:
+            unread.append(str(error))
     if not uids:
-        return []
-    return pool.select_items(ItemQuery(uids=tuple(dict.fromkeys(uids)), provenance=True))
+        return [], unread
+    found = pool.select_items(ItemQuery(uids=tuple(dict.fromkeys(uids)), provenance=True))
+    return found, unread
 
 
 def untouched(choices: Iterable[Choice], taken: set[str]) -> list[Choice]:

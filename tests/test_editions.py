@@ -303,3 +303,16 @@ def test_check_names_a_kept_storys_type_label_the_edition_cannot_name(editions: 
         "no 'fr' name: add it to [fr.types] in the theme's labels.toml"
     ) in " ".join(done.output.split())
     assert invoke("--config", str(editions), "check", f"{SLUG}/2020-11.es").exit_code == 0
+
+
+def test_a_main_edition_file_in_another_editions_language_is_refused(editions: Path) -> None:
+    """It would pass for that edition, and the real French file would go unsent."""
+    path = editions.parent / "issues" / SLUG / "2020-11.toml"
+    path.write_text(path.read_text("utf-8").replace('language = "en"', 'language = "fr"'), "utf-8")
+    issue, findings = check_issue(path, load_config(editions))
+    assert issue is None
+    (finding,) = findings
+    assert finding.message == (
+        "language: 2020-11.toml is the issue's main edition; its 'fr' one is 2020-11.fr.toml"
+    )
+    assert finding.line == 11

@@ -25,24 +25,23 @@ def _edit_config(config: Path, old: str, new: str) -> None:
     config.write_text(text.replace(old, new), "utf-8")
 
 
-def test_a_region_language_edition_can_be_drafted(undrafted: Path) -> None:
-    """`languages = ["en", "fr", "pt-BR"]` loads (is_language knows pt-BR, the docs name it as
-    an example), so drafting must either work or the config must refuse it; today the draft
-    fails on its own file name: "slug '2020-11.pt-BR': use lower-case letters..."."""
-    _edit_config(undrafted, 'languages = ["en", "fr", "es"]', 'languages = ["en", "fr", "pt-BR"]')
+def test_a_region_language_edition_is_drafted_in_a_lower_case_file(undrafted: Path) -> None:
+    """`languages = ["en", "fr", "es-MX"]` loads (a language with a region, whose labels are
+    Spanish's): its edition's file is `2020-11.es-mx.toml` (slugs are lower case), and it reads
+    as the es-MX edition. (The draft used to fail on its own file name.)"""
+    _edit_config(undrafted, 'languages = ["en", "fr", "es"]', 'languages = ["en", "fr", "es-MX"]')
     _edit_config(
-        undrafted, "[newsletters.ilo-coop-enews.es]", '[newsletters.ilo-coop-enews."pt-BR"]'
+        undrafted, "[newsletters.ilo-coop-enews.es]", '[newsletters.ilo-coop-enews."es-MX"]'
     )
-    try:
-        config = load_config(undrafted)
-    except NewsletterError:
-        return  # refused where it is written: fine
+    config = load_config(undrafted)  # es-MX is a language: its edition's file is .es-mx
     done = invoke("--config", str(undrafted), "draft", SLUG, "--month", "2020-11")
     assert done.exit_code == 0, done.output
     folder = undrafted.parent / "issues" / SLUG
     editions = [p for p in folder.glob("*.toml") if p.name != "2020-11.toml"]
     assert len(editions) == 2, sorted(p.name for p in folder.iterdir())
-    assert {read_issue(p, config).language.lower() for p in editions} == {"fr", "pt-br"}
+    assert {read_issue(p, config).language.lower() for p in editions} == {"fr", "es-mx"}
+    assert (folder / "2020-11.es-mx.toml").is_file()
+    assert read_issue(folder / "2020-11.es-mx.toml", config).language == "es-MX"
 
 
 def test_a_custom_slug_ending_in_a_language_makes_a_readable_main_issue(undrafted: Path) -> None:
@@ -73,22 +72,24 @@ def test_refresh_of_one_edition_survives_a_broken_sibling(undrafted: Path) -> No
     spanish.write_text(text.replace('status = "draft"', 'status = "drafty"'), "utf-8")
     done = invoke("--config", str(undrafted), "draft", "refresh", f"{SLUG}/2020-11")
     assert done.exit_code == 0, done.output
+    said = " ".join(done.output.split())
+    assert "warning:" in said
+    assert "2020-11.es.toml:" in said
+    assert "(its stories are not offered to this edition)" in said
 
 
 def test_an_intro_with_control_characters_is_refused_not_written(undrafted: Path) -> None:
     """`intro` (the newsletter's, or an edition's) is not checked for control characters: the
     draft writes a file that is not even TOML ("Illegal character '\\x07'")."""
     _edit_config(undrafted, 'intro = "Les nouvelles', 'intro = "\\u0007Les nouvelles')
-    try:
-        config = load_config(undrafted)
-    except NewsletterError:
-        return  # refused at the config: fine
+    with pytest.raises(NewsletterError) as refused:
+        load_config(undrafted)
+    assert "newsletters.ilo-coop-enews.fr.intro: U+0007 is a control character" in str(
+        refused.value
+    )
+    line = next(n for n, text in enumerate(undrafted.read_text("utf-8").splitlines(), 1)
+                if "\\u0007Les" in text)  # fmt: skip
+    assert refused.value.line == line
     done = invoke("--config", str(undrafted), "draft", SLUG, "--month", "2020-11")
-    folder = undrafted.parent / "issues" / SLUG
-    for path in sorted(folder.glob("*.toml")):
-        try:
-            _, findings = check_issue(path, config)
-        except NewsletterError as error:
-            pytest.fail(f"draft wrote a file it cannot read: {error} ({done.output})")
-        errors = [f.message for f in findings if f.severity == "error"]
-        assert not errors, (path.name, errors, done.output)
+    assert done.exit_code == 1
+    assert not (undrafted.parent / "issues" / SLUG).exists()

@@ -52,7 +52,7 @@ class BuildReport:
     written: list[str] = field(default_factory=list)
     kept: int = 0
     removed: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)  # issues whose names are not safe paths
+    skipped: list[str] = field(default_factory=list)  # issues left out: "<name>: <why>"
 
 
 @dataclass

@@ -326,13 +326,18 @@ class SitePlan:
         for data in issues:
             newsletter = self.config.newsletters.get(data["newsletter"])
             languages = newsletter.languages if newsletter else ()
-            if (
-                not (safe_name(data["newsletter"]) and safe_name(data["slug"]))
-                or data["slug"] in languages[1:]
+            reason = ""
+            if not (safe_name(data["newsletter"]) and safe_name(data["slug"])):
+                reason = "not a safe file name"
+            elif data["slug"] in languages[1:]:
+                reason = f"named as the newsletter's {data['slug']!r} issues' page"
+            elif data.get("edition") and data["language"] not in languages[1:]:
                 # an edition in a language the newsletter no longer has: no page to be on
-                or (data.get("edition") and data["language"] not in languages[1:])
-            ):
-                self.skipped.append(f"{data['newsletter']}/{data['slug']}")
+                named = data["slug"].rpartition(".")[2]  # the language its name ends in
+                reason = (f"an edition in {named!r}, which is not among the newsletter's "
+                          "languages now")  # fmt: skip
+            if reason:
+                self.skipped.append(f"{data['newsletter']}/{data['slug']}: {reason}")
                 continue
             if data.get("edition"):
                 editions[data["newsletter"]][data["language"]].append(data)

@@ -104,8 +104,8 @@ def archive_build(workspace: Workspace, folder: Path) -> None:
     err = _console(stderr=True)
     with progress_bar(err, "pages", "building") as on_progress:
         report = build_archive(workspace.config, folder, on_progress=on_progress)
-    for key in report.skipped:
-        err.print(f"[yellow]warning:[/] {_escape(key)}: not a safe file name; left out")
+    for skipped in report.skipped:
+        err.print(f"[yellow]warning:[/] {_escape(skipped)}; left out")
     click.echo(
         f"built {_shown_path(folder)}: {report.pages} files, "
         f"{len(report.written)} written, {report.kept} unchanged, "

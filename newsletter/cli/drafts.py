@@ -115,6 +115,10 @@ def draft_refresh(workspace: Workspace, issue_name: str) -> None:
         workspace.pool, workspace.config, find_issue(workspace.config, issue_name)
     )
     console = _console()
+    for problem in report.unread:
+        _console(stderr=True).print(
+            f"[yellow]warning:[/] {_escape(problem)} (its stories are not offered to this edition)"
+        )
     for section, item in report.added:
         console.print(f"added to {_escape(section)}: {_escape(item.title)} [dim]({item.uid})[/]")
     if report.newly_excluded:

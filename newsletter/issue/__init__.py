@@ -324,6 +324,15 @@ def check_issue(
         if named and language and language != named:
             checker.error(("language",), f"language: the file is the {named!r} edition (its "
                                          f"name ends in .{named}), not {language!r}")  # fmt: skip
+        configured = config.newsletters.get(newsletter)
+        if configured and not named and language in configured.languages[1:]:
+            # it would pass for that edition and hide the real one from send and refresh
+            edition = edition_slug(configured, path.stem, language)
+            message = (
+                f"language: {path.stem}.toml is the issue's main edition; its {language!r} one "
+                f"is {edition}.toml"
+            )
+            checker.error(("language",), message)
 
     period = data.get("period")
     start = end = None
@@ -409,9 +418,9 @@ def edition_language(config: Config, newsletter: str, slug: str) -> str | None:
     """The language an issue's slug names (`2020-11.fr`: "fr"), if it is one of the
     newsletter's other editions'; None for the main edition's slugs."""
     found = config.newsletters.get(newsletter)
-    stem, dot, language = slug.rpartition(".")
-    if found and dot and stem and language in found.languages[1:]:
-        return language
+    stem, dot, suffix = slug.rpartition(".")
+    if found and dot and stem:  # file names are lower case: `2020-11.pt-br` is pt-BR's
+        return next((code for code in found.languages[1:] if code.lower() == suffix), None)
     return None
 
 
@@ -424,7 +433,7 @@ def main_slug(config: Config, newsletter: str, slug: str) -> str:
 
 def edition_slug(newsletter: NewsletterConfig, slug: str, language: str) -> str:
     """The slug of an issue's edition in `language`: the main slug in the main language."""
-    return slug if language == newsletter.languages[0] else f"{slug}.{language}"
+    return slug if language == newsletter.languages[0] else f"{slug}.{language.lower()}"
 
 
 def edition_paths(config: Config, issue: Issue) -> dict[str, Path]:

@@ -28,3 +28,6 @@ def test_an_edition_whose_language_was_removed_is_not_called_an_unsafe_name(
     assert done.exit_code == 0, done.output
     assert "2020-11.fr" in done.output  # the editor is told the page is left out...
     assert "not a safe file name" not in done.output, done.output  # ...and why
+    assert "an edition in 'fr', which is not among the newsletter's languages now" in " ".join(
+        done.output.split()
+    )

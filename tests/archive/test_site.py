@@ -212,7 +212,7 @@ def test_unsafe_names_are_left_out(published: Path, config: Config, tmp_path: Pa
 
     shutil.copytree(published / "2020-10", published / "Evil..name")
     report = build_archive(config, tmp_path / "site")
-    assert report.skipped == ["ilo-coop-enews/Evil..name"]
+    assert report.skipped == ["ilo-coop-enews/Evil..name: not a safe file name"]
     assert not any("Evil" in name for name in files(tmp_path / "site"))
 
 
