@@ -27,6 +27,9 @@ SELECTOR_FIELDS = ("item", "title", "link", "date", "type", "summary", "image")
 COLUMN_FIELDS = ("title", "date", "type", "summary", "url", "image", "language")
 TITLE_FIELDS = ("name", "month", "year")
 UNTRANSLATED = ("keep", "leave-out")
+# Control characters text of several lines (an intro, a summary) may not hold: all but tab and
+# line ends. Issue files are checked with the same.
+NOT_IN_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 RESERVED_NEWSLETTER_NAMES = ("new", "add", "refresh")  # `newsletter draft` subcommands
 MAX_FILE_BYTES = 256 * 1024 * 1024  # [ingest] max_file_bytes, by default
 
@@ -811,7 +814,7 @@ class _ConfigReader:
         characters but tabs and line ends (it is written into issue files as it is)."""
         if not isinstance(value, str):
             raise self.fail(key, "expected a string")
-        found = re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]", value)
+        found = NOT_IN_LINES.search(value)
         if found:
             raise self.fail(key, f"U+{ord(found.group()):04X} is a control character: remove it")
         return value.strip()

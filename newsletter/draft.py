@@ -442,7 +442,7 @@ def refresh_draft(
             )
             editing.add_uid(document, "offered", choice.item.uid)
             added.append((section_title, new))
-    editions = tuple(edition_paths(config, read_issue(path, config)).values())
+        editions = tuple(edition_paths(config, issue).values())
     return RefreshReport(
         path, tuple(reversed(added)), tuple(newly_excluded), editions, tuple(unread)
     )

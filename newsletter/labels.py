@@ -191,3 +191,17 @@ def labels_for(folders: tuple[Path, ...], language: str) -> Labels:
 def public_labels(language: str) -> Labels:
     """The public pages' words (templates/public/labels.toml) in one language."""
     return labels_for((PUBLIC_PAGES,), language)
+
+
+def language_name(code: str) -> str:
+    """A language as it names itself, capitalised ("Français", "Español"): how a reader finds
+    their own among several, in a switcher, a choice or the tag of a story kept in it."""
+    from babel import Locale, UnknownLocaleError
+
+    if not code:
+        return ""
+    try:
+        name = Locale.parse(code.replace("-", "_")).get_display_name(code.replace("-", "_"))
+    except (ValueError, UnknownLocaleError):
+        return code
+    return name[:1].upper() + name[1:] if name else code

@@ -35,7 +35,7 @@ from newsletter.archive.publish import MEDIA, FrozenIssue
 from newsletter.config import BrandConfig, Config
 from newsletter.issue import IssueItem, edition_language
 from newsletter.issue.preheader import preheader_text
-from newsletter.labels import Labels, labels_for
+from newsletter.labels import Labels, labels_for, language_name
 from newsletter.markup import summary_text
 from newsletter.model import MERGE_TAGS, merge_tag
 from newsletter.render import (
@@ -44,7 +44,6 @@ from newsletter.render import (
     inline_paragraphs,
     item_date_label,
     item_view,
-    language_name,
 )
 from newsletter.render.pictures import prepare
 from newsletter.render.theme import Theme

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from newsletter.config import Config, NewsletterConfig, is_language
+from newsletter.config import NOT_IN_LINES, Config, NewsletterConfig, is_language
 from newsletter.errors import Finding, NewsletterError
 from newsletter.files import is_workspace_path
 from newsletter.headers import HeaderKind, header_problem
@@ -38,7 +38,6 @@ _URL = re.compile(r"^https?://[^\s/]+\S*$")
 # Control characters: none in one line of text (nor line separators); in text of several lines
 # (an intro, a summary) tab and line ends only.
 _NOT_IN_A_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-_NOT_IN_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 Day = date  # the type, where a field named `date` hides it
@@ -267,7 +266,7 @@ class _Checker:
 
 def _character_problem(text: str, lines: bool) -> str | None:
     """Why `text` cannot stand in an issue: a control character, or a line break in one line."""
-    found = (_NOT_IN_LINES if lines else _NOT_IN_A_LINE).search(text)
+    found = (NOT_IN_LINES if lines else _NOT_IN_A_LINE).search(text)
     if found is None:
         return None
     character = found.group()

@@ -22,6 +22,7 @@ from newsletter.errors import NewsletterError
 from newsletter.files import is_workspace_path
 from newsletter.issue import Issue, IssueItem, edition_paths, newsletter_of
 from newsletter.issue.preheader import preheader_text
+from newsletter.labels import language_name
 from newsletter.markup import clean_inline, text_from_html
 from newsletter.model import RenderedEmail, merge_tag
 from newsletter.render.inline import inline_css
@@ -75,14 +76,6 @@ def item_view(item: IssueItem, labels: Labels, date_pattern: str | None) -> Item
         language=item.language if item.language != labels.language else "",
         language_name=language_name(item.language) if item.language != labels.language else "",
     )
-
-
-def language_name(language: str) -> str:
-    """A language as it names itself, capitalised: "English", "Français", "Español"."""
-    if not language:
-        return ""
-    name = str(_locale(language).get_display_name(_locale(language)))
-    return name[:1].upper() + name[1:]
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,7 +36,7 @@ from newsletter import audience
 from newsletter.config import SIGNING_KEY_ENV, Config, NewsletterConfig, web_origin
 from newsletter.errors import NewsletterError
 from newsletter.headers import HeaderKind, header_problem
-from newsletter.labels import PUBLIC_PAGES, Labels, public_labels
+from newsletter.labels import PUBLIC_PAGES, Labels, language_name, public_labels
 from newsletter.model import Subscriber
 from newsletter.web.joining import Joining, JoinRequest, join_and_confirm
 from newsletter.web.security import (
@@ -91,17 +91,6 @@ def page_templates() -> jinja2.Environment:
     environment.filters["fill"] = fill
     environment.filters["language_name"] = language_name
     return environment
-
-
-def language_name(code: str) -> str:
-    """A language as it names itself ("français", "español"), for a choice among them."""
-    from babel import Locale, UnknownLocaleError
-
-    try:
-        name = Locale.parse(code.replace("-", "_")).get_display_name(code.replace("-", "_"))
-    except (ValueError, UnknownLocaleError):
-        return code
-    return name[:1].upper() + name[1:] if name else code
 
 
 @jinja2.pass_eval_context

@@ -194,7 +194,7 @@ def make_app(workspace: Workspace, *, sign_in: bool = False) -> Starlette:
         except LookupError as missing:
             return page(request, "missing.html.j2", 404, title="Not found", message=str(missing))
         from newsletter.export import FORMATS, check_issue_as_sent
-        from newsletter.render import language_name
+        from newsletter.labels import language_name
 
         report = check_issue_as_sent(path, workspace.config)
         made_on = file_digest(path)
